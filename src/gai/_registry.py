@@ -1,0 +1,67 @@
+"""Model strings ("provider:model") to model objects; providers register like plugins."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+
+from gai.errors import UnknownModelError, UserError
+from gai.models.test import TestModel
+from gai.providers.base import Model
+
+__all__ = ["ModelFactory", "known_providers", "register_provider", "resolve_model"]
+
+ModelFactory = Callable[[str], Model]
+"""Builds a model from the part of the model string after "provider:"."""
+
+_FACTORIES: dict[str, ModelFactory] = {}
+
+
+def register_provider(prefix: str, factory: ModelFactory, *, replace: bool = False) -> None:
+    """Make "prefix:model" strings resolve through `factory`.
+
+    Args:
+        prefix: Provider name before the colon, e.g. "openai".
+        factory: Gets the model name after the colon (may be empty) and returns a model.
+        replace: Allow replacing an existing registration.
+
+    Raises:
+        UserError: The prefix is taken and `replace` is False.
+    """
+    if not prefix or ":" in prefix:
+        raise UserError(f"Provider prefix must be a non-empty name without ':', got {prefix!r}.")
+    if prefix in _FACTORIES and not replace:
+        raise UserError(f"Provider {prefix!r} is already registered; pass replace=True.")
+    _FACTORIES[prefix] = factory
+
+
+def known_providers() -> list[str]:
+    """Registered provider prefixes, sorted."""
+    return sorted(_FACTORIES)
+
+
+def resolve_model(model: Model | str) -> Model:
+    """Return `model` itself, or the model a "provider:model" string names.
+
+    Raises:
+        UnknownModelError: The string's provider is not registered.
+        TypeError: `model` is neither a string nor a model object.
+    """
+    if isinstance(model, str):
+        prefix, _, name = model.partition(":")
+        factory = _FACTORIES.get(prefix)
+        if factory is None:
+            known = known_providers()
+            raise UnknownModelError(
+                model, known, difflib.get_close_matches(prefix, known, n=3, cutoff=0.5)
+            )
+        return factory(name)
+    if isinstance(model, Model):
+        return model
+    raise TypeError(
+        f"model must be a 'provider:model' string or an object with name and async "
+        f"generate(request), got {type(model).__name__}."
+    )
+
+
+register_provider("test", lambda name: TestModel(name=f"test:{name}" if name else "test"))

@@ -1,0 +1,260 @@
+"""The run loop: call the model, run its tool calls in parallel, repeat until told to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from gai._registry import resolve_model
+from gai.engine._parallel import run_tool_calls
+from gai.engine.request import Request, StepOverrides, check_tool_choice, normalize_tools
+from gai.errors import UserError
+from gai.providers.base import Model, ModelRequest, ModelResponse, ToolChoice
+from gai.stop import StopCondition, as_condition
+from gai.tools import Tool
+from gai.types import (
+    Message,
+    Part,
+    RunState,
+    Step,
+    StopReason,
+    Text,
+    TextResult,
+    ToolCallPart,
+    ToolResult,
+    ToolResultPart,
+    Usage,
+    system,
+)
+
+__all__ = ["run_loop"]
+
+_ERROR_SUMMARY_LIMIT = 500
+
+
+async def _maybe_await(value: Any) -> Any:
+    if inspect.isawaitable(value):
+        return await value
+    return value
+
+
+@dataclass(slots=True)
+class _Run:
+    """The loop's mutable bookkeeping for one run."""
+
+    request: Request
+    model: Model
+    run_id: str
+    started: float
+    tools: list[Tool]
+    tool_choice: ToolChoice
+    system: str | None
+    messages: list[Message]
+    steps: list[Step] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    raw: Any = None
+
+    def state(self) -> RunState:
+        return RunState(
+            run_id=self.run_id,
+            steps=tuple(self.steps),
+            usage=self.usage,
+            elapsed=time.perf_counter() - self.started,
+            messages=tuple(self.transcript()),
+            model=self.model.name,
+        )
+
+    def transcript(self) -> list[Message]:
+        if self.system is None:
+            return self.messages
+        return [system(self.system), *self.messages]
+
+    def result(self, reason: StopReason) -> TextResult:
+        return TextResult(
+            text=self.steps[-1].text if self.steps else "",
+            steps=tuple(self.steps),
+            usage=self.usage,
+            stop_reason=reason,
+            messages=tuple(self.transcript()),
+            run_id=self.run_id,
+            raw=self.raw,
+        )
+
+    def apply(self, overrides: StepOverrides) -> None:
+        if overrides.model is not None:
+            self.model = resolve_model(overrides.model)
+        if overrides.tools is not None:
+            self.tools = normalize_tools(overrides.tools)
+        if overrides.tool_choice is not None:
+            self.tool_choice = overrides.tool_choice
+        if overrides.system is not None:
+            self.system = overrides.system
+        check_tool_choice(self.tool_choice, self.tools)
+
+
+def _error_summary(results: Sequence[ToolResult]) -> str | None:
+    failed = [r for r in results if r.error is not None]
+    if not failed:
+        return None
+    detail = "; ".join(f"{r.name}: {r.error}" for r in failed)
+    if len(detail) > _ERROR_SUMMARY_LIMIT:
+        detail = detail[: _ERROR_SUMMARY_LIMIT - 3] + "..."
+    return f"{len(failed)} of {len(results)} tool calls failed: {detail}"
+
+
+def _assistant_message(response: ModelResponse) -> Message:
+    parts: list[Part] = []
+    if response.text:
+        parts.append(Text(text=response.text))
+    parts.extend(
+        ToolCallPart(call_id=c.call_id, name=c.name, arguments=c.arguments)
+        for c in response.tool_calls
+    )
+    return Message(role="assistant", parts=tuple(parts))
+
+
+def _tool_message(results: Sequence[ToolResult]) -> Message:
+    return Message(
+        role="tool",
+        parts=tuple(
+            ToolResultPart(
+                call_id=r.call_id, name=r.name, content=r.content, is_error=r.error is not None
+            )
+            for r in results
+        ),
+    )
+
+
+def _should_stop(
+    run: _Run, step: Step, condition: StopCondition | None, limit: int
+) -> StopReason | None:
+    if not step.tool_calls:
+        return StopReason(
+            kind="no_more_tools",
+            detail=f"the model called no tools in step {step.step_number}",
+        )
+    if condition is None:
+        return StopReason(
+            kind="max_steps",
+            detail="stop_when=None runs a single step; pass stop_when to continue after tools",
+        )
+    reason = condition.check(run.state())
+    if reason is not None:
+        return reason
+    if len(run.steps) >= limit:
+        return StopReason(
+            kind="step_limit",
+            detail=f"hit the hard ceiling of {limit} steps (max_steps_limit) before "
+            f"stop_when fired",
+        )
+    return None
+
+
+async def _step(run: _Run) -> Step:
+    request = run.request
+    step_number = len(run.steps) + 1
+    tools_by_name = {t.name: t for t in run.tools}
+    model_request = ModelRequest(
+        messages=tuple(run.transcript()),
+        tools=tuple(t.definition for t in run.tools),
+        tool_choice=run.tool_choice,
+        settings=dict(request.settings),
+    )
+    started = time.perf_counter()
+    response = await run.model.generate(model_request)
+    model_duration = time.perf_counter() - started
+    results: tuple[ToolResult, ...] = ()
+    if response.tool_calls:
+        results = await run_tool_calls(
+            response.tool_calls,
+            tools_by_name,
+            run_id=run.run_id,
+            step_number=step_number,
+            model=run.model.name,
+            max_parallel=request.max_parallel_tools,
+            default_timeout=request.tool_timeout,
+            deps=request.deps,
+        )
+    step = Step(
+        step_number=step_number,
+        text=response.text,
+        tool_calls=response.tool_calls,
+        tool_results=results,
+        usage=response.usage,
+        duration=time.perf_counter() - started,
+        model_duration=model_duration,
+        finish_reason=response.finish_reason,
+        model=response.model_name or run.model.name,
+        error=_error_summary(results),
+    )
+    run.raw = response.raw
+    run.steps.append(step)
+    run.usage = run.usage + step.usage
+    run.messages.append(_assistant_message(response))
+    if results:
+        run.messages.append(_tool_message(results))
+    return step
+
+
+async def run_loop(model: Model | str, request: Request) -> TextResult:
+    """Run `request` on `model` until a stop condition, the ceiling or a final answer.
+
+    Errors that end the run early (cancellation, provider failure, a raising callback)
+    propagate with `partial_result` set to the steps completed so far.
+    """
+    condition = as_condition(request.stop_when) if request.stop_when is not None else None
+    run = _Run(
+        request=request,
+        model=resolve_model(model),
+        run_id=request.run_id or uuid.uuid4().hex,
+        started=time.perf_counter(),
+        tools=list(request.tools),  # type: ignore[arg-type]  # normalised in __post_init__
+        tool_choice=request.tool_choice,
+        system=request.system,
+        messages=list(request.messages),
+    )
+    try:
+        while True:
+            if request.prepare_step is not None:
+                overrides = await _maybe_await(request.prepare_step(run.state()))
+                if overrides is not None:
+                    run.apply(_checked(overrides))
+            step = await _step(run)
+            if request.on_step_finish is not None:
+                await _maybe_await(request.on_step_finish(step))
+            reason = _should_stop(run, step, condition, request.max_steps_limit)
+            if reason is not None:
+                return run.result(reason)
+    except asyncio.CancelledError as exc:
+        _attach(exc, run.result(StopReason(kind="cancelled", detail=_done(run, "cancelled"))))
+        raise
+    except Exception as exc:
+        detail = _done(run, f"failed with {type(exc).__name__}: {exc}")
+        _attach(exc, run.result(StopReason(kind="error", detail=detail)))
+        raise
+
+
+def _checked(overrides: object) -> StepOverrides:
+    if not isinstance(overrides, StepOverrides):
+        raise UserError(
+            f"prepare_step must return StepOverrides or None, got {type(overrides).__name__}."
+        )
+    return overrides
+
+
+def _done(run: _Run, what: str) -> str:
+    return f"run {what} after {len(run.steps)} completed step(s)"
+
+
+def _attach(exc: BaseException, partial: TextResult) -> None:
+    # Keep the first (innermost) partial result if a nested run already attached one.
+    if getattr(exc, "partial_result", None) is None:
+        try:
+            exc.partial_result = partial  # type: ignore[attr-defined]
+        except AttributeError:  # exceptions with __slots__ cannot carry it
+            exc.add_note(f"gai: {partial.stop_reason.detail}")

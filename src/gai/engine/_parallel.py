@@ -1,0 +1,59 @@
+"""Run one step's tool calls concurrently, keeping the model's call order."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from gai.tools import Tool
+from gai.tools._invoke import invoke_tool
+from gai.types import ToolCall, ToolResult
+
+__all__ = ["run_tool_calls"]
+
+
+async def run_tool_calls(
+    calls: Sequence[ToolCall],
+    tools: Mapping[str, Tool],
+    *,
+    run_id: str,
+    step_number: int,
+    model: str | None,
+    max_parallel: int | None,
+    default_timeout: float | None,
+    deps: Any,
+) -> tuple[ToolResult, ...]:
+    """Run every call at once (at most `max_parallel` at a time); results in call order.
+
+    Cancelling the caller cancels every running call.
+    """
+    semaphore = asyncio.Semaphore(max_parallel) if max_parallel else None
+
+    async def one(call: ToolCall) -> ToolResult:
+        if semaphore is None:
+            return await invoke_tool(
+                tools,
+                call,
+                run_id=run_id,
+                step_number=step_number,
+                model=model,
+                default_timeout=default_timeout,
+                deps=deps,
+            )
+        async with semaphore:
+            return await invoke_tool(
+                tools,
+                call,
+                run_id=run_id,
+                step_number=step_number,
+                model=model,
+                default_timeout=default_timeout,
+                deps=deps,
+            )
+
+    if len(calls) == 1:
+        return (await one(calls[0]),)
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(one(call)) for call in calls]
+    return tuple(task.result() for task in tasks)

@@ -1,0 +1,127 @@
+"""`Request`: one multi-step run described as a value (the seed's `core.Request`)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+from gai.errors import UserError
+from gai.providers.base import Model, ToolChoice
+from gai.stop import StopWhen
+from gai.tools import Tool, tool
+from gai.types import Message, RunState, Step, user
+
+__all__ = ["OnStepFinish", "PrepareStep", "Request", "StepOverrides"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StepOverrides:
+    """What `prepare_step` may change for the next step; None leaves a setting as it is."""
+
+    model: Model | str | None = None
+    """Model to call instead."""
+    tools: Sequence[Tool] | None = None
+    """Tools to offer instead (a subset or another set)."""
+    tool_choice: ToolChoice | None = None
+    """Tool choice to use instead."""
+    system: str | None = None
+    """System prompt to use instead."""
+
+
+OnStepFinish: TypeAlias = Callable[[Step], Awaitable[None] | None]
+"""Called with each step once it is complete (sync or async)."""
+
+PrepareStep: TypeAlias = Callable[
+    [RunState], Awaitable[StepOverrides | None] | StepOverrides | None
+]
+"""Called before each step with the run so far; may return `StepOverrides`."""
+
+ToolLike: TypeAlias = Tool | Callable[..., Any]
+
+
+@dataclass(kw_only=True)
+class Request:
+    """Messages, tools, stop condition and options for one run.
+
+    Pass it to `await model.generate_text(request)` or use `gai.generate_text(...)`
+    with the same arguments. Exactly one of `messages` and `prompt` is required.
+    Plain functions in `tools` are turned into tools with `@tool`.
+
+    Raises:
+        UserError: An option is out of range, tool names clash, or the input is empty.
+    """
+
+    messages: Sequence[Message] = ()
+    """The conversation to start from."""
+    prompt: str | None = None
+    """Shortcut for `messages=[gai.user(prompt)]`."""
+    system: str | None = None
+    """System prompt, sent first."""
+    tools: Sequence[ToolLike] = ()
+    """Tools the model may call."""
+    stop_when: StopWhen | None = None
+    """When to stop; None means a single step (tools run once, model not called again)."""
+    tool_choice: ToolChoice = "auto"
+    """"auto", "none", "required", or the name of one tool."""
+    max_parallel_tools: int | None = None
+    """At most this many tool calls run at once; None means no limit."""
+    tool_timeout: float | None = None
+    """Seconds each tool call may take; None means no limit."""
+    max_steps_limit: int = 50
+    """Hard ceiling on steps, whatever `stop_when` says."""
+    on_step_finish: OnStepFinish | None = None
+    """Called with each completed step."""
+    prepare_step: PrepareStep | None = None
+    """Called before each step; may change model, tools, tool choice or system prompt."""
+    deps: Any = None
+    """Anything tools should reach through `ToolContext.deps`."""
+    run_id: str | None = None
+    """Identifier of the run; generated when not given."""
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    """Model settings (temperature, max_tokens...) passed to every model call."""
+
+    def __post_init__(self) -> None:
+        if self.prompt is not None:
+            if self.messages:
+                raise UserError("Pass either messages= or prompt=, not both.")
+            self.messages = [user(self.prompt)]
+        if not self.messages:
+            raise UserError("A run needs input: pass messages=[...] or prompt='...'.")
+        if self.max_steps_limit < 1:
+            raise UserError(f"max_steps_limit must be at least 1, got {self.max_steps_limit}.")
+        if self.max_parallel_tools is not None and self.max_parallel_tools < 1:
+            raise UserError(
+                f"max_parallel_tools must be at least 1 or None, got {self.max_parallel_tools}."
+            )
+        if self.tool_timeout is not None and self.tool_timeout <= 0:
+            raise UserError(f"tool_timeout must be positive or None, got {self.tool_timeout}.")
+        self.tools = normalize_tools(self.tools)
+        check_tool_choice(self.tool_choice, self.tools)
+
+
+def normalize_tools(tools: Sequence[ToolLike]) -> list[Tool]:
+    """Wrap plain functions as tools and reject duplicate names."""
+    out: list[Tool] = []
+    seen: set[str] = set()
+    for t in tools:
+        made = t if isinstance(t, Tool) else tool(t)
+        if made.name in seen:
+            raise UserError(
+                f"Two tools are named {made.name!r}; tool names must be unique in a run."
+            )
+        seen.add(made.name)
+        out.append(made)
+    return out
+
+
+def check_tool_choice(choice: ToolChoice, tools: Sequence[Tool]) -> None:
+    """Reject a tool choice naming a tool that is not offered."""
+    if choice in ("auto", "none", "required"):
+        return
+    names = [t.name for t in tools]
+    if choice not in names:
+        raise UserError(
+            f"tool_choice={choice!r} names no offered tool; use 'auto', 'none', 'required' "
+            f"or one of: {', '.join(names) or '(no tools given)'}."
+        )

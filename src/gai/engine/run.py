@@ -1,0 +1,112 @@
+"""`generate_text` and `generate_text_sync`: the public entry points of the run loop."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from typing import Any, ParamSpec, TypeVar
+
+from gai.engine._loop import run_loop
+from gai.engine._sync import run_sync
+from gai.engine.request import OnStepFinish, PrepareStep, Request, ToolLike
+from gai.providers.base import Model, ToolChoice
+from gai.stop import StopWhen
+from gai.types import Message, TextResult
+
+__all__ = ["generate_text", "generate_text_sync", "run_request"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+async def run_request(model: Model | str, request: Request) -> TextResult:
+    """Run a `Request` on a model (what `model.generate_text(request)` does).
+
+    Args:
+        model: A model object or a "provider:model" string.
+        request: The run's input and options.
+    """
+    return await run_loop(model, request)
+
+
+async def generate_text(
+    model: Model | str,
+    *,
+    messages: Sequence[Message] = (),
+    prompt: str | None = None,
+    system: str | None = None,
+    tools: Sequence[ToolLike] = (),
+    stop_when: StopWhen | None = None,
+    tool_choice: ToolChoice = "auto",
+    max_parallel_tools: int | None = None,
+    tool_timeout: float | None = None,
+    max_steps_limit: int = 50,
+    on_step_finish: OnStepFinish | None = None,
+    prepare_step: PrepareStep | None = None,
+    deps: Any = None,
+    run_id: str | None = None,
+    settings: Mapping[str, Any] | None = None,
+) -> TextResult:
+    """Let the model work through a job: call it, run its tools in parallel, repeat.
+
+    Each step is one model call plus every tool call it asked for, run concurrently.
+    The run ends when the model calls no tools, when `stop_when` fires after a step,
+    or at `max_steps_limit`; `result.stop_reason` says which.
+
+    Args:
+        model: A model object or a "provider:model" string.
+        messages: The conversation to start from.
+        prompt: Shortcut for `messages=[gai.user(prompt)]`.
+        system: System prompt, sent first.
+        tools: Tools (or plain functions) the model may call.
+        stop_when: When to stop; None runs a single step.
+        tool_choice: "auto", "none", "required", or a tool name.
+        max_parallel_tools: Cap on tool calls running at once.
+        tool_timeout: Seconds each tool call may take.
+        max_steps_limit: Hard ceiling on steps.
+        on_step_finish: Called with each completed step (sync or async).
+        prepare_step: Called before each step with the run so far; may return
+            `StepOverrides` to change model, tools, tool choice or system prompt.
+        deps: Passed to tools as `ToolContext.deps`.
+        run_id: Identifier of the run; generated when not given.
+        settings: Model settings passed to every model call.
+
+    Returns:
+        The final text, every step, summed usage, the transcript and the stop reason.
+
+    Raises:
+        gai.errors.UserError: The arguments are invalid.
+        gai.errors.GaiError: The run failed; `partial_result` holds the steps done so far.
+        asyncio.CancelledError: The task was cancelled; `partial_result` is attached too.
+    """
+    request = Request(
+        messages=messages,
+        prompt=prompt,
+        system=system,
+        tools=tools,
+        stop_when=stop_when,
+        tool_choice=tool_choice,
+        max_parallel_tools=max_parallel_tools,
+        tool_timeout=tool_timeout,
+        max_steps_limit=max_steps_limit,
+        on_step_finish=on_step_finish,
+        prepare_step=prepare_step,
+        deps=deps,
+        run_id=run_id,
+        settings=dict(settings or {}),
+    )
+    return await run_loop(model, request)
+
+
+def _sync_twin(fn: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        return run_sync(fn(*args, **kwargs))
+
+    wrapper.__name__ = f"{fn.__name__}_sync"
+    wrapper.__qualname__ = f"{fn.__qualname__}_sync"
+    wrapper.__doc__ = f"Blocking twin of `{fn.__name__}`, with the same arguments.\n\n{fn.__doc__}"
+    return wrapper
+
+
+generate_text_sync = _sync_twin(generate_text)

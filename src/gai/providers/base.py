@@ -1,0 +1,110 @@
+"""The `Model` protocol every provider implements, and what goes in and out of a model call."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from gai.types import FinishReason, Message, ToolCall, ToolDefinition, Usage
+
+if TYPE_CHECKING:
+    from gai.engine.request import Request
+    from gai.types import TextResult
+
+__all__ = ["BaseChatModel", "Model", "ModelRequest", "ModelResponse", "ToolChoice"]
+
+ToolChoice: TypeAlias = Literal["auto", "none", "required"] | str
+"""Whether the model may, must or must not call tools; any other string names one tool."""
+
+
+class ModelRequest(BaseModel):
+    """Everything a model needs for one call."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    messages: tuple[Message, ...]
+    """The conversation so far, system message first when there is one."""
+    tools: tuple[ToolDefinition, ...] = ()
+    """Tools the model may call."""
+    tool_choice: ToolChoice = "auto"
+    """Whether the model may, must or must not call tools, or which one."""
+    settings: dict[str, Any] = Field(default_factory=dict)
+    """Sampling options (temperature, max_tokens...) and provider-specific extras."""
+
+
+class ModelResponse(BaseModel):
+    """What a model answered: text and/or tool calls.
+
+    `finish_reason` defaults to "tool_calls" when there are tool calls, else "stop".
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    text: str = ""
+    """Text the model produced."""
+    tool_calls: tuple[ToolCall, ...] = ()
+    """Tool calls the model asked for, in its order."""
+    usage: Usage = Usage()
+    """Tokens used by this call."""
+    finish_reason: FinishReason = "stop"
+    """Why the model stopped, normalised."""
+    model_name: str | None = None
+    """The model that answered, as the provider reported it."""
+    raw: Any = None
+    """The provider's raw payload, for debugging."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_finish(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("finish_reason") is None:
+            data = {**data, "finish_reason": "tool_calls" if data.get("tool_calls") else "stop"}
+        return data
+
+
+@runtime_checkable
+class Model(Protocol):
+    """A language model: anything with a `name` and an async `generate`."""
+
+    @property
+    def name(self) -> str:
+        """Name used in steps, logs and traces, e.g. "openai:gpt-4o-mini"."""
+        ...
+
+    async def generate(self, request: ModelRequest) -> ModelResponse:
+        """Make one model call.
+
+        Raises:
+            gai.errors.ProviderError: The provider failed to answer.
+        """
+        ...
+
+
+class BaseChatModel:
+    """Shared code for models: adds the seed's `await model.generate_text(request)`.
+
+    Subclasses implement `name` and `generate`.
+    """
+
+    @property
+    def name(self) -> str:
+        """Name used in steps, logs and traces."""
+        raise NotImplementedError
+
+    async def generate(self, request: ModelRequest) -> ModelResponse:
+        """Make one model call."""
+        raise NotImplementedError
+
+    async def generate_text(self, request: Request) -> TextResult:
+        """Run a whole multi-step request on this model (the seed's `provider.GenerateText`).
+
+        Args:
+            request: Messages, tools, stop condition and run options.
+        """
+        # Imported here because providers sit below the engine in the layers.
+        from gai.engine.run import run_request
+
+        return await run_request(self, request)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r})"

@@ -1,0 +1,140 @@
+"""Run one tool call and turn every way it can fail into a `ToolResult` error."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pydantic
+import pydantic_core
+
+from gai.tools.context import ToolContext
+from gai.tools.tool import Tool
+from gai.types import ToolCall, ToolResult
+
+__all__ = ["format_validation_error", "invoke_tool"]
+
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    # asyncio's default executor has min(32, cpus + 4) threads, which would cap how many
+    # sync tools run at once on small machines; tools wait on I/O, so allow many more.
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            workers = int(os.environ.get("GAI_TOOL_THREADS", "64"))
+            _POOL = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gai-tool")
+        return _POOL
+
+
+async def _in_thread(fn: Callable[[], Any]) -> Any:
+    ctx = contextvars.copy_context()
+    return await asyncio.get_running_loop().run_in_executor(_pool(), ctx.run, fn)
+
+
+def format_validation_error(tool_name: str, exc: pydantic.ValidationError) -> str:
+    """Say which argument is wrong and why, in words a model can act on."""
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc = ".".join(str(part) for part in err["loc"]) or "(arguments)"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unexpected argument"
+        elif err["type"] != "missing":
+            msg = f"{msg} (got {err['input']!r})"
+        problems.append(f"'{loc}': {msg}")
+    return (
+        f"Invalid arguments for tool '{tool_name}': {'; '.join(problems)}. "
+        f"Call the tool again with corrected arguments."
+    )
+
+
+def _failure(call: ToolCall, message: str, started: float) -> ToolResult:
+    return ToolResult(
+        call_id=call.call_id,
+        name=call.name,
+        error=message,
+        duration=time.perf_counter() - started,
+    )
+
+
+async def invoke_tool(
+    tools: Mapping[str, Tool],
+    call: ToolCall,
+    *,
+    run_id: str,
+    step_number: int,
+    model: str | None,
+    default_timeout: float | None,
+    deps: Any,
+) -> ToolResult:
+    """Validate and run one tool call.
+
+    Unknown names, invalid arguments, exceptions, timeouts and unserialisable output
+    all come back as a `ToolResult` with `error` set; only cancellation propagates.
+    """
+    started = time.perf_counter()
+    tool = tools.get(call.name)
+    if tool is None:
+        available = ", ".join(sorted(tools)) or "none"
+        return _failure(call, f"Unknown tool '{call.name}'. Available tools: {available}.", started)
+    try:
+        validated = tool.validate(call.arguments)
+    except pydantic.ValidationError as exc:
+        return _failure(call, format_validation_error(call.name, exc), started)
+
+    limit = tool.timeout if tool.timeout is not None else default_timeout
+    ctx: ToolContext[Any] = ToolContext(
+        call_id=call.call_id,
+        tool_name=call.name,
+        run_id=run_id,
+        step_number=step_number,
+        model=model,
+        deadline=None if limit is None else started + limit,
+        deps=deps,
+    )
+    bound = tool.bind(validated, ctx)
+    try:
+        async with asyncio.timeout(limit):
+            if tool.is_async:
+                output = await bound()
+            else:
+                output = await _in_thread(bound)
+                if asyncio.iscoroutine(output):
+                    output = await output
+    except TimeoutError:
+        return _failure(
+            call,
+            f"Tool '{call.name}' timed out after {limit:g} seconds and was abandoned. "
+            f"Try again with a smaller request or use another tool.",
+            started,
+        )
+    except Exception as exc:  # a tool's failure is reported to the model, never raised
+        detail = str(exc) or "(no message)"
+        return _failure(call, f"Tool '{call.name}' failed: {type(exc).__name__}: {detail}", started)
+
+    if not isinstance(output, str):
+        try:
+            output = pydantic_core.to_jsonable_python(output)
+        except pydantic_core.PydanticSerializationError as exc:
+            return _failure(
+                call,
+                f"Tool '{call.name}' returned a {type(output).__name__}, which cannot be "
+                f"converted to JSON: {exc}",
+                started,
+            )
+    return ToolResult(
+        call_id=call.call_id,
+        name=call.name,
+        output=output,
+        duration=time.perf_counter() - started,
+    )

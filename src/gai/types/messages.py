@@ -1,0 +1,131 @@
+"""Chat messages and their parts, shared by every provider and the run loop."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ImageURL",
+    "Message",
+    "Part",
+    "Role",
+    "Text",
+    "ToolCallPart",
+    "ToolResultPart",
+    "assistant",
+    "system",
+    "user",
+]
+
+Role = Literal["system", "user", "assistant", "tool"]
+"""Who wrote a message."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Text(_Frozen):
+    """A piece of text."""
+
+    kind: Literal["text"] = "text"
+    text: str
+    """The text itself."""
+
+
+class ImageURL(_Frozen):
+    """An image given by URL (`https://...` or a `data:` URL)."""
+
+    kind: Literal["image_url"] = "image_url"
+    url: str
+    """Where the image is."""
+    media_type: str | None = None
+    """MIME type, e.g. "image/png", when known."""
+
+
+class ToolCallPart(_Frozen):
+    """A tool call the assistant made, as it appears in the transcript."""
+
+    kind: Literal["tool_call"] = "tool_call"
+    call_id: str
+    """Identifier pairing the call with its result."""
+    name: str
+    """Tool name."""
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    """Arguments as the model gave them."""
+
+
+class ToolResultPart(_Frozen):
+    """The result of one tool call, sent back to the model."""
+
+    kind: Literal["tool_result"] = "tool_result"
+    call_id: str
+    """The call this answers."""
+    name: str
+    """Tool name."""
+    content: str
+    """What the model reads: the output as text or JSON, or the error message."""
+    is_error: bool = False
+    """Whether the call failed."""
+
+
+Part = Annotated[Text | ImageURL | ToolCallPart | ToolResultPart, Field(discriminator="kind")]
+"""Any message part; the `kind` field tells which."""
+
+
+class Message(_Frozen):
+    """One message of a conversation."""
+
+    role: Role
+    """Who wrote it."""
+    parts: tuple[Part, ...] = ()
+    """Its content, in order."""
+    name: str | None = None
+    """Optional author name (e.g. an agent's name)."""
+
+    @property
+    def text(self) -> str:
+        """The message's text parts joined together."""
+        return "".join(p.text for p in self.parts if isinstance(p, Text))
+
+    @property
+    def tool_calls(self) -> list[ToolCallPart]:
+        """The tool-call parts of the message."""
+        return [p for p in self.parts if isinstance(p, ToolCallPart)]
+
+    @property
+    def tool_results(self) -> list[ToolResultPart]:
+        """The tool-result parts of the message."""
+        return [p for p in self.parts if isinstance(p, ToolResultPart)]
+
+
+def system(text: str) -> Message:
+    """Build a system message.
+
+    Args:
+        text: The instructions.
+    """
+    return Message(role="system", parts=(Text(text=text),))
+
+
+def user(text: str, *images: str) -> Message:
+    """Build a user message.
+
+    Args:
+        text: What the user says.
+        *images: Image URLs to attach after the text.
+    """
+    parts: list[Part] = [Text(text=text)]
+    parts.extend(ImageURL(url=url) for url in images)
+    return Message(role="user", parts=tuple(parts))
+
+
+def assistant(text: str) -> Message:
+    """Build an assistant message (e.g. for few-shot examples).
+
+    Args:
+        text: What the assistant said.
+    """
+    return Message(role="assistant", parts=(Text(text=text),))

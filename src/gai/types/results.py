@@ -1,0 +1,197 @@
+"""Tool calls and results, steps, stop reasons, run state and the final result of a run."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from gai.types.messages import Message
+from gai.types.usage import Usage
+
+__all__ = [
+    "FinishReason",
+    "RunState",
+    "Step",
+    "StopKind",
+    "StopReason",
+    "TextResult",
+    "ToolCall",
+    "ToolResult",
+    "new_call_id",
+]
+
+FinishReason = Literal["stop", "tool_calls", "length", "content_filter", "error", "other"]
+"""Why the model stopped producing output, normalised across providers."""
+
+StopKind = Literal[
+    "no_more_tools",
+    "max_steps",
+    "tool_seen",
+    "condition",
+    "step_limit",
+    "budget",
+    "deadline",
+    "cancelled",
+    "approval_pending",
+    "error",
+]
+"""Why a run stopped."""
+
+
+def new_call_id() -> str:
+    """Return a fresh tool-call identifier."""
+    return f"call_{uuid.uuid4().hex[:16]}"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ToolCall(_Frozen):
+    """A request from the model to run a tool."""
+
+    call_id: str = Field(default_factory=new_call_id)
+    """Identifier pairing the call with its result (generated when not given)."""
+    name: str
+    """Tool name."""
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    """Arguments, as decoded from the model's JSON."""
+
+
+class ToolResult(_Frozen):
+    """The outcome of one tool call.
+
+    Exactly one of `output` and `error` is meaningful: when `error` is set the call
+    failed and `output` is None.
+    """
+
+    call_id: str
+    """The call this answers."""
+    name: str
+    """Tool name."""
+    output: Any = None
+    """The tool's return value, converted to JSON-compatible data."""
+    error: str | None = None
+    """Why the call failed, in words the model can act on; None on success."""
+    duration: float = 0.0
+    """Seconds the call took (wall time)."""
+
+    @property
+    def ok(self) -> bool:
+        """Whether the call succeeded."""
+        return self.error is None
+
+    @property
+    def content(self) -> str:
+        """What the model reads: a string output as is, other output as JSON, or the error."""
+        if self.error is not None:
+            return self.error
+        if isinstance(self.output, str):
+            return self.output
+        return json.dumps(self.output, ensure_ascii=False, separators=(",", ":"))
+
+
+class Step(_Frozen):
+    """One model call plus the execution of every tool call it asked for."""
+
+    step_number: int
+    """Position in the run, from 1."""
+    text: str = ""
+    """Text the model produced in this step."""
+    tool_calls: tuple[ToolCall, ...] = ()
+    """Tool calls the model asked for, in its order."""
+    tool_results: tuple[ToolResult, ...] = ()
+    """Their results, in the same order."""
+    usage: Usage = Usage()
+    """Tokens used by this step's model call."""
+    duration: float = 0.0
+    """Seconds of wall time for the model call plus the tools."""
+    model_duration: float = 0.0
+    """Seconds the model call took."""
+    finish_reason: FinishReason = "stop"
+    """Why the model stopped producing output."""
+    model: str | None = None
+    """Name of the model that answered."""
+    error: str | None = None
+    """Summary of the tool calls that failed in this step; None when all succeeded."""
+
+    @property
+    def tools_duration(self) -> float:
+        """Seconds spent running this step's tools (they run concurrently)."""
+        return max(0.0, self.duration - self.model_duration)
+
+
+class StopReason(_Frozen):
+    """Why a run stopped: a kind to branch on, words for people, and what fired."""
+
+    kind: StopKind
+    """Category of the reason."""
+    detail: str
+    """Human-readable explanation naming the specifics (which tool, how many steps)."""
+    condition: str | None = None
+    """Description of the stop condition that fired, if one did."""
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.detail}"
+
+
+class TextResult(_Frozen):
+    """The result of a run."""
+
+    text: str
+    """Text of the last step."""
+    steps: tuple[Step, ...]
+    """Every step, in order."""
+    usage: Usage
+    """Usage summed over all steps."""
+    stop_reason: StopReason
+    """Why the run stopped."""
+    messages: tuple[Message, ...] = ()
+    """The whole conversation, including the input messages and every tool result."""
+    run_id: str = ""
+    """Identifier of the run."""
+    raw: Any = None
+    """The provider's raw payload for the last model call, when it kept one."""
+
+    @property
+    def tool_calls(self) -> list[ToolCall]:
+        """All tool calls of all steps, in order."""
+        return [c for s in self.steps for c in s.tool_calls]
+
+    @property
+    def tool_results(self) -> list[ToolResult]:
+        """All tool results of all steps, in order."""
+        return [r for s in self.steps for r in s.tool_results]
+
+
+class RunState(_Frozen):
+    """What a stop condition or `prepare_step` sees: the run so far.
+
+    It is rebuilt for every check, so conditions reading it keep no state of their own.
+    """
+
+    run_id: str
+    """Identifier of the run."""
+    steps: tuple[Step, ...] = ()
+    """Completed steps, in order."""
+    usage: Usage = Usage()
+    """Usage summed over the completed steps."""
+    elapsed: float = 0.0
+    """Seconds since the run started."""
+    messages: tuple[Message, ...] = ()
+    """The conversation so far."""
+    model: str | None = None
+    """Name of the model used for the next step."""
+
+    @property
+    def step_number(self) -> int:
+        """Number of completed steps."""
+        return len(self.steps)
+
+    @property
+    def last_step(self) -> Step | None:
+        """The most recent completed step, if any."""
+        return self.steps[-1] if self.steps else None

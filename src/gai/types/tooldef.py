@@ -1,0 +1,22 @@
+"""What a provider sends to the model about a tool: name, description, JSON schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["ToolDefinition"]
+
+
+class ToolDefinition(BaseModel):
+    """A tool as the model sees it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    """Name the model calls the tool by."""
+    description: str = ""
+    """What the tool does and when to use it."""
+    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+    """JSON schema of the arguments (an object schema)."""

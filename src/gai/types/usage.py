@@ -1,0 +1,50 @@
+"""Token usage, summed with `+` across model calls and steps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+__all__ = ["Usage"]
+
+
+class Usage(BaseModel):
+    """Tokens used by one or more model calls.
+
+    `total_tokens` defaults to input plus output when not given.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    input_tokens: int = 0
+    """Tokens sent to the model."""
+    output_tokens: int = 0
+    """Tokens the model produced."""
+    total_tokens: int = 0
+    """All tokens billed (providers may count more than input + output)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_total(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("total_tokens"):
+            data = {
+                **data,
+                "total_tokens": data.get("input_tokens", 0) + data.get("output_tokens", 0),
+            }
+        return data
+
+    def __add__(self, other: Usage) -> Usage:
+        if not isinstance(other, Usage):
+            return NotImplemented
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            total_tokens=self.total_tokens + other.total_tokens,
+        )
+
+    def __radd__(self, other: object) -> Usage:
+        # Lets sum() start from 0.
+        if other == 0:
+            return self
+        return NotImplemented

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
 from gai.errors import ToolDefinitionError
 from gai.tools.context import ToolContext
 
-__all__ = ["ParsedDoc", "arguments_model", "clean_schema", "parse_doc", "takes_context"]
+__all__ = ["ParsedDoc", "arguments_model", "clean_schema", "input_schema", "parse_doc", "takes_context"]
 
 
 class ParsedDoc(typing.NamedTuple):
@@ -92,10 +92,14 @@ def arguments_model(fn: Callable[..., Any], name: str, docs: dict[str, str]) -> 
         ) from exc
 
 
-def input_schema(adapter: TypeAdapter[Any], name: str) -> dict[str, Any]:
-    """JSON schema of an explicit input type; it must describe an object."""
+def input_schema(adapter: TypeAdapter[Any] | type[BaseModel], name: str) -> dict[str, Any]:
+    """JSON schema of the tool's input; it must describe an object."""
     try:
-        schema = adapter.json_schema()
+        schema = (
+            adapter.json_schema()
+            if isinstance(adapter, TypeAdapter)
+            else adapter.model_json_schema()
+        )
     except Exception as exc:
         raise ToolDefinitionError(
             f"Tool {name!r}: its input type has no JSON schema: {exc}"

@@ -11,7 +11,7 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 from pydantic import BaseModel, TypeAdapter
 
 from gai.errors import ToolDefinitionError
-from gai.tools._schema import arguments_model, clean_schema, input_schema, parse_doc, takes_context
+from gai.tools._schema import arguments_model, input_schema, parse_doc, takes_context
 from gai.tools.context import ToolContext
 from gai.types import ToolDefinition
 
@@ -81,7 +81,7 @@ class Tool:
             self.parameters: dict[str, Any] = input_schema(self._adapter, name)
         else:
             self._args_model = arguments_model(fn, name, doc.params)
-            self.parameters = clean_schema(self._args_model.model_json_schema())
+            self.parameters = input_schema(self._args_model, name)
         self.definition = ToolDefinition(
             name=self.name, description=self.description, parameters=self.parameters
         )

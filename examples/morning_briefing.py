@@ -119,7 +119,9 @@ def print_timeline(result: gai.TextResult) -> None:
     """Print tools, durations and tokens per step, then the stop reason."""
     print(f"{'step':>4}  {'model':>7}  {'tools':>7}  {'total':>7}  {'tokens':>6}  tool calls")
     for step in result.steps:
-        calls = ", ".join(f"{r.name} {r.duration:.2f}s" + ("" if r.ok else " ERROR") for r in step.tool_results)
+        calls = ", ".join(
+            f"{r.name} {r.duration:.2f}s" + ("" if r.ok else " ERROR") for r in step.tool_results
+        )
         print(
             f"{step.step_number:>4}  {step.model_duration:>6.2f}s  {step.tools_duration:>6.2f}s  "
             f"{step.duration:>6.2f}s  {step.usage.total_tokens:>6}  {calls or '-'}"

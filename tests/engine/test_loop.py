@@ -21,7 +21,9 @@ from gai.stop import TextContains
 
 
 def calls(*names: str, **args) -> ModelResponse:
-    return ModelResponse(tool_calls=tuple(ToolCall(name=n, arguments=args.get(n, {})) for n in names))
+    return ModelResponse(
+        tool_calls=tuple(ToolCall(name=n, arguments=args.get(n, {})) for n in names)
+    )
 
 
 @tool
@@ -88,7 +90,9 @@ async def test_hard_ceiling_is_a_stop_reason_not_an_exception():
 
 async def test_default_ceiling_is_50():
     model = FunctionModel(lambda messages, tools: calls("ping"))
-    result = await gai.generate_text(model, prompt="loop", tools=[ping], stop_when=TextContains("z"))
+    result = await gai.generate_text(
+        model, prompt="loop", tools=[ping], stop_when=TextContains("z")
+    )
     assert len(result.steps) == 50
     assert result.stop_reason.kind == "step_limit"
 
@@ -155,7 +159,9 @@ async def test_async_tools_of_a_step_run_concurrently():
         return i
 
     response = ModelResponse(
-        tool_calls=tuple(ToolCall(call_id=str(i), name="meet", arguments={"i": i}) for i in range(4))
+        tool_calls=tuple(
+            ToolCall(call_id=str(i), name="meet", arguments={"i": i}) for i in range(4)
+        )
     )
     result = await gai.generate_text(ScriptedModel([response]), prompt="x", tools=[meet])
     assert [r.output for r in result.steps[0].tool_results] == [0, 1, 2, 3]
@@ -193,7 +199,9 @@ async def test_results_keep_call_order_even_when_finishing_out_of_order():
 
     gates[2].set()
     response = ModelResponse(
-        tool_calls=tuple(ToolCall(call_id=f"c{i}", name="wait_turn", arguments={"i": i}) for i in range(3))
+        tool_calls=tuple(
+            ToolCall(call_id=f"c{i}", name="wait_turn", arguments={"i": i}) for i in range(3)
+        )
     )
     result = await gai.generate_text(ScriptedModel([response]), prompt="x", tools=[wait_turn])
     assert [r.call_id for r in result.steps[0].tool_results] == ["c0", "c1", "c2"]
@@ -217,7 +225,9 @@ async def test_max_parallel_tools_bounds_concurrency():
         running -= 1
 
     response = calls(*["work"] * 9)
-    await gai.generate_text(ScriptedModel([response]), prompt="x", tools=[work], max_parallel_tools=2)
+    await gai.generate_text(
+        ScriptedModel([response]), prompt="x", tools=[work], max_parallel_tools=2
+    )
     assert peak == 2
 
 
@@ -269,7 +279,10 @@ async def test_on_step_finish_sync_and_async():
     async def record(step):
         seen_async.append(step.step_number)
 
-    for hook, seen in ((lambda s: seen_sync.append(s.step_number), seen_sync), (record, seen_async)):
+    for hook, seen in (
+        (lambda s: seen_sync.append(s.step_number), seen_sync),
+        (record, seen_async),
+    ):
         model = ScriptedModel([calls("ping"), calls("ping"), "end"])
         await gai.generate_text(
             model, prompt="x", tools=[ping], stop_when=MaxSteps(9), on_step_finish=hook
@@ -350,7 +363,9 @@ async def test_provider_error_from_a_model_is_raised_with_partial_result():
         return calls("ping")
 
     with pytest.raises(gai.ProviderError) as info:
-        await gai.generate_text(FunctionModel(fail), prompt="x", tools=[ping], stop_when=MaxSteps(3))
+        await gai.generate_text(
+            FunctionModel(fail), prompt="x", tools=[ping], stop_when=MaxSteps(3)
+        )
     assert info.value.status == 503
     assert info.value.partial_result is not None
     assert len(info.value.partial_result.steps) == 1
@@ -388,7 +403,9 @@ async def test_seed_request_shape_on_any_model():
     request = gai.Request(
         messages=[gai.system("sys"), gai.user("go")],
         tools=[ping, send_email],
-        stop_when=gai.combine_conditions(MaxSteps(20), gai.NoMoreTools(), UntilToolSeen("send_email")),
+        stop_when=gai.combine_conditions(
+            MaxSteps(20), gai.NoMoreTools(), UntilToolSeen("send_email")
+        ),
     )
     result = await model.generate_text(request)
     assert result.stop_reason.kind == "tool_seen"
@@ -402,7 +419,11 @@ async def test_deps_reach_tools_through_context():
         return f"{ctx.deps['user']}@{ctx.run_id}/{ctx.step_number}"
 
     result = await gai.generate_text(
-        ScriptedModel([calls("whoami")]), prompt="x", tools=[whoami], deps={"user": "ada"}, run_id="r9"
+        ScriptedModel([calls("whoami")]),
+        prompt="x",
+        tools=[whoami],
+        deps={"user": "ada"},
+        run_id="r9",
     )
     assert result.steps[0].tool_results[0].output == "ada@r9/1"
     assert result.run_id == "r9"

@@ -22,14 +22,14 @@ class Receipt:
     items: list[Item]
 
 
-async def call(tools, name, arguments, *, timeout=None, deps=None):
+async def call(tools, name, arguments, *, limit=None, deps=None):
     return await invoke_tool(
         {t.name: t for t in tools},
         ToolCall(call_id="c1", name=name, arguments=arguments),
         run_id="run1",
         step_number=2,
         model="m",
-        default_timeout=timeout,
+        default_timeout=limit,
         deps=deps,
     )
 
@@ -91,7 +91,7 @@ async def test_async_timeout_says_what_and_how_long():
         await asyncio.Event().wait()
         return "never"
 
-    result = await call([slow], "slow", {}, timeout=0.05)
+    result = await call([slow], "slow", {}, limit=0.05)
     assert result.error is not None
     assert "Tool 'slow' timed out after 0.05 seconds" in result.error
 
@@ -104,7 +104,7 @@ async def test_sync_timeout_abandons_the_thread():
         release.wait(5)
         return "late"
 
-    result = await call([stuck], "stuck", {}, timeout=10)
+    result = await call([stuck], "stuck", {}, limit=10)
     release.set()
     assert result.error is not None
     assert "timed out after 0.05 seconds" in result.error
@@ -127,7 +127,7 @@ async def test_context_carries_call_details_and_deps():
         seen.append(ctx)
         return ctx.deps["base"] + n
 
-    result = await call([probe], "probe", {"n": 1}, timeout=5, deps={"base": 41})
+    result = await call([probe], "probe", {"n": 1}, limit=5, deps={"base": 41})
     assert result.output == 42
     ctx = seen[0]
     assert (ctx.call_id, ctx.tool_name, ctx.run_id, ctx.step_number, ctx.model) == (

@@ -4,10 +4,9 @@ import enum
 from dataclasses import dataclass
 from typing import Literal
 
-from typing_extensions import TypedDict
-
 import pytest
 from pydantic import BaseModel, Field
+from typing_extensions import TypedDict
 
 import gai
 from gai import Tool, ToolContext, ToolDefinitionError, tool

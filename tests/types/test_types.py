@@ -41,7 +41,7 @@ def test_message_helpers_build_typed_parts():
 
 def test_message_rejects_unknown_role_and_part():
     with pytest.raises(ValidationError):
-        Message(role="robot", parts=())  # type: ignore[arg-type]
+        Message.model_validate({"role": "robot", "parts": []})
     with pytest.raises(ValidationError):
         Message.model_validate({"role": "user", "parts": [{"kind": "video", "url": "x"}]})
 

@@ -13,7 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
 from gai.errors import ToolDefinitionError
 from gai.tools.context import ToolContext
 
-__all__ = ["ParsedDoc", "arguments_model", "clean_schema", "input_schema", "parse_doc", "takes_context"]
+__all__ = [
+    "ParsedDoc",
+    "arguments_model",
+    "clean_schema",
+    "input_schema",
+    "parse_doc",
+    "takes_context",
+]
 
 
 class ParsedDoc(typing.NamedTuple):

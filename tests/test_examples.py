@@ -1,0 +1,59 @@
+"""The README's quickstart and the demo run as written."""
+
+from __future__ import annotations
+
+import re
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _python_blocks(text: str) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", text, flags=re.S)
+
+
+def test_readme_quickstart_runs_and_prints_what_it_says(capsys, tmp_path):
+    quickstart = _python_blocks((ROOT / "README.md").read_text())[0]
+    runpy.run_path(_write(quickstart, tmp_path), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "1 ['get_weather', 'send_email']" in out
+    assert "tool_seen: tool 'send_email' was called in step 1" in out
+
+
+def _write(code: str, tmp_path: Path) -> str:
+    path = tmp_path / "quickstart.py"
+    path.write_text(code)
+    return str(path)
+
+
+def test_demo_runs_parallel_lookups_then_email():
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "morning_briefing.py")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "4 tools in parallel" in out
+    assert "stopped: tool_seen (tool 'send_email' was called in step 2)" in out
+    assert "email to me@example.com" in out
+
+
+def test_demo_runs_on_a_model_named_by_gai_model():
+    env = {"GAI_MODEL": "test", "PATH": ""}
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "morning_briefing.py")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "model: test" in proc.stdout
+    assert "stopped: tool_seen" in proc.stdout

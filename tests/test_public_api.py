@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import pickle
+
+import gai
+import gai.errors
+
+
+def _subclasses(cls: type) -> set[type]:
+    out: set[type] = set()
+    subs: list[type] = cls.__subclasses__()
+    for sub in subs:
+        out.add(sub)
+        out |= _subclasses(sub)
+    return out
+
+
+def test_all_is_sorted_and_importable():
+    assert gai.__all__ == sorted(gai.__all__)
+    for name in gai.__all__:
+        assert hasattr(gai, name), name
+
+
+def test_every_error_is_exported_and_in_the_docstring_tree():
+    for cls in _subclasses(gai.GaiError) | {gai.GaiError}:
+        if cls.__module__ != "gai.errors":
+            continue
+        assert cls.__name__ in gai.__all__, cls
+        assert cls.__name__ in gai.errors.__all__, cls
+        assert cls.__name__ in (gai.errors.__doc__ or ""), cls
+
+
+def test_errors_pickle_with_their_attributes():
+    errs = [
+        gai.ProviderError("boom", provider="x", status=429, retryable=True, retry_after=1.5),
+        gai.MissingAPIKeyError("openai", "OPENAI_API_KEY"),
+        gai.UnknownModelError("tset:x", ["test"], ["test"]),
+        gai.UserError("bad"),
+    ]
+    for err in errs:
+        again = pickle.loads(pickle.dumps(err))
+        assert type(again) is type(err)
+        assert str(again) == str(err)
+        assert again.__dict__ == err.__dict__
+
+
+def test_missing_key_error_names_the_variable():
+    err = gai.MissingAPIKeyError("openai", "OPENAI_API_KEY")
+    assert "set the OPENAI_API_KEY environment variable" in str(err)
+    assert err.env_var == "OPENAI_API_KEY"

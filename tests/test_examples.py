@@ -29,14 +29,19 @@ def _write(code: str, tmp_path: Path) -> str:
     return str(path)
 
 
-def test_demo_runs_parallel_lookups_then_email():
-    proc = subprocess.run(
+def _run_demo(env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [sys.executable, str(ROOT / "examples" / "morning_briefing.py")],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
+        env=env,
     )
+
+
+def test_demo_runs_parallel_lookups_then_email():
+    proc = _run_demo()
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "4 tools in parallel" in out
@@ -45,15 +50,7 @@ def test_demo_runs_parallel_lookups_then_email():
 
 
 def test_demo_runs_on_a_model_named_by_gai_model():
-    env = {"GAI_MODEL": "test", "PATH": ""}
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "morning_briefing.py")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env=env,
-    )
+    proc = _run_demo({"GAI_MODEL": "test", "PATH": ""})
     assert proc.returncode == 0, proc.stderr
     assert "model: test" in proc.stdout
     assert "stopped: tool_seen" in proc.stdout

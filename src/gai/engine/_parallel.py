@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -29,28 +30,21 @@ async def run_tool_calls(
     Cancelling the caller cancels every running call.
     """
     semaphore = asyncio.Semaphore(max_parallel) if max_parallel else None
+    invoke = functools.partial(
+        invoke_tool,
+        tools,
+        run_id=run_id,
+        step_number=step_number,
+        model=model,
+        default_timeout=default_timeout,
+        deps=deps,
+    )
 
     async def one(call: ToolCall) -> ToolResult:
         if semaphore is None:
-            return await invoke_tool(
-                tools,
-                call,
-                run_id=run_id,
-                step_number=step_number,
-                model=model,
-                default_timeout=default_timeout,
-                deps=deps,
-            )
+            return await invoke(call)
         async with semaphore:
-            return await invoke_tool(
-                tools,
-                call,
-                run_id=run_id,
-                step_number=step_number,
-                model=model,
-                default_timeout=default_timeout,
-                deps=deps,
-            )
+            return await invoke(call)
 
     if len(calls) == 1:
         return (await one(calls[0]),)

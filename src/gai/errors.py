@@ -9,6 +9,16 @@ GaiError                       root; errors leaving a run carry .partial_result
 │   ├── ToolDefinitionError    a function that cannot become a tool
 │   └── ScriptExhaustedError   a ScriptedModel was asked for more responses than it holds
 ├── ProviderError              .provider .status .retryable .retry_after .body .request_id
+│   ├── AuthenticationError    401: the key is missing, wrong or revoked
+│   ├── PermissionDeniedError  403: the key may not use this model or endpoint
+│   ├── NotFoundError          404: unknown model or endpoint
+│   ├── InvalidRequestError    400, 422 and other 4xx: the request itself is wrong
+│   │   └── ContextLengthError the conversation is longer than the model accepts
+│   ├── RateLimitError         429: too many requests or tokens (retryable)
+│   ├── ProviderOverloadedError 503, 529: the provider is overloaded (retryable)
+│   ├── ProviderServerError    other 5xx (retryable)
+│   ├── ProviderTimeoutError   no answer in time (retryable)
+│   ├── ProviderConnectionError the connection failed or dropped (retryable)
 │   └── ResponseFormatError    malformed or truncated model response
 └── RunError                   a run could not finish
 ```
@@ -25,10 +35,20 @@ if TYPE_CHECKING:
     from gai.types.results import TextResult
 
 __all__ = [
+    "AuthenticationError",
     "ConfigError",
+    "ContextLengthError",
     "GaiError",
+    "InvalidRequestError",
     "MissingAPIKeyError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "ProviderConnectionError",
     "ProviderError",
+    "ProviderOverloadedError",
+    "ProviderServerError",
+    "ProviderTimeoutError",
+    "RateLimitError",
     "ResponseFormatError",
     "RunError",
     "ScriptExhaustedError",
@@ -144,6 +164,51 @@ class ProviderError(GaiError):
         self.retry_after = retry_after
         self.body = body
         self.request_id = request_id
+
+    def __str__(self) -> str:
+        where = f"{self.provider}" + (f" HTTP {self.status}" if self.status else "")
+        rid = f" (request id {self.request_id})" if self.request_id else ""
+        return f"{where}: {self.message}{rid}"
+
+
+class AuthenticationError(ProviderError):
+    """The provider rejected the API key (HTTP 401)."""
+
+
+class PermissionDeniedError(ProviderError):
+    """The key may not use this model or endpoint (HTTP 403)."""
+
+
+class NotFoundError(ProviderError):
+    """The model or endpoint does not exist (HTTP 404)."""
+
+
+class InvalidRequestError(ProviderError):
+    """The provider rejected the request as invalid (HTTP 400, 422 and other 4xx)."""
+
+
+class ContextLengthError(InvalidRequestError):
+    """The conversation is longer than the model's context window."""
+
+
+class RateLimitError(ProviderError):
+    """Too many requests or tokens (HTTP 429); `retry_after` says how long to wait, if known."""
+
+
+class ProviderOverloadedError(ProviderError):
+    """The provider is overloaded (HTTP 503 or 529)."""
+
+
+class ProviderServerError(ProviderError):
+    """The provider failed (HTTP 5xx)."""
+
+
+class ProviderTimeoutError(ProviderError):
+    """The provider did not answer in time."""
+
+
+class ProviderConnectionError(ProviderError):
+    """The connection to the provider failed or dropped."""
 
 
 class ResponseFormatError(ProviderError):

@@ -1,14 +1,17 @@
 """The engine: the multi-step run loop and its entry points."""
 
 from gai.engine.request import OnStepFinish, PrepareStep, Request, StepOverrides
-from gai.engine.run import generate_text, generate_text_sync, run_request
+from gai.engine.run import generate_text, generate_text_sync, run_request, stream_text
+from gai.engine.stream import TextStream
 
 __all__ = [
     "OnStepFinish",
     "PrepareStep",
     "Request",
     "StepOverrides",
+    "TextStream",
     "generate_text",
     "generate_text_sync",
     "run_request",
+    "stream_text",
 ]

@@ -6,7 +6,7 @@ import asyncio
 import inspect
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,18 +14,31 @@ from gai._registry import resolve_model
 from gai.engine._parallel import run_tool_calls
 from gai.engine.request import Request, StepOverrides, check_tool_choice, normalize_tools
 from gai.errors import UserError
-from gai.providers.base import Model, ModelRequest, ModelResponse, ToolChoice
+from gai.providers.base import Model, ModelRequest, ModelResponse, StreamingModel, ToolChoice
+from gai.providers.streaming import StreamAssembler
 from gai.stop import StopCondition, as_condition
 from gai.tools import Tool
 from gai.types import (
     Message,
     Part,
+    RunEvent,
+    RunFailed,
+    RunFinished,
+    RunStarted,
     RunState,
     Step,
+    StepFinished,
+    StepStarted,
     StopReason,
     Text,
+    TextChunk,
+    TextDelta,
     TextResult,
+    ToolCallChunk,
+    ToolCallDelta,
+    ToolCallFinished,
     ToolCallPart,
+    ToolCallStarted,
     ToolResult,
     ToolResultPart,
     Usage,
@@ -35,6 +48,8 @@ from gai.types import (
 __all__ = ["run_loop"]
 
 _ERROR_SUMMARY_LIMIT = 500
+
+Emit = Callable[[RunEvent], None]
 
 
 async def _maybe_await(value: Any) -> Any:
@@ -58,6 +73,8 @@ class _Run:
     steps: list[Step] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     raw: Any = None
+    emit: Emit | None = None
+    stream: bool = False
 
     def state(self) -> RunState:
         return RunState(
@@ -112,7 +129,9 @@ def _assistant_message(response: ModelResponse) -> Message:
     if response.text:
         parts.append(Text(text=response.text))
     parts.extend(
-        ToolCallPart(call_id=c.call_id, name=c.name, arguments=c.arguments)
+        ToolCallPart(
+            call_id=c.call_id, name=c.name, arguments=c.arguments, provider_data=c.provider_data
+        )
         for c in response.tool_calls
     )
     return Message(role="assistant", parts=tuple(parts))
@@ -155,9 +174,48 @@ def _should_stop(
     return None
 
 
+async def _call_model(run: _Run, request: ModelRequest, step_number: int) -> ModelResponse:
+    emit = run.emit
+    if emit is None or not run.stream or not isinstance(run.model, StreamingModel):
+        response = await run.model.generate(request)
+        if emit is not None and run.stream and response.text:
+            emit(TextDelta(run.run_id, step_number, response.text))
+        return response
+    assembler = StreamAssembler(run.model.name)
+    stream = run.model.stream(request)
+    try:
+        async for chunk in stream:
+            started = assembler.add(chunk)
+            if isinstance(chunk, TextChunk):
+                if chunk.text:
+                    emit(TextDelta(run.run_id, step_number, chunk.text))
+            elif isinstance(chunk, ToolCallChunk):
+                pending = assembler.calls[chunk.index]
+                if started and pending.name:
+                    emit(
+                        ToolCallStarted(
+                            run.run_id, step_number, chunk.index, pending.call_id, pending.name
+                        )
+                    )
+                if chunk.arguments:
+                    emit(ToolCallDelta(run.run_id, step_number, chunk.index, chunk.arguments))
+    finally:
+        # Closing the generator closes the provider's HTTP stream when we stop early.
+        aclose = getattr(stream, "aclose", None)
+        if aclose is not None:
+            await aclose()
+    response = assembler.response()
+    for index, call in enumerate(response.tool_calls):
+        emit(ToolCallFinished(run.run_id, step_number, index, call))
+    return response
+
+
 async def _step(run: _Run) -> Step:
     request = run.request
     step_number = len(run.steps) + 1
+    emit = run.emit
+    if emit is not None:
+        emit(StepStarted(run.run_id, step_number, run.model.name))
     tools_by_name = {t.name: t for t in run.tools}
     model_request = ModelRequest(
         messages=tuple(run.transcript()),
@@ -166,7 +224,7 @@ async def _step(run: _Run) -> Step:
         settings=dict(request.settings),
     )
     started = time.perf_counter()
-    response = await run.model.generate(model_request)
+    response = await _call_model(run, model_request, step_number)
     model_duration = time.perf_counter() - started
     results: tuple[ToolResult, ...] = ()
     if response.tool_calls:
@@ -179,6 +237,7 @@ async def _step(run: _Run) -> Step:
             max_parallel=request.max_parallel_tools,
             default_timeout=request.tool_timeout,
             deps=request.deps,
+            emit=emit,
         )
     step = Step(
         step_number=step_number,
@@ -198,11 +257,21 @@ async def _step(run: _Run) -> Step:
     run.messages.append(_assistant_message(response))
     if results:
         run.messages.append(_tool_message(results))
+    if emit is not None:
+        emit(StepFinished(run.run_id, step_number, step))
     return step
 
 
-async def run_loop(model: Model | str, request: Request) -> TextResult:
+async def run_loop(
+    model: Model | str, request: Request, *, emit: Emit | None = None, stream: bool = False
+) -> TextResult:
     """Run `request` on `model` until a stop condition, the ceiling or a final answer.
+
+    Args:
+        model: The model or a model string.
+        request: The run's input and options.
+        emit: Called synchronously with every event of the run; it must not block.
+        stream: Call the model in streaming mode so text and tool calls arrive as deltas.
 
     Errors that end the run early (cancellation, provider failure, a raising callback)
     propagate with `partial_result` set to the steps completed so far.
@@ -217,7 +286,11 @@ async def run_loop(model: Model | str, request: Request) -> TextResult:
         tool_choice=request.tool_choice,
         system=request.system,
         messages=list(request.messages),
+        emit=emit,
+        stream=stream,
     )
+    if emit is not None:
+        emit(RunStarted(run.run_id, run.model.name))
     try:
         while True:
             if request.prepare_step is not None:
@@ -229,14 +302,24 @@ async def run_loop(model: Model | str, request: Request) -> TextResult:
                 await _maybe_await(request.on_step_finish(step))
             reason = _should_stop(run, step, condition, request.max_steps_limit)
             if reason is not None:
-                return run.result(reason)
+                result = run.result(reason)
+                if emit is not None:
+                    emit(RunFinished(run.run_id, len(run.steps), result))
+                return result
     except asyncio.CancelledError as exc:
-        _attach(exc, run.result(StopReason(kind="cancelled", detail=_done(run, "cancelled"))))
+        _fail(run, exc, StopReason(kind="cancelled", detail=_done(run, "cancelled")))
         raise
     except Exception as exc:
         detail = _done(run, f"failed with {type(exc).__name__}: {exc}")
-        _attach(exc, run.result(StopReason(kind="error", detail=detail)))
+        _fail(run, exc, StopReason(kind="error", detail=detail))
         raise
+
+
+def _fail(run: _Run, exc: BaseException, reason: StopReason) -> None:
+    partial = run.result(reason)
+    _attach(exc, partial)
+    if run.emit is not None:
+        run.emit(RunFailed(run.run_id, len(run.steps), reason.detail, partial))
 
 
 def _checked(overrides: object) -> StepOverrides:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from gai.tools import Tool
 from gai.tools._invoke import invoke_tool
-from gai.types import ToolCall, ToolResult
+from gai.types import RunEvent, ToolCall, ToolFinished, ToolResult, ToolStarted
 
 __all__ = ["run_tool_calls"]
 
@@ -24,6 +24,7 @@ async def run_tool_calls(
     max_parallel: int | None,
     default_timeout: float | None,
     deps: Any,
+    emit: Callable[[RunEvent], None] | None = None,
 ) -> tuple[ToolResult, ...]:
     """Run every call at once (at most `max_parallel` at a time); results in call order.
 
@@ -40,11 +41,19 @@ async def run_tool_calls(
         deps=deps,
     )
 
+    async def run_one(call: ToolCall) -> ToolResult:
+        if emit is None:
+            return await invoke(call)
+        emit(ToolStarted(run_id, step_number, call))
+        result = await invoke(call)
+        emit(ToolFinished(run_id, step_number, result))
+        return result
+
     async def one(call: ToolCall) -> ToolResult:
         if semaphore is None:
-            return await invoke(call)
+            return await run_one(call)
         async with semaphore:
-            return await invoke(call)
+            return await run_one(call)
 
     if len(calls) == 1:
         return (await one(calls[0]),)

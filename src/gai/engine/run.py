@@ -9,11 +9,12 @@ from typing import Any, ParamSpec, TypeVar
 from gai.engine._loop import run_loop
 from gai.engine._sync import run_sync
 from gai.engine.request import OnStepFinish, PrepareStep, Request, ToolLike
+from gai.engine.stream import TextStream
 from gai.providers.base import Model, ToolChoice
 from gai.stop import StopWhen
 from gai.types import Message, TextResult
 
-__all__ = ["generate_text", "generate_text_sync", "run_request"]
+__all__ = ["generate_text", "generate_text_sync", "run_request", "stream_text"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -79,23 +80,54 @@ async def generate_text(
         gai.errors.GaiError: The run failed; `partial_result` holds the steps done so far.
         asyncio.CancelledError: The task was cancelled; `partial_result` is attached too.
     """
-    request = Request(
-        messages=messages,
-        prompt=prompt,
-        system=system,
-        tools=tools,
-        stop_when=stop_when,
-        tool_choice=tool_choice,
-        max_parallel_tools=max_parallel_tools,
-        tool_timeout=tool_timeout,
-        max_steps_limit=max_steps_limit,
-        on_step_finish=on_step_finish,
-        prepare_step=prepare_step,
-        deps=deps,
-        run_id=run_id,
-        settings=dict(settings or {}),
-    )
-    return await run_loop(model, request)
+    return await run_loop(model, _request(**locals()))
+
+
+def _request(model: object, **options: Any) -> Request:
+    settings = options.pop("settings")
+    return Request(**options, settings=dict(settings or {}))
+
+
+def stream_text(
+    model: Model | str,
+    *,
+    messages: Sequence[Message] = (),
+    prompt: str | None = None,
+    system: str | None = None,
+    tools: Sequence[ToolLike] = (),
+    stop_when: StopWhen | None = None,
+    tool_choice: ToolChoice = "auto",
+    max_parallel_tools: int | None = None,
+    tool_timeout: float | None = None,
+    max_steps_limit: int = 50,
+    on_step_finish: OnStepFinish | None = None,
+    prepare_step: PrepareStep | None = None,
+    deps: Any = None,
+    run_id: str | None = None,
+    settings: Mapping[str, Any] | None = None,
+) -> TextStream:
+    """Run like `generate_text`, yielding the run's events as they happen.
+
+    Takes the same arguments as `generate_text`. The model is called in streaming
+    mode, so text and tool-call arguments arrive as deltas; tools and stop conditions
+    behave exactly as in `generate_text`.
+
+    Returns:
+        A `TextStream`: iterate it for events (`async for event in stream`), or
+        `stream.text_stream` for text only; `stream.result` holds the `TextResult` after.
+
+    Raises:
+        gai.errors.UserError: The arguments are invalid (raised here, before streaming).
+
+    Example:
+        ```python
+        async with gai.stream_text("test", prompt="hi") as stream:
+            async for text in stream.text_stream:
+                print(text, end="")
+        print(stream.result.stop_reason)
+        ```
+    """
+    return TextStream(model, _request(**locals()))
 
 
 def _sync_twin(fn: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:

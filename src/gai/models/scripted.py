@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+
+import orjson
 
 from gai.errors import ScriptExhaustedError
 from gai.models._usage import with_usage
 from gai.providers.base import BaseChatModel, ModelRequest, ModelResponse
+from gai.types import ModelChunk, StreamEnd, TextChunk, ToolCallChunk
 
 __all__ = ["ScriptedModel"]
 
@@ -54,3 +57,27 @@ class ScriptedModel(BaseChatModel):
             )
         self.requests.append(request)
         return with_usage(request, self.responses[index])
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[ModelChunk]:
+        """Stream the next response in small pieces, as a real provider would.
+
+        Text arrives word by word and tool-call arguments in 8-character fragments,
+        with every call's first chunk carrying its id and name.
+        """
+        response = await self.generate(request)
+        words = response.text.split(" ")
+        for i, word in enumerate(words):
+            piece = word if i == len(words) - 1 else word + " "
+            if piece:
+                yield TextChunk(piece)
+        for index, call in enumerate(response.tool_calls):
+            arguments = orjson.dumps(call.arguments).decode()
+            yield ToolCallChunk(index=index, call_id=call.call_id, name=call.name)
+            for start in range(0, len(arguments), 8):
+                yield ToolCallChunk(index=index, arguments=arguments[start : start + 8])
+        yield StreamEnd(
+            finish_reason=response.finish_reason,
+            usage=response.usage,
+            model_name=response.model_name,
+            raw=response.raw,
+        )

@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, runtime_checkable
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from gai.types import FinishReason, Message, ToolCall, ToolDefinition, Usage
+from gai.types import (
+    FinishReason,
+    Message,
+    ModelChunk,
+    StreamEnd,
+    TextChunk,
+    ToolCall,
+    ToolCallChunk,
+    ToolDefinition,
+    Usage,
+)
 
 if TYPE_CHECKING:
     from gai.engine.request import Request
     from gai.types import TextResult
 
-__all__ = ["BaseChatModel", "Model", "ModelRequest", "ModelResponse", "ToolChoice"]
+__all__ = [
+    "BaseChatModel",
+    "Model",
+    "ModelRequest",
+    "ModelResponse",
+    "StreamingModel",
+    "ToolChoice",
+]
 
 ToolChoice: TypeAlias = Literal["auto", "none", "required"] | str
 """Whether the model may, must or must not call tools; any other string names one tool."""
@@ -80,6 +99,19 @@ class Model(Protocol):
         ...
 
 
+@runtime_checkable
+class StreamingModel(Model, Protocol):
+    """A model that can also stream its answer as chunks."""
+
+    def stream(self, request: ModelRequest) -> AsyncIterator[ModelChunk]:
+        """Make one model call and yield its output as it arrives, ending with `StreamEnd`.
+
+        Raises:
+            gai.errors.ProviderError: The provider failed to answer.
+        """
+        ...
+
+
 class BaseChatModel:
     """Shared code for models: adds the seed's `await model.generate_text(request)`.
 
@@ -94,6 +126,29 @@ class BaseChatModel:
     async def generate(self, request: ModelRequest) -> ModelResponse:
         """Make one model call."""
         raise NotImplementedError
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[ModelChunk]:
+        """Stream a call; by default the whole `generate` answer arrives as one chunk each."""
+        response = await self.generate(request)
+        if response.text:
+            yield TextChunk(response.text)
+        for index, call in enumerate(response.tool_calls):
+            yield ToolCallChunk(
+                index=index,
+                call_id=call.call_id,
+                name=call.name,
+                arguments=orjson.dumps(call.arguments).decode(),
+                provider_data=call.provider_data,
+            )
+        yield StreamEnd(
+            finish_reason=response.finish_reason,
+            usage=response.usage,
+            model_name=response.model_name,
+            raw=response.raw,
+        )
+
+    async def aclose(self) -> None:
+        """Release any connections the model holds; it reopens them when used again."""
 
     async def generate_text(self, request: Request) -> TextResult:
         """Run a whole multi-step request on this model (the seed's `provider.GenerateText`).

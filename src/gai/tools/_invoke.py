@@ -87,6 +87,13 @@ async def invoke_tool(
     if tool is None:
         available = ", ".join(sorted(tools)) or "none"
         return _failure(call, f"Unknown tool '{call.name}'. Available tools: {available}.", started)
+    if call.invalid_arguments is not None:
+        return _failure(
+            call,
+            f"Arguments for tool '{call.name}' are not a valid JSON object: "
+            f"{call.invalid_arguments[:200]!r}. Call the tool again with a JSON object.",
+            started,
+        )
     try:
         validated = tool.validate(call.arguments)
     except pydantic.ValidationError as exc:

@@ -55,6 +55,8 @@ class ToolCallPart(_Frozen):
     """Tool name."""
     arguments: dict[str, Any] = Field(default_factory=dict)
     """Arguments as the model gave them."""
+    provider_data: dict[str, Any] | None = None
+    """Opaque data the provider needs echoed back with the call."""
 
 
 class ToolResultPart(_Frozen):

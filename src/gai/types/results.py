@@ -59,6 +59,11 @@ class ToolCall(_Frozen):
     """Tool name."""
     arguments: dict[str, Any] = Field(default_factory=dict)
     """Arguments, as decoded from the model's JSON."""
+    invalid_arguments: str | None = None
+    """The raw argument text when it was not a JSON object; the call then fails with an
+    error the model can correct."""
+    provider_data: dict[str, Any] | None = None
+    """Opaque data the provider needs echoed back with the call (e.g. a thought signature)."""
 
 
 class ToolResult(_Frozen):

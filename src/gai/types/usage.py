@@ -23,6 +23,12 @@ class Usage(BaseModel):
     """Tokens the model produced."""
     total_tokens: int = 0
     """All tokens billed (providers may count more than input + output)."""
+    cache_read_tokens: int = 0
+    """Input tokens served from the provider's prompt cache (part of `input_tokens`)."""
+    cache_write_tokens: int = 0
+    """Input tokens written to the provider's prompt cache."""
+    reasoning_tokens: int = 0
+    """Output tokens spent on hidden reasoning (part of `output_tokens`)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -41,6 +47,9 @@ class Usage(BaseModel):
             input_tokens=self.input_tokens + other.input_tokens,
             output_tokens=self.output_tokens + other.output_tokens,
             total_tokens=self.total_tokens + other.total_tokens,
+            cache_read_tokens=self.cache_read_tokens + other.cache_read_tokens,
+            cache_write_tokens=self.cache_write_tokens + other.cache_write_tokens,
+            reasoning_tokens=self.reasoning_tokens + other.reasoning_tokens,
         )
 
     def __radd__(self, other: object) -> Usage:

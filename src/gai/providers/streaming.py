@@ -1,0 +1,118 @@
+"""`StreamAssembler`: rebuilds a complete `ModelResponse` from a model's stream of chunks.
+
+Argument fragments are joined per tool-call index, so several tool calls interleaved
+in one stream stay separate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from gai.errors import ResponseFormatError
+from gai.providers.base import ModelResponse
+from gai.types import ModelChunk, StreamEnd, TextChunk, ToolCall, ToolCallChunk, new_call_id
+
+__all__ = ["StreamAssembler", "parse_arguments"]
+
+
+@dataclass(slots=True)
+class _PendingCall:
+    call_id: str | None = None
+    name: str | None = None
+    arguments: list[str] = field(default_factory=list)
+    provider_data: dict[str, Any] | None = None
+
+
+def parse_arguments(text: str) -> tuple[dict[str, Any], str | None]:
+    """Decode tool-call arguments; returns (arguments, raw text if it was not an object)."""
+    if not text.strip():
+        return {}, None
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return {}, text
+    if not isinstance(value, dict):
+        return {}, text
+    return value, None
+
+
+class StreamAssembler:
+    """Collects chunks and builds the final `ModelResponse`.
+
+    Args:
+        provider: Provider name used in errors.
+    """
+
+    def __init__(self, provider: str) -> None:
+        self.provider = provider
+        self.text: list[str] = []
+        self.calls: dict[int, _PendingCall] = {}
+        self.end: StreamEnd | None = None
+
+    def add(self, chunk: ModelChunk) -> bool:
+        """Record a chunk; returns True when it starts a new tool call."""
+        if isinstance(chunk, TextChunk):
+            self.text.append(chunk.text)
+            return False
+        if isinstance(chunk, ToolCallChunk):
+            pending = self.calls.get(chunk.index)
+            new = pending is None
+            if pending is None:
+                pending = self.calls[chunk.index] = _PendingCall()
+            if chunk.call_id:
+                pending.call_id = chunk.call_id
+            if chunk.name and not pending.name:
+                pending.name = chunk.name
+            if chunk.arguments:
+                pending.arguments.append(chunk.arguments)
+            if chunk.provider_data:
+                pending.provider_data = {**(pending.provider_data or {}), **chunk.provider_data}
+            return new
+        self.end = chunk
+        return False
+
+    def tool_call(self, index: int) -> ToolCall:
+        """The complete tool call at `index`.
+
+        Raises:
+            ResponseFormatError: The stream never said which tool to call.
+        """
+        pending = self.calls[index]
+        if not pending.name:
+            raise ResponseFormatError(
+                f"streamed tool call #{index} has no tool name", provider=self.provider
+            )
+        arguments, invalid = parse_arguments("".join(pending.arguments))
+        return ToolCall(
+            call_id=pending.call_id or new_call_id(),
+            name=pending.name,
+            arguments=arguments,
+            invalid_arguments=invalid,
+            provider_data=pending.provider_data,
+        )
+
+    def response(self) -> ModelResponse:
+        """The whole response.
+
+        Raises:
+            ResponseFormatError: The stream ended without its final event (truncated).
+        """
+        if self.end is None:
+            raise ResponseFormatError(
+                "the response stream ended before the model finished (truncated stream)",
+                provider=self.provider,
+                retryable=True,
+            )
+        calls = tuple(self.tool_call(i) for i in sorted(self.calls))
+        finish = self.end.finish_reason or ("tool_calls" if calls else "stop")
+        return ModelResponse(
+            text="".join(self.text),
+            tool_calls=calls,
+            usage=self.end.usage,
+            finish_reason=finish,
+            model_name=self.end.model_name,
+            raw=self.end.raw,
+        )

@@ -1,0 +1,47 @@
+"""What a streaming model yields: text and tool-call chunks, then one `StreamEnd`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+from gai.types.results import FinishReason
+from gai.types.usage import Usage
+
+__all__ = ["ModelChunk", "StreamEnd", "TextChunk", "ToolCallChunk"]
+
+
+@dataclass(frozen=True, slots=True)
+class TextChunk:
+    """A piece of the model's text."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallChunk:
+    """A piece of one tool call; chunks with the same `index` belong to the same call.
+
+    The first chunk of a call usually carries `call_id` and `name`; later ones carry
+    argument fragments, which are concatenated in order.
+    """
+
+    index: int
+    call_id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+    provider_data: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEnd:
+    """The end of the stream: why it ended and what it cost."""
+
+    finish_reason: FinishReason | None = None
+    usage: Usage = field(default_factory=Usage)
+    model_name: str | None = None
+    raw: Any = None
+
+
+ModelChunk: TypeAlias = TextChunk | ToolCallChunk | StreamEnd
+"""Anything a streaming model yields."""

@@ -1,0 +1,158 @@
+"""Events of a run, as `stream_text` yields them (and observers will receive them).
+
+Every event has a `kind` (past-tense snake case, or `*_delta` for pieces of output),
+the `run_id`, and the `step_number` it belongs to (0 before the first step).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, TypeAlias
+
+from gai.types.results import Step, TextResult, ToolCall, ToolResult
+
+__all__ = [
+    "RunEvent",
+    "RunFailed",
+    "RunFinished",
+    "RunStarted",
+    "StepFinished",
+    "StepStarted",
+    "TextDelta",
+    "ToolCallDelta",
+    "ToolCallFinished",
+    "ToolCallStarted",
+    "ToolFinished",
+    "ToolStarted",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class RunStarted:
+    """The run began."""
+
+    run_id: str
+    model: str
+    step_number: int = 0
+    kind: Literal["run_started"] = "run_started"
+
+
+@dataclass(frozen=True, slots=True)
+class StepStarted:
+    """A step began: the model is about to be called."""
+
+    run_id: str
+    step_number: int
+    model: str
+    kind: Literal["step_started"] = "step_started"
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """A piece of the model's text, as it streams."""
+
+    run_id: str
+    step_number: int
+    text: str
+    kind: Literal["text_delta"] = "text_delta"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallStarted:
+    """The model began a tool call (its name is known, its arguments may still stream)."""
+
+    run_id: str
+    step_number: int
+    index: int
+    call_id: str | None
+    name: str
+    kind: Literal["tool_call_started"] = "tool_call_started"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    """A fragment of a tool call's JSON arguments."""
+
+    run_id: str
+    step_number: int
+    index: int
+    arguments: str
+    kind: Literal["tool_call_delta"] = "tool_call_delta"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallFinished:
+    """A tool call is complete, with its parsed arguments; it is about to run."""
+
+    run_id: str
+    step_number: int
+    index: int
+    call: ToolCall
+    kind: Literal["tool_call_finished"] = "tool_call_finished"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolStarted:
+    """A tool began running."""
+
+    run_id: str
+    step_number: int
+    call: ToolCall
+    kind: Literal["tool_started"] = "tool_started"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolFinished:
+    """A tool finished (successfully or with an error result)."""
+
+    run_id: str
+    step_number: int
+    result: ToolResult
+    kind: Literal["tool_finished"] = "tool_finished"
+
+
+@dataclass(frozen=True, slots=True)
+class StepFinished:
+    """A step is complete: model call and tools."""
+
+    run_id: str
+    step_number: int
+    step: Step
+    kind: Literal["step_finished"] = "step_finished"
+
+
+@dataclass(frozen=True, slots=True)
+class RunFinished:
+    """The run ended normally; `result` is the same `TextResult` generate_text returns."""
+
+    run_id: str
+    step_number: int
+    result: TextResult
+    kind: Literal["run_finished"] = "run_finished"
+
+
+@dataclass(frozen=True, slots=True)
+class RunFailed:
+    """The run ended with an error; the error is raised right after this event."""
+
+    run_id: str
+    step_number: int
+    error: str
+    partial_result: TextResult
+    kind: Literal["run_failed"] = "run_failed"
+
+
+RunEvent: TypeAlias = (
+    RunStarted
+    | StepStarted
+    | TextDelta
+    | ToolCallStarted
+    | ToolCallDelta
+    | ToolCallFinished
+    | ToolStarted
+    | ToolFinished
+    | StepFinished
+    | RunFinished
+    | RunFailed
+)
+"""Any event of a run."""

@@ -54,7 +54,9 @@ async def test_stream_yields_typed_events_across_steps_and_the_same_result():
         {"city": "Lisbon", "days": 3},
         {"city": "Porto", "days": 1},
     ]
-    same = await gai.generate_text(script(), prompt="weather", tools=[lookup], stop_when=MaxSteps(5))
+    same = await gai.generate_text(
+        script(), prompt="weather", tools=[lookup], stop_when=MaxSteps(5)
+    )
     assert [s.tool_calls for s in same.steps] == [s.tool_calls for s in result.steps]
     assert same.stop_reason == result.stop_reason
 
@@ -73,8 +75,7 @@ async def test_result_before_the_end_is_an_error_and_streams_iterate_once():
     async for _ in stream:
         pass
     with pytest.raises(gai.UserError, match="only once"):
-        async for _ in stream:
-            pass
+        stream.__aiter__()
 
 
 async def test_leaving_early_cancels_the_run_and_its_tools():
@@ -101,12 +102,18 @@ async def test_leaving_early_cancels_the_run_and_its_tools():
 
 
 async def test_errors_arrive_as_run_failed_then_raise_with_partial_result():
-    model = ScriptedModel([ModelResponse(tool_calls=(ToolCall(name="lookup", arguments={"city": "x"}),))])
+    model = ScriptedModel(
+        [ModelResponse(tool_calls=(ToolCall(name="lookup", arguments={"city": "x"}),))]
+    )
     stream = gai.stream_text(model, prompt="x", tools=[lookup], stop_when=MaxSteps(3))
-    kinds = []
-    with pytest.raises(gai.ScriptExhaustedError) as info:
+    kinds: list[str] = []
+
+    async def consume() -> None:
         async for event in stream:
             kinds.append(event.kind)
+
+    with pytest.raises(gai.ScriptExhaustedError) as info:
+        await consume()
     assert kinds[-1] == "run_failed"
     assert info.value.partial_result is not None
     assert len(info.value.partial_result.steps) == 1

@@ -15,6 +15,8 @@ ModelFactory = Callable[[str], Model]
 """Builds a model from the part of the model string after "provider:"."""
 
 _FACTORIES: dict[str, ModelFactory] = {}
+# One model object per string, so runs naming the same model share its connections.
+_CACHE: dict[str, Model] = {}
 
 
 def register_provider(prefix: str, factory: ModelFactory, *, replace: bool = False) -> None:
@@ -33,6 +35,8 @@ def register_provider(prefix: str, factory: ModelFactory, *, replace: bool = Fal
     if prefix in _FACTORIES and not replace:
         raise UserError(f"Provider {prefix!r} is already registered; pass replace=True.")
     _FACTORIES[prefix] = factory
+    for key in [k for k in _CACHE if k.partition(":")[0] == prefix]:
+        del _CACHE[key]
 
 
 def known_providers() -> list[str]:
@@ -48,6 +52,9 @@ def resolve_model(model: Model | str) -> Model:
         TypeError: `model` is neither a string nor a model object.
     """
     if isinstance(model, str):
+        cached = _CACHE.get(model)
+        if cached is not None:
+            return cached
         prefix, _, name = model.partition(":")
         factory = _FACTORIES.get(prefix)
         if factory is None:
@@ -55,7 +62,8 @@ def resolve_model(model: Model | str) -> Model:
             raise UnknownModelError(
                 model, known, difflib.get_close_matches(prefix, known, n=3, cutoff=0.5)
             )
-        return factory(name)
+        made = _CACHE[model] = factory(name)
+        return made
     if isinstance(model, Model):
         return model
     raise TypeError(
@@ -64,4 +72,21 @@ def resolve_model(model: Model | str) -> Model:
     )
 
 
-register_provider("test", lambda name: TestModel(name=f"test:{name}" if name else "test"))
+def _openai_compatible(preset: str) -> ModelFactory:
+    def factory(name: str) -> Model:
+        from gai.providers.openai import OpenAI
+
+        return OpenAI(name, provider=preset)
+
+    return factory
+
+
+def _register_builtins() -> None:
+    from gai.providers.openai import OPENAI_COMPATIBLE
+
+    register_provider("test", lambda name: TestModel(name=f"test:{name}" if name else "test"))
+    for preset in OPENAI_COMPATIBLE:
+        register_provider(preset, _openai_compatible(preset))
+
+
+_register_builtins()

@@ -131,7 +131,7 @@ async def test_model_strings_resolve_through_the_registry():
     assert gai.resolve_model("test:any").name == "test:any"
     with pytest.raises(gai.UnknownModelError, match="Did you mean 'test'") as info:
         gai.resolve_model("tset:x")
-    assert info.value.suggestions == ["test"]
+    assert info.value.suggestions[0] == "test"
     with pytest.raises(gai.UnknownModelError, match="known providers"):
         gai.resolve_model("zzzzzz")
     with pytest.raises(TypeError, match="provider:model"):
@@ -158,3 +158,15 @@ def test_models_satisfy_the_protocol():
     for m in (TestModel(), ScriptedModel([]), FunctionModel(lambda m, t: "x")):
         assert isinstance(m, gai.Model)
         assert repr(m).startswith(type(m).__name__)
+
+
+def test_model_strings_for_openai_compatible_services(monkeypatch: pytest.MonkeyPatch):
+    from gai.providers.openai import OpenAI
+
+    monkeypatch.setenv("GROQ_API_KEY", "gsk-test")
+    model = gai.resolve_model("groq:llama-3.3-70b-versatile")
+    assert isinstance(model, OpenAI)
+    assert model.name == "groq:llama-3.3-70b-versatile"
+    assert gai.resolve_model("groq:llama-3.3-70b-versatile") is model
+    with pytest.raises(gai.MissingAPIKeyError, match="OPENAI_API_KEY"):
+        gai.resolve_model("openai:gpt-4o-mini-uncached")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, Self, TypeAlias, runtime_checkable
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -149,6 +149,12 @@ class BaseChatModel:
 
     async def aclose(self) -> None:
         """Release any connections the model holds; it reopens them when used again."""
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
 
     async def generate_text(self, request: Request) -> TextResult:
         """Run a whole multi-step request on this model (the seed's `provider.GenerateText`).

@@ -42,6 +42,9 @@ class Tool:
         input_type: The type of the function's single input argument, if it takes one.
         timeout: Seconds one call may take before it fails; overrides the run's
             `tool_timeout`.
+        strict: Ask providers that support it to enforce the schema exactly.
+        parameters: A ready JSON schema for the arguments (e.g. from an MCP server); the
+            function then gets the arguments as keyword arguments, unvalidated.
 
     Raises:
         ToolDefinitionError: The name is invalid or the signature cannot become a schema.
@@ -55,6 +58,8 @@ class Tool:
         input_type: Any = None,
         *,
         timeout: float | None = None,
+        strict: bool | None = None,
+        parameters: dict[str, Any] | None = None,
     ) -> None:
         if fn is None:
             raise ToolDefinitionError(f"Tool {name!r} needs fn=, the function to run.")
@@ -76,14 +81,24 @@ class Tool:
         self._single_input = input_type is not None
         self._args_model: type[BaseModel] | None = None
         self._adapter: TypeAdapter[Any] | None = None
-        if input_type is not None:
+        if parameters is not None:
+            if parameters.get("type") != "object":
+                raise ToolDefinitionError(
+                    f"Tool {name!r}: parameters must be an object schema ({{'type': 'object', "
+                    f"...}}), got type {parameters.get('type')!r}."
+                )
+            self._adapter = TypeAdapter(dict[str, Any])
+            self._single_input = False
+            self.parameters: dict[str, Any] = parameters
+        elif input_type is not None:
             self._adapter = TypeAdapter(input_type)
-            self.parameters: dict[str, Any] = input_schema(self._adapter, name)
+            self.parameters = input_schema(self._adapter, name)
         else:
             self._args_model = arguments_model(fn, name, doc.params)
             self.parameters = input_schema(self._args_model, name)
+        self.strict = strict
         self.definition = ToolDefinition(
-            name=self.name, description=self.description, parameters=self.parameters
+            name=self.name, description=self.description, parameters=self.parameters, strict=strict
         )
 
     def __repr__(self) -> str:
@@ -105,6 +120,8 @@ class Tool:
         args: tuple[Any, ...] = (ctx,) if self.takes_context else ()
         if self._single_input:
             return functools.partial(self.fn, *args, validated)
+        if isinstance(validated, dict):
+            return functools.partial(self.fn, *args, **validated)
         kwargs = {name: getattr(validated, name) for name in type(validated).model_fields}
         return functools.partial(self.fn, *args, **kwargs)
 
@@ -123,7 +140,11 @@ def tool(fn: Callable[P, R], /) -> FunctionTool[P, R]: ...
 
 @overload
 def tool(
-    *, name: str | None = None, description: str | None = None, timeout: float | None = None
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    timeout: float | None = None,
+    strict: bool | None = None,
 ) -> Callable[[Callable[P, R]], FunctionTool[P, R]]: ...
 
 
@@ -134,6 +155,7 @@ def tool(
     name: str | None = None,
     description: str | None = None,
     timeout: float | None = None,
+    strict: bool | None = None,
 ) -> FunctionTool[P, R] | Callable[[Callable[P, R]], FunctionTool[P, R]]:
     """Turn a function into a tool.
 
@@ -146,6 +168,7 @@ def tool(
         name: Tool name; defaults to the function's name.
         description: Tool description; defaults to the docstring.
         timeout: Seconds one call may take; overrides the run's `tool_timeout`.
+        strict: Ask providers that support it to enforce the schema exactly.
 
     Returns:
         The tool, or a decorator making one when called with options.
@@ -161,7 +184,7 @@ def tool(
         tool_name = name or getattr(f, "__name__", None)
         if not tool_name:
             raise ToolDefinitionError(f"Cannot infer a tool name from {f!r}; pass name=.")
-        return FunctionTool(tool_name, description, f, timeout=timeout)
+        return FunctionTool(tool_name, description, f, timeout=timeout, strict=strict)
 
     if fn is not None:
         return make(fn)

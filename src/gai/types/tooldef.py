@@ -20,3 +20,5 @@ class ToolDefinition(BaseModel):
     """What the tool does and when to use it."""
     parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
     """JSON schema of the arguments (an object schema)."""
+    strict: bool | None = None
+    """Ask providers that support it to enforce the schema exactly (OpenAI strict mode)."""

@@ -1,0 +1,100 @@
+"""Helpers every wire protocol needs: API keys, settings, data URLs, safe parsing."""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from gai.errors import MissingAPIKeyError, ProviderError, ResponseFormatError
+from gai.types import FinishReason, Message, Usage
+
+__all__ = [
+    "STANDARD_SETTINGS",
+    "api_key_from_env",
+    "data_url_parts",
+    "finish_reason",
+    "response_shape",
+    "split_system",
+    "usage_from",
+]
+
+T = TypeVar("T")
+
+STANDARD_SETTINGS = frozenset({"temperature", "max_tokens", "top_p", "stop", "seed"})
+"""Settings every provider maps to its own names; any other key is passed through as is."""
+
+
+def api_key_from_env(provider: str, explicit: str | None, *env_vars: str) -> str:
+    """Return `explicit`, or the first of `env_vars` that is set.
+
+    Raises:
+        MissingAPIKeyError: No key was given and none of the variables is set.
+    """
+    if explicit:
+        return explicit
+    for name in env_vars:
+        value = os.environ.get(name)
+        if value:
+            return value
+    raise MissingAPIKeyError(provider, " or ".join(env_vars))
+
+
+def data_url_parts(url: str) -> tuple[str, str] | None:
+    """Split `data:<media type>;base64,<data>` into (media type, base64 data)."""
+    if not url.startswith("data:"):
+        return None
+    header, _, data = url.partition(",")
+    media_type = header.removeprefix("data:").split(";")[0] or "application/octet-stream"
+    if ";base64" not in header:
+        data = base64.b64encode(data.encode()).decode()
+    return media_type, data
+
+
+def split_system(messages: tuple[Message, ...]) -> tuple[str | None, list[Message]]:
+    """Pull system messages out (for protocols with a separate system field)."""
+    system = [m.text for m in messages if m.role == "system"]
+    rest = [m for m in messages if m.role != "system"]
+    return ("\n\n".join(system) if system else None), rest
+
+
+def finish_reason(value: Any, table: Mapping[str, FinishReason]) -> FinishReason | None:
+    """Normalise a provider's finish reason; unknown values become "other"."""
+    if value is None:
+        return None
+    return table.get(str(value), "other")
+
+
+def usage_from(data: Any, fields: Mapping[str, Callable[[Mapping[str, Any]], Any]]) -> Usage:
+    """Build `Usage` from a provider's usage object with one getter per Usage field."""
+    if not isinstance(data, Mapping):
+        return Usage()
+    values: dict[str, int] = {}
+    for name, getter in fields.items():
+        try:
+            value = getter(data)
+        except (KeyError, TypeError, AttributeError):
+            value = None
+        if isinstance(value, int | float):
+            values[name] = int(value)
+    return Usage(**values)
+
+
+@contextmanager
+def response_shape(provider: str, what: str) -> Iterator[None]:
+    """Turn lookups on an unexpected response shape into `ResponseFormatError`."""
+    try:
+        yield
+    except ProviderError:
+        raise
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
+        raise ResponseFormatError(
+            f"unexpected {what} shape ({type(exc).__name__}: {exc})", provider=provider
+        ) from exc
+
+
+def passthrough(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings that are not standard: provider-specific options sent as they are."""
+    return {k: v for k, v in settings.items() if k not in STANDARD_SETTINGS}

@@ -1,0 +1,329 @@
+"""The one boundary between gai and HTTP: aiohttp sessions, SSE/NDJSON readers, error mapping.
+
+Every provider goes through `HTTPClient`, so aiohttp's exceptions and HTTP statuses
+become `gai.errors` in exactly one place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import re
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import orjson
+
+from gai.errors import (
+    AuthenticationError,
+    ContextLengthError,
+    InvalidRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderOverloadedError,
+    ProviderServerError,
+    ProviderTimeoutError,
+    RateLimitError,
+    ResponseFormatError,
+)
+
+__all__ = [
+    "HTTPClient",
+    "SSEEvent",
+    "error_for_status",
+    "iter_ndjson",
+    "iter_sse",
+    "loads",
+]
+
+_BODY_LIMIT = 2000
+_MAX_RETRY_AFTER = 3600.0
+_CONTEXT_RE = re.compile(
+    r"context[_ ]length|context window|maximum context|too many tokens|prompt is too long|"
+    r"exceeds the maximum number of tokens|input token count",
+    re.I,
+)
+_TRY_AGAIN_RE = re.compile(r"try again in ([0-9.]+)\s*(ms|s)\b", re.I)
+_DURATION_RE = re.compile(r"^([0-9.]+)s$")
+
+
+def loads(data: bytes | str, provider: str) -> Any:
+    """Parse JSON from a provider.
+
+    Raises:
+        ResponseFormatError: The bytes are not valid JSON.
+    """
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        preview = data[:200] if isinstance(data, str) else data[:200].decode("utf-8", "replace")
+        raise ResponseFormatError(
+            f"the response is not valid JSON ({exc}); it starts with {preview!r}",
+            provider=provider,
+            retryable=True,
+        ) from exc
+
+
+def _retry_after(headers: Mapping[str, str], body: Any, message: str) -> float | None:
+    value: float | None = None
+    if (ms := headers.get("retry-after-ms")) is not None:
+        try:
+            value = float(ms) / 1000
+        except ValueError:
+            value = None
+    if value is None and (raw := headers.get("retry-after")) is not None:
+        try:
+            value = float(raw)
+        except ValueError:
+            parsed = email.utils.parsedate_to_datetime(raw) if raw else None
+            if parsed is not None:
+                value = parsed.timestamp() - time.time()  # noqa: TID251 - an HTTP date is wall-clock
+    if value is None and isinstance(body, dict):
+        # Gemini puts a RetryInfo detail in the error body: {"retryDelay": "30s"}.
+        details = (
+            (body.get("error") or {}).get("details")
+            if isinstance(body.get("error"), dict)
+            else None
+        )
+        for detail in details or ():
+            delay = detail.get("retryDelay") if isinstance(detail, dict) else None
+            if isinstance(delay, str) and (m := _DURATION_RE.match(delay)):
+                value = float(m.group(1))
+    if value is None and (m := _TRY_AGAIN_RE.search(message)):
+        value = float(m.group(1)) / (1000 if m.group(2).lower() == "ms" else 1)
+    if value is None:
+        return None
+    return min(max(value, 0.0), _MAX_RETRY_AFTER)
+
+
+def _error_message(body: Any, text: str) -> str:
+    if isinstance(body, dict):
+        err = body.get("error", body)
+        if isinstance(err, dict):
+            msg = err.get("message") or err.get("msg")
+            if isinstance(msg, str) and msg:
+                return msg
+        if isinstance(err, str) and err:
+            return err
+        if isinstance(body.get("message"), str):
+            return str(body["message"])
+    return text.strip()[:500] or "(empty response body)"
+
+
+def error_for_status(
+    provider: str, status: int, headers: Mapping[str, str], raw: bytes
+) -> ProviderError:
+    """Build the typed error for a failed HTTP response."""
+    text = raw[:_BODY_LIMIT].decode("utf-8", "replace")
+    try:
+        body: Any = orjson.loads(raw) if raw else None
+    except orjson.JSONDecodeError:
+        body = None
+    message = _error_message(body, text)
+    request_id = (
+        headers.get("x-request-id") or headers.get("request-id") or headers.get("x-goog-request-id")
+    )
+    kwargs: dict[str, Any] = {
+        "provider": provider,
+        "status": status,
+        "body": text,
+        "request_id": request_id,
+        "retry_after": _retry_after(headers, body, message),
+    }
+    cls: type[ProviderError]
+    retryable = False
+    if status == 401:
+        cls = AuthenticationError
+    elif status == 403:
+        cls = PermissionDeniedError
+    elif status == 404:
+        cls = NotFoundError
+    elif status == 408:
+        cls, retryable = ProviderTimeoutError, True
+    elif status == 429:
+        cls, retryable = RateLimitError, True
+    elif status in (503, 529):
+        cls, retryable = ProviderOverloadedError, True
+    elif status >= 500:
+        cls, retryable = ProviderServerError, True
+    elif _CONTEXT_RE.search(message):
+        cls = ContextLengthError
+    else:
+        cls, retryable = InvalidRequestError, status == 409
+    if headers.get("x-should-retry") in ("true", "false"):
+        retryable = headers["x-should-retry"] == "true"
+    return cls(message, retryable=retryable, **kwargs)
+
+
+@dataclass(frozen=True, slots=True)
+class SSEEvent:
+    """One server-sent event: its `event:` name (or None) and joined `data:` lines."""
+
+    event: str | None
+    data: str
+
+
+async def iter_sse(response: aiohttp.ClientResponse) -> AsyncIterator[SSEEvent]:
+    """Yield server-sent events; comment lines (`: ...`) are skipped."""
+    event: str | None = None
+    data: list[str] = []
+    async for raw_line in response.content:
+        line = raw_line.decode("utf-8").rstrip("\r\n")
+        if not line:
+            if data:
+                yield SSEEvent(event, "\n".join(data))
+            event, data = None, []
+            continue
+        if line.startswith(":"):
+            continue
+        field, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if field == "data":
+            data.append(value)
+        elif field == "event":
+            event = value
+    if data:
+        yield SSEEvent(event, "\n".join(data))
+
+
+async def iter_ndjson(response: aiohttp.ClientResponse, provider: str) -> AsyncIterator[Any]:
+    """Yield one parsed JSON value per non-empty line."""
+    async for raw_line in response.content:
+        line = raw_line.strip()
+        if line:
+            yield loads(line, provider)
+
+
+class HTTPClient:
+    """A lazily created aiohttp session for one provider object.
+
+    The session is created inside the running event loop on first use, and created
+    again if the object is later used from another loop (e.g. a second `asyncio.run`).
+
+    Args:
+        provider: Provider name, used in errors.
+        base_url: URL prefix of every request.
+        headers: Headers sent with every request (auth, versions).
+        timeout: Seconds a whole non-streamed request may take, and the longest pause
+            between two pieces of a stream.
+        connect_timeout: Seconds to establish a connection.
+        max_connections: Connections kept open to the provider at most.
+    """
+
+    def __init__(
+        self,
+        provider: str,
+        base_url: str,
+        headers: Mapping[str, str],
+        *,
+        timeout: float = 600.0,
+        connect_timeout: float = 10.0,
+        max_connections: int = 100,
+    ) -> None:
+        self.provider = provider
+        self.base_url = base_url.rstrip("/")
+        self.headers = {"content-type": "application/json", **headers}
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
+        self.max_connections = max_connections
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        session = self._session
+        if session is not None and not session.closed and self._loop is loop:
+            return session
+        if session is not None and not session.closed:
+            # The session belongs to a loop that has ended (e.g. an earlier asyncio.run);
+            # its sockets died with that loop, so release it without awaiting.
+            connector = session.connector
+            if connector is not None:
+                connector._close()
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=self.max_connections, ttl_dns_cache=300),
+            headers=self.headers,
+            json_serialize=lambda obj: orjson.dumps(obj).decode(),
+        )
+        self._loop = loop
+        return self._session
+
+    async def aclose(self) -> None:
+        """Close the connections; the client reopens them if used again."""
+        session, self._session = self._session, None
+        if session is not None and not session.closed:
+            await session.close()
+
+    @asynccontextmanager
+    async def _request(
+        self, path: str, payload: Any, *, stream: bool, headers: Mapping[str, str] | None
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        timeout = (
+            aiohttp.ClientTimeout(total=None, connect=self.connect_timeout, sock_read=self.timeout)
+            if stream
+            else aiohttp.ClientTimeout(total=self.timeout, connect=self.connect_timeout)
+        )
+        url = path if path.startswith(("http://", "https://")) else f"{self.base_url}{path}"
+        try:
+            async with self._get_session().post(
+                url, data=orjson.dumps(payload), headers=headers, timeout=timeout
+            ) as response:
+                if response.status >= 400:
+                    raw = await response.read()
+                    raise error_for_status(self.provider, response.status, response.headers, raw)
+                yield response
+        except ProviderError:
+            raise
+        except TimeoutError as exc:
+            raise ProviderTimeoutError(
+                f"no response within {self.timeout:g} seconds (timeout)",
+                provider=self.provider,
+                retryable=True,
+            ) from exc
+        except aiohttp.ClientPayloadError as exc:
+            raise ResponseFormatError(
+                f"the response body was cut off: {exc}", provider=self.provider, retryable=True
+            ) from exc
+        except (aiohttp.ClientConnectionError, aiohttp.ClientResponseError) as exc:
+            raise ProviderConnectionError(
+                f"connection to {url} failed: {exc or type(exc).__name__}",
+                provider=self.provider,
+                retryable=True,
+            ) from exc
+
+    async def post_json(
+        self, path: str, payload: Any, *, headers: Mapping[str, str] | None = None
+    ) -> Any:
+        """POST JSON and return the parsed JSON answer.
+
+        Raises:
+            ProviderError: A typed error for the failure.
+        """
+        async with self._request(path, payload, stream=False, headers=headers) as response:
+            try:
+                raw = await response.read()
+            except aiohttp.ClientPayloadError as exc:
+                raise ResponseFormatError(
+                    f"the response body was cut off: {exc}",
+                    provider=self.provider,
+                    retryable=True,
+                ) from exc
+        return loads(raw, self.provider)
+
+    @asynccontextmanager
+    async def stream(
+        self, path: str, payload: Any, *, headers: Mapping[str, str] | None = None
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """POST JSON and yield the streaming response; leaving the block closes it.
+
+        Raises:
+            ProviderError: A typed error for the failure, also while reading the stream.
+        """
+        async with self._request(path, payload, stream=True, headers=headers) as response:
+            yield response

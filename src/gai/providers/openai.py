@@ -1,0 +1,335 @@
+"""OpenAI Chat Completions, and every server that speaks it (Groq, Together, vLLM, ...)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from gai.errors import ResponseFormatError, UserError
+from gai.providers._common import (
+    api_key_from_env,
+    finish_reason,
+    passthrough,
+    response_shape,
+    usage_from,
+)
+from gai.providers._http import HTTPClient, error_for_status, iter_sse, loads
+from gai.providers.base import BaseChatModel, ModelRequest, ModelResponse
+from gai.providers.streaming import parse_arguments
+from gai.types import (
+    FinishReason,
+    ImageURL,
+    Message,
+    ModelChunk,
+    StreamEnd,
+    Text,
+    TextChunk,
+    ToolCall,
+    ToolCallChunk,
+    ToolCallPart,
+    ToolDefinition,
+    ToolResultPart,
+    Usage,
+    new_call_id,
+)
+
+__all__ = ["OPENAI_COMPATIBLE", "OpenAI", "OpenAICompatiblePreset"]
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAICompatiblePreset:
+    """Where an OpenAI-compatible service lives and which variable holds its key."""
+
+    base_url: str
+    """Default base URL (ending in /v1)."""
+    api_key_env: str | None
+    """Environment variable holding the key; None for local servers that need none."""
+    base_url_env: str | None = None
+    """Environment variable that overrides the base URL."""
+
+
+OPENAI_COMPATIBLE: dict[str, OpenAICompatiblePreset] = {
+    "openai": OpenAICompatiblePreset(
+        "https://api.openai.com/v1", "OPENAI_API_KEY", "OPENAI_BASE_URL"
+    ),
+    "groq": OpenAICompatiblePreset("https://api.groq.com/openai/v1", "GROQ_API_KEY"),
+    "together": OpenAICompatiblePreset("https://api.together.xyz/v1", "TOGETHER_API_KEY"),
+    "fireworks": OpenAICompatiblePreset(
+        "https://api.fireworks.ai/inference/v1", "FIREWORKS_API_KEY"
+    ),
+    "cerebras": OpenAICompatiblePreset("https://api.cerebras.ai/v1", "CEREBRAS_API_KEY"),
+    "xai": OpenAICompatiblePreset("https://api.x.ai/v1", "XAI_API_KEY"),
+    "deepseek": OpenAICompatiblePreset("https://api.deepseek.com/v1", "DEEPSEEK_API_KEY"),
+    "openrouter": OpenAICompatiblePreset("https://openrouter.ai/api/v1", "OPENROUTER_API_KEY"),
+    "vllm": OpenAICompatiblePreset("http://localhost:8000/v1", None, "VLLM_BASE_URL"),
+    "llamacpp": OpenAICompatiblePreset("http://localhost:8080/v1", None, "LLAMACPP_BASE_URL"),
+    "lmstudio": OpenAICompatiblePreset("http://localhost:1234/v1", None, "LMSTUDIO_BASE_URL"),
+    "ollama-openai": OpenAICompatiblePreset("http://localhost:11434/v1", None, "OLLAMA_HOST"),
+}
+"""Presets for `OpenAI(provider=...)`; each is also a model-string prefix ("groq:...")."""
+
+_FINISH: dict[str, FinishReason] = {
+    "stop": "stop",
+    "length": "length",
+    "tool_calls": "tool_calls",
+    "function_call": "tool_calls",
+    "content_filter": "content_filter",
+}
+
+_USAGE = {
+    "input_tokens": lambda u: u["prompt_tokens"],
+    "output_tokens": lambda u: u["completion_tokens"],
+    "total_tokens": lambda u: u["total_tokens"],
+    "cache_read_tokens": lambda u: u["prompt_tokens_details"]["cached_tokens"],
+    "reasoning_tokens": lambda u: u["completion_tokens_details"]["reasoning_tokens"],
+}
+
+
+def _base_url(preset: OpenAICompatiblePreset) -> str:
+    override = os.environ.get(preset.base_url_env) if preset.base_url_env else None
+    if not override:
+        return preset.base_url
+    if preset.base_url_env == "OLLAMA_HOST":
+        # OLLAMA_HOST names the server (host:port), not the /v1 endpoint.
+        host = override if "://" in override else f"http://{override}"
+        return f"{host.rstrip('/')}/v1"
+    return override
+
+
+class OpenAI(BaseChatModel):
+    """A model behind the OpenAI Chat Completions API or a compatible server.
+
+    Args:
+        model: Model name, e.g. "gpt-4o-mini".
+        api_key: Key; defaults to the preset's environment variable (`OPENAI_API_KEY`).
+        base_url: Server URL ending in /v1; defaults to the preset's.
+        provider: A preset from `OPENAI_COMPATIBLE` ("openai", "groq", "vllm", ...), or any
+            name for a server given by `base_url`.
+        timeout: Seconds a request may take (between two chunks, when streaming).
+        max_connections: Open connections kept at most.
+        headers: Extra headers sent with every request.
+
+    Raises:
+        MissingAPIKeyError: The service needs a key and none is set.
+        UserError: `provider` is not a preset and no `base_url` is given.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        provider: str = "openai",
+        timeout: float = 600.0,
+        max_connections: int = 100,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        preset = OPENAI_COMPATIBLE.get(provider)
+        if preset is None and base_url is None:
+            raise UserError(
+                f"Unknown OpenAI-compatible provider {provider!r}: pass base_url=, or use one "
+                f"of {', '.join(sorted(OPENAI_COMPATIBLE))}."
+            )
+        url = base_url or _base_url(preset)  # type: ignore[arg-type]
+        auth: dict[str, str] = {}
+        if preset is not None and preset.api_key_env is not None:
+            key = api_key_from_env(provider, api_key, preset.api_key_env)
+            auth["authorization"] = f"Bearer {key}"
+        elif api_key:
+            auth["authorization"] = f"Bearer {api_key}"
+        self.model = model
+        self.provider = provider
+        self._http = HTTPClient(
+            provider,
+            url,
+            {**auth, **(headers or {})},
+            timeout=timeout,
+            max_connections=max_connections,
+        )
+
+    @property
+    def name(self) -> str:
+        """The model string, e.g. "openai:gpt-4o-mini"."""
+        return f"{self.provider}:{self.model}"
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections."""
+        await self._http.aclose()
+
+    def payload(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:
+        """The JSON body for a request."""
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": [m for msg in request.messages for m in _messages(msg)],
+        }
+        if request.tools:
+            body["tools"] = [_tool(t) for t in request.tools]
+            body["tool_choice"] = _tool_choice(request.tool_choice)
+        settings = request.settings
+        for key in ("temperature", "top_p", "stop", "seed"):
+            if key in settings:
+                body[key] = settings[key]
+        if "max_tokens" in settings:
+            # OpenAI's reasoning models accept only max_completion_tokens; others accept both.
+            name = "max_completion_tokens" if self.provider == "openai" else "max_tokens"
+            body[name] = settings["max_tokens"]
+        body.update(passthrough(settings))
+        if stream:
+            body["stream"] = True
+            body["stream_options"] = {"include_usage": True}
+        return body
+
+    async def generate(self, request: ModelRequest) -> ModelResponse:
+        """Make one Chat Completions call."""
+        data = await self._http.post_json("/chat/completions", self.payload(request, stream=False))
+        return self.parse_response(data)
+
+    def parse_response(self, data: Any) -> ModelResponse:
+        """Turn a `chat.completion` body into a `ModelResponse`."""
+        with response_shape(self.provider, "chat.completion"):
+            if isinstance(data, dict) and "error" in data and not data.get("choices"):
+                raise _body_error(self.provider, data)
+            choices = data.get("choices")
+            if not choices:
+                raise ResponseFormatError(
+                    "the response has no choices", provider=self.provider, retryable=True
+                )
+            choice = choices[0]
+            message = choice["message"]
+            calls = tuple(_tool_call(tc) for tc in message.get("tool_calls") or ())
+            return ModelResponse(
+                text=_content_text(message.get("content")),
+                tool_calls=calls,
+                usage=usage_from(data.get("usage"), _USAGE),
+                finish_reason=finish_reason(choice.get("finish_reason"), _FINISH)
+                or ("tool_calls" if calls else "stop"),
+                model_name=data.get("model"),
+                raw=data,
+            )
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[ModelChunk]:
+        """Stream one Chat Completions call as chunks."""
+        finish: FinishReason | None = None
+        usage = Usage()
+        model_name: str | None = None
+        done = False
+        async with self._http.stream(
+            "/chat/completions", self.payload(request, stream=True)
+        ) as response:
+            async for event in iter_sse(response):
+                if event.data == "[DONE]":
+                    done = True
+                    break
+                chunk = loads(event.data, self.provider)
+                with response_shape(self.provider, "chat.completion.chunk"):
+                    if "error" in chunk:
+                        raise _body_error(self.provider, chunk)
+                    model_name = chunk.get("model") or model_name
+                    if chunk.get("usage"):
+                        usage = usage_from(chunk["usage"], _USAGE)
+                    for choice in chunk.get("choices") or ():
+                        delta = choice.get("delta") or {}
+                        if text := _content_text(delta.get("content")):
+                            yield TextChunk(text)
+                        for position, tc in enumerate(delta.get("tool_calls") or ()):
+                            fn = tc.get("function") or {}
+                            arguments = fn.get("arguments") or ""
+                            if not isinstance(arguments, str):
+                                arguments = orjson.dumps(arguments).decode()
+                            yield ToolCallChunk(
+                                index=tc.get("index", position),
+                                call_id=tc.get("id"),
+                                name=fn.get("name"),
+                                arguments=arguments,
+                            )
+                        finish = finish_reason(choice.get("finish_reason"), _FINISH) or finish
+        if done or finish is not None:
+            yield StreamEnd(finish_reason=finish, usage=usage, model_name=model_name)
+
+
+def _body_error(provider: str, body: dict[str, Any]) -> Exception:
+    err = body.get("error")
+    code = err.get("code") if isinstance(err, dict) else None
+    status = code if isinstance(code, int) else 500
+    return error_for_status(provider, status, {}, orjson.dumps(body))
+
+
+def _content_text(content: Any) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    # Some compatible servers return content as a list of typed parts.
+    return "".join(
+        p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text"
+    )
+
+
+def _tool_call(tc: dict[str, Any]) -> ToolCall:
+    fn = tc["function"]
+    raw = fn.get("arguments")
+    if isinstance(raw, dict):
+        arguments, invalid = raw, None
+    else:
+        arguments, invalid = parse_arguments(raw or "")
+    return ToolCall(
+        call_id=tc.get("id") or new_call_id(),
+        name=fn["name"],
+        arguments=arguments,
+        invalid_arguments=invalid,
+    )
+
+
+def _tool(t: ToolDefinition) -> dict[str, Any]:
+    fn: dict[str, Any] = {"name": t.name, "description": t.description, "parameters": t.parameters}
+    if t.strict is not None:
+        fn["strict"] = t.strict
+    return {"type": "function", "function": fn}
+
+
+def _tool_choice(choice: str) -> Any:
+    if choice in ("auto", "none", "required"):
+        return choice
+    return {"type": "function", "function": {"name": choice}}
+
+
+def _messages(message: Message) -> list[dict[str, Any]]:
+    if message.role == "tool":
+        return [
+            {"role": "tool", "tool_call_id": p.call_id, "content": p.content}
+            for p in message.parts
+            if isinstance(p, ToolResultPart)
+        ]
+    if message.role == "assistant":
+        out: dict[str, Any] = {"role": "assistant", "content": message.text or None}
+        calls = [p for p in message.parts if isinstance(p, ToolCallPart)]
+        if calls:
+            out["tool_calls"] = [
+                {
+                    "id": c.call_id,
+                    "type": "function",
+                    "function": {"name": c.name, "arguments": orjson.dumps(c.arguments).decode()},
+                }
+                for c in calls
+            ]
+        return [out]
+    parts = message.parts
+    content: Any
+    if all(isinstance(p, Text) for p in parts):
+        content = message.text
+    else:
+        content = []
+        for p in parts:
+            if isinstance(p, Text):
+                content.append({"type": "text", "text": p.text})
+            elif isinstance(p, ImageURL):
+                content.append({"type": "image_url", "image_url": {"url": p.url}})
+    entry: dict[str, Any] = {"role": message.role, "content": content}
+    if message.name:
+        entry["name"] = message.name
+    return [entry]

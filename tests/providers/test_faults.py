@@ -1,0 +1,122 @@
+"""Misbehaving servers: every failure is a typed, retryable-or-not error, never a hang."""
+
+from __future__ import annotations
+
+import pytest
+
+import gai
+from gai.providers.openai import OpenAI
+from tests.providers.conftest import StartReplay
+
+
+async def drain(stream: gai.TextStream) -> None:
+    async with stream:
+        async for _ in stream:
+            pass
+
+
+def model_for(server, **kw) -> OpenAI:
+    return OpenAI("gpt-4o-mini", api_key="sk-test", base_url=server.url("/v1"), **kw)
+
+
+async def test_truncated_stream_is_a_retryable_format_error(replay: StartReplay):
+    server = await replay("openai_chat/stream_text_with_usage.yaml", faults={0: "truncate"})
+    async with model_for(server) as model:
+        with pytest.raises(gai.ResponseFormatError, match="truncated") as info:
+            await drain(gai.stream_text(model, prompt="x"))
+    assert info.value.retryable
+
+
+async def test_truncated_body_is_a_format_error(replay: StartReplay):
+    server = await replay("openai_chat/text_basic.yaml", faults={0: "truncate"})
+    async with model_for(server) as model:
+        with pytest.raises((gai.ResponseFormatError, gai.ProviderConnectionError)) as info:
+            await gai.generate_text(model, prompt="x")
+    assert info.value.retryable
+
+
+async def test_malformed_json_is_a_format_error(replay: StartReplay):
+    server = await replay("openai_chat/text_basic.yaml", faults={0: "malformed"})
+    async with model_for(server) as model:
+        with pytest.raises(gai.ResponseFormatError, match="not valid JSON"):
+            await gai.generate_text(model, prompt="x")
+
+
+async def test_empty_choices_is_a_format_error(replay: StartReplay):
+    server = await replay("openai_chat/text_basic.yaml", faults={0: "empty_choices"})
+    async with model_for(server) as model:
+        with pytest.raises(gai.ResponseFormatError, match="no choices"):
+            await gai.generate_text(model, prompt="x")
+
+
+async def test_slow_server_past_the_timeout(replay: StartReplay):
+    server = await replay("openai_chat/text_basic.yaml", faults={0: "slow"}, slow_seconds=5)
+    async with model_for(server, timeout=0.2) as model:
+        with pytest.raises(gai.ProviderTimeoutError, match=r"0\.2 seconds") as info:
+            await gai.generate_text(model, prompt="x")
+    assert info.value.retryable
+
+
+async def test_dropped_connection(replay: StartReplay):
+    server = await replay("openai_chat/text_basic.yaml", faults={0: "drop"})
+    async with model_for(server) as model:
+        with pytest.raises((gai.ProviderConnectionError, gai.ResponseFormatError)) as info:
+            await gai.generate_text(model, prompt="x")
+    assert info.value.retryable
+
+
+async def test_unreachable_server():
+    model = OpenAI("m", api_key="k", base_url="http://127.0.0.1:9/v1")
+    async with model:
+        with pytest.raises(gai.ProviderConnectionError) as info:
+            await gai.generate_text(model, prompt="x")
+    assert info.value.retryable
+    assert info.value.partial_result is not None
+
+
+def test_unknown_finish_reason_is_other():
+    from tests.support.recordings import load
+
+    body = load("openai_chat/text_basic.yaml")[0].response_json
+    body["choices"][0]["finish_reason"] = "brand_new_reason"
+    response = OpenAI("m", api_key="k").parse_response(body)
+    assert response.finish_reason == "other"
+
+
+def test_missing_fields_are_a_format_error_not_a_key_error():
+    with pytest.raises(gai.ResponseFormatError, match=r"unexpected chat\.completion shape"):
+        OpenAI("m", api_key="k").parse_response({"choices": [{"nomessage": 1}]})
+
+
+def test_invalid_tool_arguments_become_an_error_the_model_sees():
+    body = {
+        "choices": [
+            {
+                "finish_reason": "tool_calls",
+                "message": {
+                    "content": None,
+                    "tool_calls": [{"id": "c", "function": {"name": "f", "arguments": '{"a": 1'}}],
+                },
+            }
+        ]
+    }
+    call = OpenAI("m", api_key="k").parse_response(body).tool_calls[0]
+    assert call.invalid_arguments == '{"a": 1'
+    assert call.arguments == {}
+
+
+def test_missing_key_names_the_variable():
+    with pytest.raises(gai.MissingAPIKeyError, match="OPENAI_API_KEY"):
+        OpenAI("gpt-4o-mini")
+    with pytest.raises(gai.MissingAPIKeyError, match="GROQ_API_KEY"):
+        OpenAI("llama", provider="groq")
+    with pytest.raises(gai.UserError, match="pass base_url"):
+        OpenAI("m", provider="nonesuch")
+
+
+def test_local_presets_need_no_key(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("OLLAMA_HOST", "gpu-box:11434")
+    model = OpenAI("llama3.2", provider="ollama-openai")
+    assert model._http.base_url == "http://gpu-box:11434/v1"
+    assert "authorization" not in model._http.headers
+    assert model.name == "ollama-openai:llama3.2"

@@ -81,10 +81,24 @@ def _openai_compatible(preset: str) -> ModelFactory:
     return factory
 
 
+def _anthropic(name: str) -> Model:
+    from gai.providers.anthropic import Anthropic
+
+    return Anthropic(name)
+
+
+def _gemini(name: str) -> Model:
+    from gai.providers.gemini import Gemini
+
+    return Gemini(name)
+
+
 def _register_builtins() -> None:
     from gai.providers.openai import OPENAI_COMPATIBLE
 
     register_provider("test", lambda name: TestModel(name=f"test:{name}" if name else "test"))
+    register_provider("anthropic", _anthropic)
+    register_provider("gemini", _gemini)
     for preset in OPENAI_COMPATIBLE:
         register_provider(preset, _openai_compatible(preset))
 

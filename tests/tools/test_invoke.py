@@ -176,3 +176,15 @@ async def test_cancellation_propagates():
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+async def test_sync_tool_raising_stop_iteration_is_an_error_not_a_hang():
+    items = iter(())
+
+    @tool
+    def next_item() -> str:
+        return next(items)
+
+    result = await asyncio.wait_for(call([next_item], "next_item", {}), timeout=5)
+    assert result.error is not None
+    assert "StopIteration" in result.error

@@ -138,7 +138,8 @@ def error_for_status(
     }
     cls: type[ProviderError]
     retryable = False
-    if status == 401:
+    if status == 401 or (status == 400 and "API_KEY_INVALID" in text):
+        # Gemini reports a bad key as 400 INVALID_ARGUMENT with reason API_KEY_INVALID.
         cls = AuthenticationError
     elif status == 403:
         cls = PermissionDeniedError

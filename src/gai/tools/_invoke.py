@@ -36,9 +36,18 @@ def _pool() -> ThreadPoolExecutor:
         return _POOL
 
 
+def _call_guarded(fn: Callable[[], Any]) -> Any:
+    try:
+        return fn()
+    except StopIteration as exc:
+        # A Future cannot hold StopIteration: left alone it would never resolve and hang
+        # the run, so it becomes an ordinary error like in coroutines (PEP 479).
+        raise RuntimeError(f"the tool raised StopIteration {exc.value!r}") from exc
+
+
 async def _in_thread(fn: Callable[[], Any]) -> Any:
     ctx = contextvars.copy_context()
-    return await asyncio.get_running_loop().run_in_executor(_pool(), ctx.run, fn)
+    return await asyncio.get_running_loop().run_in_executor(_pool(), ctx.run, _call_guarded, fn)
 
 
 def format_validation_error(tool_name: str, exc: pydantic.ValidationError) -> str:

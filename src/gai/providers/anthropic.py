@@ -1,0 +1,291 @@
+"""Anthropic's Messages API (tool_use / tool_result blocks, SSE streaming)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+
+from gai.providers._common import (
+    api_key_from_env,
+    data_url_parts,
+    finish_reason,
+    passthrough,
+    response_shape,
+    split_system,
+    usage_from,
+)
+from gai.providers._http import HTTPClient, error_for_status, iter_sse, loads
+from gai.providers.base import BaseChatModel, ModelRequest, ModelResponse
+from gai.types import (
+    FinishReason,
+    ImageURL,
+    Message,
+    ModelChunk,
+    StreamEnd,
+    Text,
+    TextChunk,
+    ToolCall,
+    ToolCallChunk,
+    ToolCallPart,
+    ToolResultPart,
+    Usage,
+)
+
+__all__ = ["Anthropic"]
+
+API_VERSION = "2023-06-01"
+DEFAULT_MAX_TOKENS = 4096
+
+_FINISH: dict[str, FinishReason] = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "tool_use": "tool_calls",
+    "refusal": "content_filter",
+}
+
+# Stream `error` events carry a type instead of an HTTP status.
+_ERROR_STATUS = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "api_error": 500,
+    "overloaded_error": 529,
+}
+
+
+def _usage(data: Any) -> Usage:
+    usage = usage_from(
+        data,
+        {
+            "input_tokens": lambda u: u["input_tokens"],
+            "output_tokens": lambda u: u["output_tokens"],
+            "cache_read_tokens": lambda u: u["cache_read_input_tokens"],
+            "cache_write_tokens": lambda u: u["cache_creation_input_tokens"],
+        },
+    )
+    # Anthropic counts cached input apart from input_tokens; gai's input includes it.
+    total_input = usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens
+    return usage.model_copy(
+        update={"input_tokens": total_input, "total_tokens": total_input + usage.output_tokens}
+    )
+
+
+class Anthropic(BaseChatModel):
+    """A Claude model through Anthropic's Messages API.
+
+    Args:
+        model: Model name, e.g. "claude-sonnet-4-5".
+        api_key: Key; defaults to `ANTHROPIC_API_KEY`.
+        base_url: API root; defaults to `ANTHROPIC_BASE_URL` or https://api.anthropic.com.
+        max_tokens: Output limit sent when the request's settings name none (the API
+            requires one).
+        timeout: Seconds a request may take (between two chunks, when streaming).
+        max_connections: Open connections kept at most.
+        headers: Extra headers (e.g. `anthropic-beta`).
+
+    Raises:
+        MissingAPIKeyError: No key is given or set.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+        timeout: float = 600.0,
+        max_connections: int = 100,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        key = api_key_from_env("anthropic", api_key, "ANTHROPIC_API_KEY")
+        self.model = model
+        self.max_tokens = max_tokens
+        self._http = HTTPClient(
+            "anthropic",
+            base_url or os.environ.get("ANTHROPIC_BASE_URL") or "https://api.anthropic.com",
+            {"x-api-key": key, "anthropic-version": API_VERSION, **(headers or {})},
+            timeout=timeout,
+            max_connections=max_connections,
+        )
+
+    @property
+    def name(self) -> str:
+        """The model string, e.g. "anthropic:claude-sonnet-4-5"."""
+        return f"anthropic:{self.model}"
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections."""
+        await self._http.aclose()
+
+    def payload(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:
+        """The JSON body for a request."""
+        system, messages = split_system(request.messages)
+        settings = request.settings
+        body: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": settings.get("max_tokens", self.max_tokens),
+            "messages": _messages(messages),
+        }
+        if system:
+            body["system"] = system
+        if request.tools:
+            body["tools"] = [
+                {"name": t.name, "description": t.description, "input_schema": t.parameters}
+                for t in request.tools
+            ]
+            body["tool_choice"] = _tool_choice(request.tool_choice)
+        for key in ("temperature", "top_p"):
+            if key in settings:
+                body[key] = settings[key]
+        if "stop" in settings:
+            stop = settings["stop"]
+            body["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
+        # Anthropic has no seed parameter; a seed setting is not sent.
+        body.update(passthrough(settings))
+        if stream:
+            body["stream"] = True
+        return body
+
+    async def generate(self, request: ModelRequest) -> ModelResponse:
+        """Make one Messages call."""
+        data = await self._http.post_json("/v1/messages", self.payload(request, stream=False))
+        return self.parse_response(data)
+
+    def parse_response(self, data: Any) -> ModelResponse:
+        """Turn a `message` body into a `ModelResponse`."""
+        with response_shape("anthropic", "message"):
+            text: list[str] = []
+            calls: list[ToolCall] = []
+            for block in data["content"]:
+                if block["type"] == "text":
+                    text.append(block["text"])
+                elif block["type"] == "tool_use":
+                    calls.append(
+                        ToolCall(call_id=block["id"], name=block["name"], arguments=block["input"])
+                    )
+            return ModelResponse(
+                text="".join(text),
+                tool_calls=tuple(calls),
+                usage=_usage(data.get("usage")),
+                finish_reason=finish_reason(data.get("stop_reason"), _FINISH)
+                or ("tool_calls" if calls else "stop"),
+                model_name=data.get("model"),
+                raw=data,
+            )
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[ModelChunk]:
+        """Stream one Messages call as chunks."""
+        start_usage: dict[str, Any] = {}
+        output_tokens = 0
+        finish: FinishReason | None = None
+        model_name: str | None = None
+        async with self._http.stream("/v1/messages", self.payload(request, stream=True)) as resp:
+            async for event in iter_sse(resp):
+                data = loads(event.data, "anthropic")
+                with response_shape("anthropic", "stream event"):
+                    kind = data.get("type")
+                    if kind == "content_block_delta":
+                        delta = data["delta"]
+                        if delta["type"] == "text_delta":
+                            yield TextChunk(delta["text"])
+                        elif delta["type"] == "input_json_delta":
+                            yield ToolCallChunk(
+                                index=data["index"], arguments=delta["partial_json"]
+                            )
+                    elif kind == "content_block_start":
+                        block = data["content_block"]
+                        if block["type"] == "tool_use":
+                            yield ToolCallChunk(
+                                index=data["index"], call_id=block["id"], name=block["name"]
+                            )
+                        elif block["type"] == "text" and block.get("text"):
+                            yield TextChunk(block["text"])
+                    elif kind == "message_start":
+                        message = data["message"]
+                        model_name = message.get("model")
+                        start_usage = message.get("usage") or {}
+                        output_tokens = start_usage.get("output_tokens", 0)
+                    elif kind == "message_delta":
+                        finish = finish_reason(data["delta"].get("stop_reason"), _FINISH) or finish
+                        output_tokens = (data.get("usage") or {}).get(
+                            "output_tokens", output_tokens
+                        )
+                    elif kind == "message_stop":
+                        yield StreamEnd(
+                            finish_reason=finish,
+                            usage=_usage({**start_usage, "output_tokens": output_tokens}),
+                            model_name=model_name,
+                        )
+                        return
+                    elif kind == "error":
+                        error = data.get("error") or {}
+                        status = _ERROR_STATUS.get(error.get("type", ""), 500)
+                        raise error_for_status("anthropic", status, {}, orjson.dumps(data))
+
+
+def _tool_choice(choice: str) -> dict[str, Any]:
+    if choice == "auto":
+        return {"type": "auto"}
+    if choice == "required":
+        return {"type": "any"}
+    if choice == "none":
+        return {"type": "none"}
+    return {"type": "tool", "name": choice}
+
+
+def _image(part: ImageURL) -> dict[str, Any]:
+    inline = data_url_parts(part.url)
+    if inline is not None:
+        media_type, data = inline
+        return {
+            "type": "image",
+            "source": {"type": "base64", "media_type": media_type, "data": data},
+        }
+    return {"type": "image", "source": {"type": "url", "url": part.url}}
+
+
+def _blocks(message: Message) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    for part in message.parts:
+        if isinstance(part, Text):
+            if part.text:
+                blocks.append({"type": "text", "text": part.text})
+        elif isinstance(part, ImageURL):
+            blocks.append(_image(part))
+        elif isinstance(part, ToolCallPart):
+            blocks.append(
+                {"type": "tool_use", "id": part.call_id, "name": part.name, "input": part.arguments}
+            )
+        elif isinstance(part, ToolResultPart):
+            blocks.append(
+                {
+                    "type": "tool_result",
+                    "tool_use_id": part.call_id,
+                    "content": part.content,
+                    "is_error": part.is_error,
+                }
+            )
+    return blocks
+
+
+def _messages(messages: list[Message]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for message in messages:
+        # Tool results travel in a user message; consecutive same-role turns are merged.
+        role = "assistant" if message.role == "assistant" else "user"
+        blocks = _blocks(message)
+        if not blocks:
+            continue
+        if out and out[-1]["role"] == role:
+            out[-1]["content"].extend(blocks)
+        else:
+            out.append({"role": role, "content": blocks})
+    return out

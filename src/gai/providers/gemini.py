@@ -1,0 +1,406 @@
+"""Google Gemini: generateContent / streamGenerateContent (functionCall / functionResponse)."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from gai.providers._common import (
+    api_key_from_env,
+    data_url_parts,
+    finish_reason,
+    passthrough,
+    response_shape,
+    split_system,
+    usage_from,
+)
+from gai.providers._http import HTTPClient, error_for_status, iter_sse, loads
+from gai.providers.base import BaseChatModel, ModelRequest, ModelResponse
+from gai.types import (
+    FinishReason,
+    ImageURL,
+    Message,
+    ModelChunk,
+    StreamEnd,
+    Text,
+    TextChunk,
+    ToolCall,
+    ToolCallChunk,
+    ToolCallPart,
+    ToolResultPart,
+    Usage,
+    new_call_id,
+)
+
+__all__ = ["Gemini"]
+
+_FINISH: dict[str, FinishReason] = {
+    "STOP": "stop",
+    "MAX_TOKENS": "length",
+    "SAFETY": "content_filter",
+    "RECITATION": "content_filter",
+    "BLOCKLIST": "content_filter",
+    "PROHIBITED_CONTENT": "content_filter",
+    "SPII": "content_filter",
+    "IMAGE_SAFETY": "content_filter",
+    "MALFORMED_FUNCTION_CALL": "error",
+}
+
+_USAGE = {
+    "input_tokens": lambda u: u["promptTokenCount"],
+    "output_tokens": lambda u: u.get("candidatesTokenCount", 0) + u.get("thoughtsTokenCount", 0),
+    "total_tokens": lambda u: u["totalTokenCount"],
+    "cache_read_tokens": lambda u: u["cachedContentTokenCount"],
+    "reasoning_tokens": lambda u: u["thoughtsTokenCount"],
+}
+
+_PATH_RE = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]")
+
+
+class Gemini(BaseChatModel):
+    """A Gemini model through the Gemini API (generativelanguage.googleapis.com).
+
+    Args:
+        model: Model name, e.g. "gemini-2.5-flash".
+        api_key: Key; defaults to `GEMINI_API_KEY` or `GOOGLE_API_KEY`.
+        base_url: API root; defaults to `GEMINI_BASE_URL` or the public endpoint.
+        timeout: Seconds a request may take (between two chunks, when streaming).
+        max_connections: Open connections kept at most.
+        headers: Extra headers.
+
+    Raises:
+        MissingAPIKeyError: No key is given or set.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float = 600.0,
+        max_connections: int = 100,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        key = api_key_from_env("gemini", api_key, "GEMINI_API_KEY", "GOOGLE_API_KEY")
+        self.model = model.removeprefix("models/")
+        self._http = HTTPClient(
+            "gemini",
+            base_url
+            or os.environ.get("GEMINI_BASE_URL")
+            or "https://generativelanguage.googleapis.com",
+            {"x-goog-api-key": key, **(headers or {})},
+            timeout=timeout,
+            max_connections=max_connections,
+        )
+
+    @property
+    def name(self) -> str:
+        """The model string, e.g. "gemini:gemini-2.5-flash"."""
+        return f"gemini:{self.model}"
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections."""
+        await self._http.aclose()
+
+    def payload(self, request: ModelRequest) -> dict[str, Any]:
+        """The JSON body for a request (the same for streamed and plain calls)."""
+        system, messages = split_system(request.messages)
+        body: dict[str, Any] = {"contents": _contents(messages)}
+        if system:
+            body["systemInstruction"] = {"parts": [{"text": system}]}
+        if request.tools:
+            body["tools"] = [
+                {
+                    "functionDeclarations": [
+                        {
+                            "name": t.name,
+                            "description": t.description,
+                            "parametersJsonSchema": t.parameters,
+                        }
+                        for t in request.tools
+                    ]
+                }
+            ]
+            body["toolConfig"] = {"functionCallingConfig": _tool_choice(request.tool_choice)}
+        settings = request.settings
+        config: dict[str, Any] = {}
+        names = {
+            "temperature": "temperature",
+            "top_p": "topP",
+            "max_tokens": "maxOutputTokens",
+            "seed": "seed",
+        }
+        for key, wire in names.items():
+            if key in settings:
+                config[wire] = settings[key]
+        if "stop" in settings:
+            stop = settings["stop"]
+            config["stopSequences"] = [stop] if isinstance(stop, str) else list(stop)
+        extra = passthrough(settings)
+        config.update(extra.pop("generationConfig", {}))
+        if config:
+            body["generationConfig"] = config
+        body.update(extra)
+        return body
+
+    async def generate(self, request: ModelRequest) -> ModelResponse:
+        """Make one generateContent call."""
+        data = await self._http.post_json(
+            f"/v1beta/models/{self.model}:generateContent", self.payload(request)
+        )
+        return self.parse_response(data)
+
+    def parse_response(self, data: Any) -> ModelResponse:
+        """Turn a `GenerateContentResponse` into a `ModelResponse`."""
+        with response_shape("gemini", "GenerateContentResponse"):
+            candidates = data.get("candidates") or []
+            if not candidates:
+                blocked = (data.get("promptFeedback") or {}).get("blockReason")
+                return ModelResponse(
+                    finish_reason="content_filter" if blocked else "other",
+                    usage=usage_from(data.get("usageMetadata"), _USAGE),
+                    model_name=data.get("modelVersion"),
+                    raw=data,
+                )
+            candidate = candidates[0]
+            text: list[str] = []
+            calls: list[ToolCall] = []
+            for part in (candidate.get("content") or {}).get("parts") or ():
+                if "functionCall" in part:
+                    calls.append(_call(part, part["functionCall"]))
+                elif "text" in part and not part.get("thought"):
+                    text.append(part["text"])
+            finish = finish_reason(candidate.get("finishReason"), _FINISH)
+            if calls and finish == "stop":
+                finish = "tool_calls"
+            return ModelResponse(
+                text="".join(text),
+                tool_calls=tuple(calls),
+                usage=usage_from(data.get("usageMetadata"), _USAGE),
+                finish_reason=finish or ("tool_calls" if calls else "stop"),
+                model_name=data.get("modelVersion"),
+                raw=data,
+            )
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[ModelChunk]:
+        """Stream one streamGenerateContent call as chunks."""
+        state = _StreamState()
+        async with self._http.stream(
+            f"/v1beta/models/{self.model}:streamGenerateContent?alt=sse", self.payload(request)
+        ) as response:
+            async for event in iter_sse(response):
+                data = loads(event.data, "gemini")
+                with response_shape("gemini", "stream chunk"):
+                    if "error" in data:
+                        error = data["error"]
+                        status = error.get("code") if isinstance(error, dict) else None
+                        raise error_for_status(
+                            "gemini",
+                            status if isinstance(status, int) else 500,
+                            {},
+                            event.data.encode(),
+                        )
+                    for chunk in state.feed(data):
+                        yield chunk
+        if state.finish is not None:
+            yield StreamEnd(
+                finish_reason="tool_calls"
+                if state.calls and state.finish == "stop"
+                else state.finish,
+                usage=state.usage,
+                model_name=state.model_name,
+            )
+
+
+@dataclass(slots=True)
+class _PartialCall:
+    """A function call whose arguments Vertex streams piece by piece (`partialArgs`)."""
+
+    index: int
+    call_id: str
+    name: str
+    args: dict[str, Any] = field(default_factory=dict)
+    provider_data: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class _StreamState:
+    calls: int = 0
+    finish: FinishReason | None = None
+    usage: Usage = field(default_factory=Usage)
+    model_name: str | None = None
+    partial: _PartialCall | None = None
+
+    def feed(self, data: dict[str, Any]) -> list[ModelChunk]:
+        out: list[ModelChunk] = []
+        if data.get("usageMetadata"):
+            usage = usage_from(data["usageMetadata"], _USAGE)
+            if usage.total_tokens:
+                self.usage = usage
+        self.model_name = data.get("modelVersion") or self.model_name
+        for candidate in data.get("candidates") or ():
+            for part in (candidate.get("content") or {}).get("parts") or ():
+                if "functionCall" in part:
+                    out.extend(self._function_call(part))
+                elif part.get("text") and not part.get("thought"):
+                    out.append(TextChunk(part["text"]))
+            self.finish = finish_reason(candidate.get("finishReason"), _FINISH) or self.finish
+        return out
+
+    def _function_call(self, part: dict[str, Any]) -> list[ModelChunk]:
+        fc = part["functionCall"]
+        partial = self.partial
+        if partial is not None:
+            for piece in fc.get("partialArgs") or ():
+                _set_path(partial.args, piece)
+            if fc.get("willContinue") or fc.get("partialArgs"):
+                return []
+            # An empty functionCall closes the streamed call.
+            self.partial = None
+            return [
+                _chunk(
+                    partial.index,
+                    partial.call_id,
+                    partial.name,
+                    partial.args,
+                    partial.provider_data,
+                )
+            ]
+        if not fc.get("name"):
+            return []
+        index, self.calls = self.calls, self.calls + 1
+        call = _call(part, fc)
+        if fc.get("willContinue"):
+            self.partial = _PartialCall(
+                index, call.call_id, call.name, dict(call.arguments), call.provider_data
+            )
+            return []
+        return [_chunk(index, call.call_id, call.name, call.arguments, call.provider_data)]
+
+
+def _chunk(
+    index: int, call_id: str, name: str, args: dict[str, Any], provider_data: dict[str, Any] | None
+) -> ToolCallChunk:
+    return ToolCallChunk(
+        index=index,
+        call_id=call_id,
+        name=name,
+        arguments=orjson.dumps(args).decode(),
+        provider_data=provider_data,
+    )
+
+
+def _set_path(target: dict[str, Any], piece: dict[str, Any]) -> None:
+    """Apply one `partialArgs` entry (`jsonPath` like "$.a.b[0]") to the arguments."""
+    steps: list[str | int] = [
+        m.group(1) if m.group(1) is not None else int(m.group(2))
+        for m in _PATH_RE.finditer(piece.get("jsonPath", "").removeprefix("$"))
+    ]
+    if not steps:
+        return
+    node: Any = target
+    for step, nxt in itertools.pairwise(steps):
+        empty: Any = [] if isinstance(nxt, int) else {}
+        if isinstance(node, list) and isinstance(step, int):
+            while len(node) <= step:
+                node.append(None)
+            if node[step] is None:
+                node[step] = empty
+            node = node[step]
+        else:
+            node = node.setdefault(step, empty)
+    last = steps[-1]
+    if "stringValue" in piece:
+        value: Any = piece["stringValue"]
+        current = node[last] if isinstance(node, dict) and last in node else None
+        if isinstance(current, str):
+            value = current + value
+    elif "numberValue" in piece:
+        value = piece["numberValue"]
+    elif "boolValue" in piece:
+        value = piece["boolValue"]
+    else:
+        value = None
+    if isinstance(node, list) and isinstance(last, int):
+        while len(node) <= last:
+            node.append(None)
+    node[last] = value
+
+
+def _call(part: dict[str, Any], fc: dict[str, Any]) -> ToolCall:
+    signature = part.get("thoughtSignature")
+    return ToolCall(
+        call_id=fc.get("id") or new_call_id(),
+        name=fc["name"],
+        arguments=fc.get("args") or {},
+        provider_data={"thought_signature": signature} if signature else None,
+    )
+
+
+def _tool_choice(choice: str) -> dict[str, Any]:
+    if choice == "auto":
+        return {"mode": "AUTO"}
+    if choice == "required":
+        return {"mode": "ANY"}
+    if choice == "none":
+        return {"mode": "NONE"}
+    return {"mode": "ANY", "allowedFunctionNames": [choice]}
+
+
+def _response_value(content: str, is_error: bool) -> dict[str, Any]:
+    # functionResponse.response must be a JSON object.
+    if is_error:
+        return {"error": content}
+    try:
+        value = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return {"result": content}
+    return value if isinstance(value, dict) else {"result": value}
+
+
+def _part(part: Any) -> dict[str, Any] | None:
+    if isinstance(part, Text):
+        return {"text": part.text}
+    if isinstance(part, ImageURL):
+        inline = data_url_parts(part.url)
+        if inline is not None:
+            return {"inlineData": {"mimeType": inline[0], "data": inline[1]}}
+        return {"fileData": {"fileUri": part.url, "mimeType": part.media_type or "image/jpeg"}}
+    if isinstance(part, ToolCallPart):
+        out: dict[str, Any] = {
+            "functionCall": {"name": part.name, "args": part.arguments, "id": part.call_id}
+        }
+        signature = (part.provider_data or {}).get("thought_signature")
+        if signature:
+            out["thoughtSignature"] = signature
+        return out
+    if isinstance(part, ToolResultPart):
+        return {
+            "functionResponse": {
+                "name": part.name,
+                "id": part.call_id,
+                "response": _response_value(part.content, part.is_error),
+            }
+        }
+    return None
+
+
+def _contents(messages: list[Message]) -> list[dict[str, Any]]:
+    contents: list[dict[str, Any]] = []
+    for message in messages:
+        role = "model" if message.role == "assistant" else "user"
+        parts = [p for p in map(_part, message.parts) if p is not None]
+        if not parts:
+            continue
+        if contents and contents[-1]["role"] == role:
+            contents[-1]["parts"].extend(parts)
+        else:
+            contents.append({"role": role, "parts": parts})
+    return contents

@@ -93,12 +93,19 @@ def _gemini(name: str) -> Model:
     return Gemini(name)
 
 
+def _ollama(name: str) -> Model:
+    from gai.providers.ollama import Ollama
+
+    return Ollama(name)
+
+
 def _register_builtins() -> None:
     from gai.providers.openai import OPENAI_COMPATIBLE
 
     register_provider("test", lambda name: TestModel(name=f"test:{name}" if name else "test"))
     register_provider("anthropic", _anthropic)
     register_provider("gemini", _gemini)
+    register_provider("ollama", _ollama)
     for preset in OPENAI_COMPATIBLE:
         register_provider(preset, _openai_compatible(preset))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -43,6 +44,17 @@ class ImageURL(_Frozen):
     """Where the image is."""
     media_type: str | None = None
     """MIME type, e.g. "image/png", when known."""
+
+    @classmethod
+    def from_bytes(cls, data: bytes, media_type: str) -> ImageURL:
+        """An inline image: the bytes travel in the request as a base64 `data:` URL.
+
+        Args:
+            data: The image file's bytes.
+            media_type: Its MIME type, e.g. "image/png".
+        """
+        encoded = base64.b64encode(data).decode()
+        return cls(url=f"data:{media_type};base64,{encoded}", media_type=media_type)
 
 
 class ToolCallPart(_Frozen):

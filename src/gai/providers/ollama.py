@@ -1,0 +1,219 @@
+"""Ollama's native chat API (`/api/chat`, NDJSON streaming, tool calls)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+
+from gai.errors import UserError
+from gai.providers._common import (
+    data_url_parts,
+    finish_reason,
+    passthrough,
+    response_shape,
+    usage_from,
+)
+from gai.providers._http import HTTPClient, error_for_status, iter_ndjson
+from gai.providers.base import BaseChatModel, ModelRequest, ModelResponse
+from gai.types import (
+    FinishReason,
+    ImageURL,
+    Message,
+    ModelChunk,
+    StreamEnd,
+    TextChunk,
+    ToolCall,
+    ToolCallChunk,
+    ToolCallPart,
+    ToolResultPart,
+    new_call_id,
+)
+
+__all__ = ["Ollama"]
+
+_FINISH: dict[str, FinishReason] = {"stop": "stop", "length": "length", "load": "other"}
+_USAGE = {
+    "input_tokens": lambda u: u["prompt_eval_count"],
+    "output_tokens": lambda u: u["eval_count"],
+}
+_OPTIONS = {
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "seed": "seed",
+    "max_tokens": "num_predict",
+}
+
+
+def _host() -> str:
+    host = os.environ.get("OLLAMA_HOST") or "http://localhost:11434"
+    return host if "://" in host else f"http://{host}"
+
+
+class Ollama(BaseChatModel):
+    """A model served by Ollama, through its native `/api/chat` endpoint.
+
+    Args:
+        model: Model name, e.g. "llama3.2".
+        base_url: Server URL; defaults to `OLLAMA_HOST` or http://localhost:11434.
+        api_key: Key for ollama.com; defaults to `OLLAMA_API_KEY` (local servers need none).
+        timeout: Seconds a request may take (between two chunks, when streaming).
+        max_connections: Open connections kept at most.
+        headers: Extra headers.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout: float = 600.0,
+        max_connections: int = 100,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        key = api_key or os.environ.get("OLLAMA_API_KEY")
+        auth = {"authorization": f"Bearer {key}"} if key else {}
+        self.model = model
+        self._http = HTTPClient(
+            "ollama",
+            base_url or _host(),
+            {**auth, **(headers or {})},
+            timeout=timeout,
+            max_connections=max_connections,
+        )
+
+    @property
+    def name(self) -> str:
+        """The model string, e.g. "ollama:llama3.2"."""
+        return f"ollama:{self.model}"
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections."""
+        await self._http.aclose()
+
+    def payload(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:
+        """The JSON body for a request.
+
+        Ollama has no tool-choice parameter: "none" leaves the tools out, and any other
+        choice offers them all.
+        """
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": [m for msg in request.messages for m in _messages(msg)],
+            "stream": stream,
+        }
+        if request.tools and request.tool_choice != "none":
+            body["tools"] = [
+                {
+                    "type": "function",
+                    "function": {
+                        "name": t.name,
+                        "description": t.description,
+                        "parameters": t.parameters,
+                    },
+                }
+                for t in request.tools
+            ]
+        settings = request.settings
+        options = {wire: settings[key] for key, wire in _OPTIONS.items() if key in settings}
+        if "stop" in settings:
+            stop = settings["stop"]
+            options["stop"] = [stop] if isinstance(stop, str) else list(stop)
+        extra = passthrough(settings)
+        options.update(extra.pop("options", {}))
+        if options:
+            body["options"] = options
+        body.update(extra)
+        return body
+
+    async def generate(self, request: ModelRequest) -> ModelResponse:
+        """Make one non-streamed chat call."""
+        data = await self._http.post_json("/api/chat", self.payload(request, stream=False))
+        with response_shape("ollama", "chat response"):
+            if "error" in data:
+                raise error_for_status("ollama", 500, {}, orjson.dumps(data))
+            message = data["message"]
+            calls = tuple(_call(tc) for tc in message.get("tool_calls") or ())
+            return ModelResponse(
+                text=message.get("content") or "",
+                tool_calls=calls,
+                usage=usage_from(data, _USAGE),
+                finish_reason=finish_reason(data.get("done_reason"), _FINISH)
+                or ("tool_calls" if calls else "stop"),
+                model_name=data.get("model"),
+                raw=data,
+            )
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[ModelChunk]:
+        """Stream one chat call (NDJSON) as chunks."""
+        calls = 0
+        async with self._http.stream("/api/chat", self.payload(request, stream=True)) as response:
+            async for data in iter_ndjson(response, "ollama"):
+                with response_shape("ollama", "stream line"):
+                    if "error" in data:
+                        raise error_for_status("ollama", 500, {}, orjson.dumps(data))
+                    message = data.get("message") or {}
+                    if message.get("content"):
+                        yield TextChunk(message["content"])
+                    for tc in message.get("tool_calls") or ():
+                        call = _call(tc)
+                        yield ToolCallChunk(
+                            index=calls,
+                            call_id=call.call_id,
+                            name=call.name,
+                            arguments=orjson.dumps(call.arguments).decode(),
+                        )
+                        calls += 1
+                    if data.get("done"):
+                        finish = finish_reason(data.get("done_reason"), _FINISH)
+                        if calls and finish == "stop":
+                            finish = "tool_calls"
+                        yield StreamEnd(
+                            finish_reason=finish,
+                            usage=usage_from(data, _USAGE),
+                            model_name=data.get("model"),
+                        )
+                        return
+
+
+def _call(tc: dict[str, Any]) -> ToolCall:
+    fn = tc["function"]
+    arguments = fn.get("arguments") or {}
+    if isinstance(arguments, str):
+        arguments = orjson.loads(arguments) if arguments.strip() else {}
+    return ToolCall(call_id=tc.get("id") or new_call_id(), name=fn["name"], arguments=arguments)
+
+
+def _images(message: Message) -> list[str]:
+    images = []
+    for part in message.parts:
+        if isinstance(part, ImageURL):
+            inline = data_url_parts(part.url)
+            if inline is None:
+                raise UserError(
+                    "Ollama accepts images only inline: pass a data: URL "
+                    "(gai.ImageURL.from_bytes(...)) instead of a web address."
+                )
+            images.append(inline[1])
+    return images
+
+
+def _messages(message: Message) -> list[dict[str, Any]]:
+    if message.role == "tool":
+        return [
+            {"role": "tool", "content": p.content, "tool_name": p.name}
+            for p in message.parts
+            if isinstance(p, ToolResultPart)
+        ]
+    entry: dict[str, Any] = {"role": message.role, "content": message.text}
+    calls = [p for p in message.parts if isinstance(p, ToolCallPart)]
+    if calls:
+        entry["tool_calls"] = [
+            {"function": {"name": c.name, "arguments": c.arguments}} for c in calls
+        ]
+    if images := _images(message):
+        entry["images"] = images
+    return [entry]

@@ -48,3 +48,23 @@ def test_missing_key_error_names_the_variable():
     err = gai.MissingAPIKeyError("openai", "OPENAI_API_KEY")
     assert "set the OPENAI_API_KEY environment variable" in str(err)
     assert err.env_var == "OPENAI_API_KEY"
+
+
+def test_import_gai_does_not_load_aiohttp():
+    import subprocess
+    import sys
+
+    code = "import sys, gai; print('aiohttp' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_providers_are_importable_lazily():
+    import gai.providers as providers
+
+    for name in providers.__all__:
+        assert getattr(providers, name) is not None
+    import pytest
+
+    with pytest.raises(AttributeError):
+        _ = providers.Nope

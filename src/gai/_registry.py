@@ -99,13 +99,20 @@ def _ollama(name: str) -> Model:
     return Ollama(name)
 
 
+def _openai_responses(name: str) -> Model:
+    from gai.providers.openai_responses import OpenAIResponses
+
+    return OpenAIResponses(name)
+
+
 def _register_builtins() -> None:
-    from gai.providers.openai import OPENAI_COMPATIBLE
+    from gai.providers._presets import OPENAI_COMPATIBLE
 
     register_provider("test", lambda name: TestModel(name=f"test:{name}" if name else "test"))
     register_provider("anthropic", _anthropic)
     register_provider("gemini", _gemini)
     register_provider("ollama", _ollama)
+    register_provider("openai-responses", _openai_responses)
     for preset in OPENAI_COMPATIBLE:
         register_provider(preset, _openai_compatible(preset))
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 import gai
@@ -89,7 +91,7 @@ async def test_model_without_tool_support_is_an_invalid_request(replay: StartRep
     server = await replay("ollama/error_400_model_does_not_support_tools.httprr")
 
     @tool
-    def getTime() -> str:  # noqa: N802 - the recorded tool name
+    def getTime() -> str:
         """Get the current time."""
         return "noon"
 
@@ -113,7 +115,7 @@ async def test_tool_calls_in_a_stream_and_a_full_run():
         b'{"model":"llama3.2","message":{"role":"assistant","content":""},"done":true,"done_reason":"stop","prompt_eval_count":10,"eval_count":5}\n',
     ]
     final = b'{"model":"llama3.2","message":{"role":"assistant","content":"5 and 2"},"done":true,"done_reason":"stop","prompt_eval_count":20,"eval_count":4}\n'
-    seen: list[dict] = []
+    seen: list[dict[str, Any]] = []
 
     async def handler(request: web.Request) -> web.StreamResponse:
         body = await request.json()

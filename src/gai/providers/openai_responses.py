@@ -1,0 +1,250 @@
+"""OpenAI's Responses API (`function_call` / `function_call_output` items, `response.*` events)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+
+from gai.errors import ResponseFormatError
+from gai.providers._common import (
+    api_key_from_env,
+    passthrough,
+    response_shape,
+    split_system,
+    usage_from,
+)
+from gai.providers._http import HTTPClient, error_for_status, iter_sse, loads
+from gai.providers.base import BaseChatModel, ModelRequest, ModelResponse
+from gai.providers.streaming import parse_arguments
+from gai.types import (
+    FinishReason,
+    ImageURL,
+    Message,
+    ModelChunk,
+    StreamEnd,
+    Text,
+    TextChunk,
+    ToolCall,
+    ToolCallChunk,
+    ToolCallPart,
+    ToolResultPart,
+)
+
+__all__ = ["OpenAIResponses"]
+
+_USAGE = {
+    "input_tokens": lambda u: u["input_tokens"],
+    "output_tokens": lambda u: u["output_tokens"],
+    "total_tokens": lambda u: u["total_tokens"],
+    "cache_read_tokens": lambda u: u["input_tokens_details"]["cached_tokens"],
+    "reasoning_tokens": lambda u: u["output_tokens_details"]["reasoning_tokens"],
+}
+
+
+def _finish(response: dict[str, Any], has_calls: bool) -> FinishReason:
+    status = response.get("status")
+    if status == "incomplete":
+        reason = (response.get("incomplete_details") or {}).get("reason")
+        return "content_filter" if reason == "content_filter" else "length"
+    if status not in (None, "completed"):
+        return "other"
+    return "tool_calls" if has_calls else "stop"
+
+
+class OpenAIResponses(BaseChatModel):
+    """An OpenAI model through the Responses API (recommended by OpenAI for new models).
+
+    Args:
+        model: Model name, e.g. "gpt-5-mini".
+        api_key: Key; defaults to `OPENAI_API_KEY`.
+        base_url: API root ending in /v1; defaults to `OPENAI_BASE_URL` or OpenAI's.
+        timeout: Seconds a request may take (between two chunks, when streaming).
+        max_connections: Open connections kept at most.
+        headers: Extra headers.
+
+    Raises:
+        MissingAPIKeyError: No key is given or set.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float = 600.0,
+        max_connections: int = 100,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        key = api_key_from_env("openai", api_key, "OPENAI_API_KEY")
+        self.model = model
+        self._http = HTTPClient(
+            "openai",
+            base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1",
+            {"authorization": f"Bearer {key}", **(headers or {})},
+            timeout=timeout,
+            max_connections=max_connections,
+        )
+
+    @property
+    def name(self) -> str:
+        """The model string, e.g. "openai-responses:gpt-5-mini"."""
+        return f"openai-responses:{self.model}"
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections."""
+        await self._http.aclose()
+
+    def payload(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:
+        """The JSON body for a request."""
+        system, messages = split_system(request.messages)
+        body: dict[str, Any] = {
+            "model": self.model,
+            "input": [item for m in messages for item in _items(m)],
+            "stream": stream,
+        }
+        if system:
+            body["instructions"] = system
+        if request.tools:
+            tools = []
+            for t in request.tools:
+                entry: dict[str, Any] = {
+                    "type": "function",
+                    "name": t.name,
+                    "description": t.description,
+                    "parameters": t.parameters,
+                }
+                if t.strict is not None:
+                    entry["strict"] = t.strict
+                tools.append(entry)
+            body["tools"] = tools
+            choice = request.tool_choice
+            body["tool_choice"] = (
+                choice
+                if choice in ("auto", "none", "required")
+                else {"type": "function", "name": choice}
+            )
+        settings = request.settings
+        for key in ("temperature", "top_p"):
+            if key in settings:
+                body[key] = settings[key]
+        if "max_tokens" in settings:
+            body["max_output_tokens"] = settings["max_tokens"]
+        # The Responses API has no stop or seed parameters; those settings are not sent.
+        body.update(passthrough(settings))
+        return body
+
+    async def generate(self, request: ModelRequest) -> ModelResponse:
+        """Make one Responses call."""
+        data = await self._http.post_json("/responses", self.payload(request, stream=False))
+        return self.parse_response(data)
+
+    def parse_response(self, data: Any) -> ModelResponse:
+        """Turn a `response` object into a `ModelResponse`."""
+        with response_shape("openai", "response"):
+            if data.get("status") == "failed" or data.get("error"):
+                raise error_for_status(
+                    "openai", 500, {}, orjson.dumps({"error": data.get("error")})
+                )
+            text: list[str] = []
+            calls: list[ToolCall] = []
+            for item in data["output"]:
+                if item["type"] == "message":
+                    text.extend(
+                        c["text"] for c in item.get("content") or () if c["type"] == "output_text"
+                    )
+                elif item["type"] == "function_call":
+                    arguments, invalid = parse_arguments(item.get("arguments") or "")
+                    calls.append(
+                        ToolCall(
+                            call_id=item["call_id"],
+                            name=item["name"],
+                            arguments=arguments,
+                            invalid_arguments=invalid,
+                        )
+                    )
+            return ModelResponse(
+                text="".join(text),
+                tool_calls=tuple(calls),
+                usage=usage_from(data.get("usage"), _USAGE),
+                finish_reason=_finish(data, bool(calls)),
+                model_name=data.get("model"),
+                raw=data,
+            )
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[ModelChunk]:
+        """Stream one Responses call as chunks."""
+        calls = False
+        async with self._http.stream("/responses", self.payload(request, stream=True)) as resp:
+            async for event in iter_sse(resp):
+                data = loads(event.data, "openai")
+                with response_shape("openai", "response event"):
+                    kind = data.get("type", event.event)
+                    if kind == "response.output_text.delta":
+                        yield TextChunk(data["delta"])
+                    elif kind == "response.function_call_arguments.delta":
+                        yield ToolCallChunk(index=data["output_index"], arguments=data["delta"])
+                    elif kind == "response.output_item.added":
+                        item = data["item"]
+                        if item["type"] == "function_call":
+                            calls = True
+                            yield ToolCallChunk(
+                                index=data["output_index"],
+                                call_id=item["call_id"],
+                                name=item["name"],
+                                arguments=item.get("arguments") or "",
+                            )
+                    elif kind in ("response.completed", "response.incomplete"):
+                        response = data["response"]
+                        yield StreamEnd(
+                            finish_reason=_finish(response, calls),
+                            usage=usage_from(response.get("usage"), _USAGE),
+                            model_name=response.get("model"),
+                        )
+                        return
+                    elif kind in ("response.failed", "error"):
+                        error = (
+                            (data.get("response") or {}).get("error") or data.get("error") or data
+                        )
+                        raise error_for_status("openai", 500, {}, orjson.dumps({"error": error}))
+        raise ResponseFormatError(
+            "the response stream ended before response.completed (truncated stream)",
+            provider="openai",
+            retryable=True,
+        )
+
+
+def _items(message: Message) -> list[dict[str, Any]]:
+    if message.role == "tool":
+        return [
+            {"type": "function_call_output", "call_id": p.call_id, "output": p.content}
+            for p in message.parts
+            if isinstance(p, ToolResultPart)
+        ]
+    items: list[dict[str, Any]] = []
+    if message.role == "assistant":
+        if message.text:
+            items.append({"role": "assistant", "content": message.text})
+        items.extend(
+            {
+                "type": "function_call",
+                "call_id": p.call_id,
+                "name": p.name,
+                "arguments": orjson.dumps(p.arguments).decode(),
+            }
+            for p in message.parts
+            if isinstance(p, ToolCallPart)
+        )
+        return items
+    if all(isinstance(p, Text) for p in message.parts):
+        return [{"role": message.role, "content": message.text}]
+    content: list[dict[str, Any]] = []
+    for p in message.parts:
+        if isinstance(p, Text):
+            content.append({"type": "input_text", "text": p.text})
+        elif isinstance(p, ImageURL):
+            content.append({"type": "input_image", "image_url": p.url})
+    return [{"role": message.role, "content": content}]

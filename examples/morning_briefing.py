@@ -1,7 +1,9 @@
 """The seed's morning briefing: four lookups in parallel, then one email.
 
-Runs on a scripted offline model by default. Set GAI_MODEL (e.g. "openai:gpt-4o-mini")
-to run the same job on a real model.
+Runs on a scripted offline model by default. With GAI_MODEL set (e.g.
+"openai:gpt-4o-mini", "ollama:llama3.2") it runs on that model; otherwise, when a
+provider key is in the environment (OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY),
+on that provider's small model.
 """
 
 from __future__ import annotations
@@ -136,8 +138,35 @@ def print_timeline(result: gai.TextResult) -> None:
     print(f"stopped: {result.stop_reason.kind} ({result.stop_reason.detail})")
 
 
+KEYED_MODELS = (
+    ("OPENAI_API_KEY", "openai:gpt-4o-mini"),
+    ("ANTHROPIC_API_KEY", "anthropic:claude-haiku-4-5"),
+    ("GEMINI_API_KEY", "gemini:gemini-2.5-flash"),
+    ("GOOGLE_API_KEY", "gemini:gemini-2.5-flash"),
+)
+
+
+def pick_model() -> gai.Model | str:
+    """GAI_MODEL, else the first provider with a key in the environment, else offline."""
+    if named := os.environ.get("GAI_MODEL"):
+        return named
+    for env_var, model in KEYED_MODELS:
+        if os.environ.get(env_var):
+            return model
+    return scripted_model()
+
+
 async def main() -> int:
-    model: gai.Model | str = os.environ.get("GAI_MODEL") or scripted_model()
+    try:
+        return await run(pick_model())
+    except gai.GaiError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        if exc.partial_result is not None and exc.partial_result.steps:
+            print_timeline(exc.partial_result)
+        return 1
+
+
+async def run(model: gai.Model | str) -> int:
     result = await gai.generate_text(
         model,
         system="You can call several tools at once when the tasks are independent.",

@@ -120,3 +120,38 @@ def test_local_presets_need_no_key(monkeypatch: pytest.MonkeyPatch):
     assert model._http.base_url == "http://gpu-box:11434/v1"
     assert "authorization" not in model._http.headers
     assert model.name == "ollama-openai:llama3.2"
+
+
+def test_one_model_object_across_event_loops_and_process_exit_leaves_no_warnings(tmp_path):
+    """asyncio.run twice with one model object, then exit: no unclosed-session noise."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "two_loops.py"
+    script.write_text(
+        "import asyncio, gai\n"
+        "from gai.providers import OpenAI\n"
+        "from tests.support.recordings import load\n"
+        "from tests.support.replay import ReplayServer\n"
+        "async def main(model):\n"
+        "    async with ReplayServer(load('openai_chat/text_basic.yaml')) as server:\n"
+        "        model._http.base_url = server.url('/v1')\n"
+        "        print((await gai.generate_text(model, prompt='hi')).text)\n"
+        "model = OpenAI('gpt-4o-mini', api_key='k')\n"
+        "asyncio.run(main(model))\n"
+        "asyncio.run(main(model))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run(
+        [sys.executable, "-X", "dev", "-W", "error", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=root,
+        env={"PYTHONPATH": str(root), "PATH": ""},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("This is a test.") == 2
+    assert proc.stderr == ""

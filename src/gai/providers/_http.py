@@ -7,9 +7,11 @@ become `gai.errors` in exactly one place.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import email.utils
 import re
 import time
+import weakref
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -201,6 +203,25 @@ async def iter_ndjson(response: aiohttp.ClientResponse, provider: str) -> AsyncI
             yield loads(line, provider)
 
 
+_CLIENTS: weakref.WeakSet[HTTPClient] = weakref.WeakSet()
+
+
+def _release(session: aiohttp.ClientSession | None) -> None:
+    # Marks a session whose loop is gone (or ending) as closed without awaiting, so
+    # aiohttp does not warn about it; its sockets died with the loop.
+    if session is not None and not session.closed:
+        connector = session.connector
+        if connector is not None:
+            connector._close()  # noqa: SLF001 - no public sync close exists
+
+
+@atexit.register
+def _release_all() -> None:
+    # Models named by string live for the whole process and are rarely closed by hand.
+    for client in list(_CLIENTS):
+        _release(client._session)  # noqa: SLF001
+
+
 class HTTPClient:
     """A lazily created aiohttp session for one provider object.
 
@@ -235,6 +256,7 @@ class HTTPClient:
         self.max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        _CLIENTS.add(self)
 
     def _get_session(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()

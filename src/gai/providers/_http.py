@@ -212,14 +212,14 @@ def _release(session: aiohttp.ClientSession | None) -> None:
     if session is not None and not session.closed:
         connector = session.connector
         if connector is not None:
-            connector._close()  # noqa: SLF001 - no public sync close exists
+            connector._close()
 
 
 @atexit.register
 def _release_all() -> None:
     # Models named by string live for the whole process and are rarely closed by hand.
     for client in list(_CLIENTS):
-        _release(client._session)  # noqa: SLF001
+        _release(client._session)
 
 
 class HTTPClient:

@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestServer
 
 from tests.support.recordings import Exchange
 
-Fault = Literal["truncate", "malformed", "slow", "drop", "empty_choices"]
+Fault = Literal["truncate", "malformed", "slow", "drop", "empty_choices", "slow_stream"]
 
 
 @dataclass
@@ -41,6 +41,9 @@ class ReplayServer:
     faults: dict[int, Fault] = field(default_factory=dict)
     slow_seconds: float = 5.0
     received: list[Received] = field(default_factory=list)
+    disconnects: int = 0
+    """Streams the client closed before the server finished writing them."""
+    disconnected: asyncio.Event = field(default_factory=asyncio.Event)
     _server: TestServer | None = None
 
     async def __aenter__(self) -> ReplayServer:
@@ -79,7 +82,7 @@ class ReplayServer:
             payload = b'{"id":"x","object":"chat.completion","choices":[]}'
         headers = dict(exchange.headers)
         if exchange.is_stream:
-            return await self._stream(request, exchange, payload, headers, fault == "truncate")
+            return await self._stream(request, exchange, payload, headers, fault)
         if fault == "truncate":
             # Promise the full length, send half, then hang up.
             response = web.StreamResponse(status=exchange.status, headers=headers)
@@ -97,17 +100,22 @@ class ReplayServer:
         exchange: Exchange,
         payload: bytes,
         headers: dict[str, str],
-        truncate: bool,
+        fault: Fault | None,
     ) -> web.StreamResponse:
         response = web.StreamResponse(status=exchange.status, headers=headers)
         await response.prepare(request)
         separator = b"\n\n" if b"\n\n" in payload else b"\n"
         pieces = [p + separator for p in payload.split(separator) if p]
-        if truncate:
+        if fault == "truncate":
             pieces = pieces[: max(1, len(pieces) // 2)]
-        for piece in pieces:
-            await response.write(piece)
-            await asyncio.sleep(0)
-        if not truncate:
+        try:
+            for piece in pieces:
+                await response.write(piece)
+                await asyncio.sleep(self.slow_seconds if fault == "slow_stream" else 0)
+        except (ConnectionResetError, asyncio.CancelledError):
+            self.disconnects += 1
+            self.disconnected.set()
+            raise
+        if fault != "truncate":
             await response.write_eof()
         return response

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from gai.providers._base_http import BaseHTTPModel
 from gai.providers._common import (
     api_key_from_env,
     data_url_parts,
@@ -17,8 +18,8 @@ from gai.providers._common import (
     split_system,
     usage_from,
 )
-from gai.providers._http import HTTPClient, error_for_status, iter_sse, loads
-from gai.providers.base import BaseChatModel, ModelRequest, ModelResponse
+from gai.providers._http import error_for_status, iter_sse, loads
+from gai.providers.base import ModelRequest, ModelResponse
 from gai.types import (
     FinishReason,
     ImageURL,
@@ -77,7 +78,7 @@ def _usage(data: Any) -> Usage:
     )
 
 
-class Anthropic(BaseChatModel):
+class Anthropic(BaseHTTPModel):
     """A Claude model through Anthropic's Messages API.
 
     Args:
@@ -106,24 +107,15 @@ class Anthropic(BaseChatModel):
         headers: dict[str, str] | None = None,
     ) -> None:
         key = api_key_from_env("anthropic", api_key, "ANTHROPIC_API_KEY")
-        self.model = model
         self.max_tokens = max_tokens
-        self._http = HTTPClient(
+        super().__init__(
             "anthropic",
+            model,
             base_url or os.environ.get("ANTHROPIC_BASE_URL") or "https://api.anthropic.com",
             {"x-api-key": key, "anthropic-version": API_VERSION, **(headers or {})},
             timeout=timeout,
             max_connections=max_connections,
         )
-
-    @property
-    def name(self) -> str:
-        """The model string, e.g. "anthropic:claude-sonnet-4-5"."""
-        return f"anthropic:{self.model}"
-
-    async def aclose(self) -> None:
-        """Close the HTTP connections."""
-        await self._http.aclose()
 
     def payload(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:
         """The JSON body for a request."""

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from gai.providers._base_http import BaseHTTPModel
 from gai.providers._common import (
     api_key_from_env,
     data_url_parts,
@@ -20,8 +21,8 @@ from gai.providers._common import (
     split_system,
     usage_from,
 )
-from gai.providers._http import HTTPClient, error_for_status, iter_sse, loads
-from gai.providers.base import BaseChatModel, ModelRequest, ModelResponse
+from gai.providers._http import error_for_status, iter_sse, loads
+from gai.providers.base import ModelRequest, ModelResponse
 from gai.types import (
     FinishReason,
     ImageURL,
@@ -63,7 +64,7 @@ _USAGE = {
 _PATH_RE = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]")
 
 
-class Gemini(BaseChatModel):
+class Gemini(BaseHTTPModel):
     """A Gemini model through the Gemini API (generativelanguage.googleapis.com).
 
     Args:
@@ -89,9 +90,9 @@ class Gemini(BaseChatModel):
         headers: dict[str, str] | None = None,
     ) -> None:
         key = api_key_from_env("gemini", api_key, "GEMINI_API_KEY", "GOOGLE_API_KEY")
-        self.model = model.removeprefix("models/")
-        self._http = HTTPClient(
+        super().__init__(
             "gemini",
+            model.removeprefix("models/"),
             base_url
             or os.environ.get("GEMINI_BASE_URL")
             or "https://generativelanguage.googleapis.com",
@@ -99,15 +100,6 @@ class Gemini(BaseChatModel):
             timeout=timeout,
             max_connections=max_connections,
         )
-
-    @property
-    def name(self) -> str:
-        """The model string, e.g. "gemini:gemini-2.5-flash"."""
-        return f"gemini:{self.model}"
-
-    async def aclose(self) -> None:
-        """Close the HTTP connections."""
-        await self._http.aclose()
 
     def payload(self, request: ModelRequest) -> dict[str, Any]:
         """The JSON body for a request (the same for streamed and plain calls)."""

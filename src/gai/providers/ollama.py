@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from gai.errors import UserError
+from gai.providers._base_http import BaseHTTPModel
 from gai.providers._common import (
     data_url_parts,
     finish_reason,
@@ -16,8 +17,8 @@ from gai.providers._common import (
     response_shape,
     usage_from,
 )
-from gai.providers._http import HTTPClient, error_for_status, iter_ndjson
-from gai.providers.base import BaseChatModel, ModelRequest, ModelResponse
+from gai.providers._http import error_for_status, iter_ndjson
+from gai.providers.base import ModelRequest, ModelResponse
 from gai.types import (
     FinishReason,
     ImageURL,
@@ -52,7 +53,7 @@ def _host() -> str:
     return host if "://" in host else f"http://{host}"
 
 
-class Ollama(BaseChatModel):
+class Ollama(BaseHTTPModel):
     """A model served by Ollama, through its native `/api/chat` endpoint.
 
     Args:
@@ -76,23 +77,14 @@ class Ollama(BaseChatModel):
     ) -> None:
         key = api_key or os.environ.get("OLLAMA_API_KEY")
         auth = {"authorization": f"Bearer {key}"} if key else {}
-        self.model = model
-        self._http = HTTPClient(
+        super().__init__(
             "ollama",
+            model,
             base_url or _host(),
             {**auth, **(headers or {})},
             timeout=timeout,
             max_connections=max_connections,
         )
-
-    @property
-    def name(self) -> str:
-        """The model string, e.g. "ollama:llama3.2"."""
-        return f"ollama:{self.model}"
-
-    async def aclose(self) -> None:
-        """Close the HTTP connections."""
-        await self._http.aclose()
 
     def payload(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:
         """The JSON body for a request.

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from gai.errors import ResponseFormatError, UserError
+from gai.providers._base_http import BaseHTTPModel
 from gai.providers._common import (
     api_key_from_env,
     finish_reason,
@@ -16,9 +17,9 @@ from gai.providers._common import (
     response_shape,
     usage_from,
 )
-from gai.providers._http import HTTPClient, error_for_status, iter_sse, loads
+from gai.providers._http import error_for_status, iter_sse, loads
 from gai.providers._presets import OPENAI_COMPATIBLE, OpenAICompatiblePreset
-from gai.providers.base import BaseChatModel, ModelRequest, ModelResponse
+from gai.providers.base import ModelRequest, ModelResponse
 from gai.providers.streaming import parse_arguments
 from gai.types import (
     FinishReason,
@@ -68,7 +69,7 @@ def _base_url(preset: OpenAICompatiblePreset) -> str:
     return override
 
 
-class OpenAI(BaseChatModel):
+class OpenAI(BaseHTTPModel):
     """A model behind the OpenAI Chat Completions API or a compatible server.
 
     Args:
@@ -110,24 +111,14 @@ class OpenAI(BaseChatModel):
             auth["authorization"] = f"Bearer {key}"
         elif api_key:
             auth["authorization"] = f"Bearer {api_key}"
-        self.model = model
-        self.provider = provider
-        self._http = HTTPClient(
+        super().__init__(
             provider,
+            model,
             url,
             {**auth, **(headers or {})},
             timeout=timeout,
             max_connections=max_connections,
         )
-
-    @property
-    def name(self) -> str:
-        """The model string, e.g. "openai:gpt-4o-mini"."""
-        return f"{self.provider}:{self.model}"
-
-    async def aclose(self) -> None:
-        """Close the HTTP connections."""
-        await self._http.aclose()
 
     def payload(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:
         """The JSON body for a request."""

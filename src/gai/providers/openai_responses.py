@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from gai.errors import ResponseFormatError
+from gai.providers._base_http import BaseHTTPModel
 from gai.providers._common import (
     api_key_from_env,
     passthrough,
@@ -16,8 +17,8 @@ from gai.providers._common import (
     split_system,
     usage_from,
 )
-from gai.providers._http import HTTPClient, error_for_status, iter_sse, loads
-from gai.providers.base import BaseChatModel, ModelRequest, ModelResponse
+from gai.providers._http import error_for_status, iter_sse, loads
+from gai.providers.base import ModelRequest, ModelResponse
 from gai.providers.streaming import parse_arguments
 from gai.types import (
     FinishReason,
@@ -54,7 +55,7 @@ def _finish(response: dict[str, Any], has_calls: bool) -> FinishReason:
     return "tool_calls" if has_calls else "stop"
 
 
-class OpenAIResponses(BaseChatModel):
+class OpenAIResponses(BaseHTTPModel):
     """An OpenAI model through the Responses API (recommended by OpenAI for new models).
 
     Args:
@@ -80,9 +81,9 @@ class OpenAIResponses(BaseChatModel):
         headers: dict[str, str] | None = None,
     ) -> None:
         key = api_key_from_env("openai", api_key, "OPENAI_API_KEY")
-        self.model = model
-        self._http = HTTPClient(
+        super().__init__(
             "openai",
+            model,
             base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1",
             {"authorization": f"Bearer {key}", **(headers or {})},
             timeout=timeout,
@@ -93,10 +94,6 @@ class OpenAIResponses(BaseChatModel):
     def name(self) -> str:
         """The model string, e.g. "openai-responses:gpt-5-mini"."""
         return f"openai-responses:{self.model}"
-
-    async def aclose(self) -> None:
-        """Close the HTTP connections."""
-        await self._http.aclose()
 
     def payload(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:
         """The JSON body for a request."""

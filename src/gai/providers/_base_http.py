@@ -1,0 +1,48 @@
+"""`BaseHTTPModel`: what every HTTP provider shares (its name, session and closing)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from gai.providers._http import HTTPClient
+from gai.providers.base import BaseChatModel
+
+__all__ = ["BaseHTTPModel"]
+
+
+class BaseHTTPModel(BaseChatModel):
+    """A model reached over HTTP through one shared `HTTPClient`.
+
+    Args:
+        provider: Provider name, the prefix of `name` and of errors.
+        model: The provider's model name.
+        base_url: API root.
+        headers: Headers for every request (auth, API version, the caller's extras).
+        timeout: Seconds a request may take (between two chunks, when streaming).
+        max_connections: Open connections kept at most.
+    """
+
+    def __init__(
+        self,
+        provider: str,
+        model: str,
+        base_url: str,
+        headers: Mapping[str, str],
+        *,
+        timeout: float,
+        max_connections: int,
+    ) -> None:
+        self.provider = provider
+        self.model = model
+        self._http = HTTPClient(
+            provider, base_url, headers, timeout=timeout, max_connections=max_connections
+        )
+
+    @property
+    def name(self) -> str:
+        """The model string, "provider:model"."""
+        return f"{self.provider}:{self.model}"
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections; they reopen if the model is used again."""
+        await self._http.aclose()

@@ -4,7 +4,7 @@ A model calls tools, the tools run in parallel, the results go back to the model
 this repeats until a stop condition says done.
 """
 
-from gai import models, stop
+from gai import models, resilience, stop
 from gai._registry import register_provider, resolve_model
 from gai._version import __version__
 from gai.engine import (
@@ -19,8 +19,10 @@ from gai.engine import (
 )
 from gai.errors import (
     AuthenticationError,
+    CircuitOpenError,
     ConfigError,
     ContextLengthError,
+    FallbackExhaustedError,
     GaiError,
     InvalidRequestError,
     MissingAPIKeyError,
@@ -48,6 +50,17 @@ from gai.providers import (
     StreamingModel,
     ToolChoice,
 )
+from gai.resilience import (
+    CircuitBreaker,
+    FallbackModel,
+    RateLimiter,
+    RetryPolicy,
+    Timeouts,
+    with_breaker,
+    with_rate_limit,
+    with_retry,
+)
+from gai.resilience.recovery import Recovery
 from gai.stop import (
     MaxSteps,
     NoMoreTools,
@@ -60,6 +73,7 @@ from gai.stop import (
 )
 from gai.tools import FunctionTool, Tool, ToolContext, ToolRegistry, tool
 from gai.types import (
+    Degradation,
     FinishReason,
     ImageURL,
     Message,
@@ -101,8 +115,13 @@ from gai.types import (
 __all__ = [
     "AuthenticationError",
     "BaseChatModel",
+    "CircuitBreaker",
+    "CircuitOpenError",
     "ConfigError",
     "ContextLengthError",
+    "Degradation",
+    "FallbackExhaustedError",
+    "FallbackModel",
     "FinishReason",
     "FunctionModel",
     "FunctionTool",
@@ -128,8 +147,11 @@ __all__ = [
     "ProviderServerError",
     "ProviderTimeoutError",
     "RateLimitError",
+    "RateLimiter",
+    "Recovery",
     "Request",
     "ResponseFormatError",
+    "RetryPolicy",
     "Role",
     "RunError",
     "RunEvent",
@@ -155,6 +177,7 @@ __all__ = [
     "TextDelta",
     "TextResult",
     "TextStream",
+    "Timeouts",
     "Tool",
     "ToolCall",
     "ToolCallChunk",
@@ -184,10 +207,14 @@ __all__ = [
     "generate_text_sync",
     "models",
     "register_provider",
+    "resilience",
     "resolve_model",
     "stop",
     "stream_text",
     "system",
     "tool",
     "user",
+    "with_breaker",
+    "with_rate_limit",
+    "with_retry",
 ]

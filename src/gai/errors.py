@@ -19,7 +19,9 @@ GaiError                       root; errors leaving a run carry .partial_result
 │   ├── ProviderServerError    other 5xx (retryable)
 │   ├── ProviderTimeoutError   no answer in time (retryable)
 │   ├── ProviderConnectionError the connection failed or dropped (retryable)
-│   └── ResponseFormatError    malformed or truncated model response
+│   ├── ResponseFormatError    malformed or truncated model response
+│   ├── CircuitOpenError       the circuit breaker refuses calls for now (retryable later)
+│   └── FallbackExhaustedError every model of a FallbackModel failed; .errors has each
 └── RunError                   a run could not finish
 ```
 
@@ -36,8 +38,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AuthenticationError",
+    "CircuitOpenError",
     "ConfigError",
     "ContextLengthError",
+    "FallbackExhaustedError",
     "GaiError",
     "InvalidRequestError",
     "MissingAPIKeyError",
@@ -213,6 +217,29 @@ class ProviderConnectionError(ProviderError):
 
 class ResponseFormatError(ProviderError):
     """The model's response was malformed or truncated."""
+
+
+class CircuitOpenError(ProviderError):
+    """A circuit breaker is open: calls fail fast until `retry_after` seconds have passed."""
+
+
+class FallbackExhaustedError(ProviderError):
+    """Every model of a `FallbackModel` failed.
+
+    Attributes:
+        errors: The error of each model tried, in order.
+    """
+
+    def __init__(self, errors: list[Exception]) -> None:
+        tried = "; ".join(f"{type(e).__name__}: {e}" for e in errors)
+        last = errors[-1] if errors else None
+        super().__init__(
+            f"all {len(errors)} models failed ({tried})",
+            provider="fallback",
+            status=getattr(last, "status", None),
+            retryable=any(getattr(e, "retryable", False) for e in errors),
+        )
+        self.errors = errors
 
 
 class RunError(GaiError):

@@ -23,7 +23,7 @@ async def test_truncated_stream_is_a_retryable_format_error(replay: StartReplay)
     server = await replay("openai_chat/stream_text_with_usage.yaml", faults={0: "truncate"})
     async with model_for(server) as model:
         with pytest.raises(gai.ResponseFormatError, match="truncated") as info:
-            await drain(gai.stream_text(model, prompt="x"))
+            await drain(gai.stream_text(model, prompt="x", retry=False))
     assert info.value.retryable
 
 
@@ -31,7 +31,7 @@ async def test_truncated_body_is_a_format_error(replay: StartReplay):
     server = await replay("openai_chat/text_basic.yaml", faults={0: "truncate"})
     async with model_for(server) as model:
         with pytest.raises((gai.ResponseFormatError, gai.ProviderConnectionError)) as info:
-            await gai.generate_text(model, prompt="x")
+            await gai.generate_text(model, prompt="x", retry=False)
     assert info.value.retryable
 
 
@@ -39,21 +39,21 @@ async def test_malformed_json_is_a_format_error(replay: StartReplay):
     server = await replay("openai_chat/text_basic.yaml", faults={0: "malformed"})
     async with model_for(server) as model:
         with pytest.raises(gai.ResponseFormatError, match="not valid JSON"):
-            await gai.generate_text(model, prompt="x")
+            await gai.generate_text(model, prompt="x", retry=False)
 
 
 async def test_empty_choices_is_a_format_error(replay: StartReplay):
     server = await replay("openai_chat/text_basic.yaml", faults={0: "empty_choices"})
     async with model_for(server) as model:
         with pytest.raises(gai.ResponseFormatError, match="no choices"):
-            await gai.generate_text(model, prompt="x")
+            await gai.generate_text(model, prompt="x", retry=False)
 
 
 async def test_slow_server_past_the_timeout(replay: StartReplay):
     server = await replay("openai_chat/text_basic.yaml", faults={0: "slow"}, slow_seconds=5)
     async with model_for(server, timeout=0.2) as model:
         with pytest.raises(gai.ProviderTimeoutError, match=r"0\.2 seconds") as info:
-            await gai.generate_text(model, prompt="x")
+            await gai.generate_text(model, prompt="x", retry=False)
     assert info.value.retryable
 
 
@@ -61,7 +61,7 @@ async def test_dropped_connection(replay: StartReplay):
     server = await replay("openai_chat/text_basic.yaml", faults={0: "drop"})
     async with model_for(server) as model:
         with pytest.raises((gai.ProviderConnectionError, gai.ResponseFormatError)) as info:
-            await gai.generate_text(model, prompt="x")
+            await gai.generate_text(model, prompt="x", retry=False)
     assert info.value.retryable
 
 
@@ -69,7 +69,7 @@ async def test_unreachable_server():
     model = OpenAI("m", api_key="k", base_url="http://127.0.0.1:9/v1")
     async with model:
         with pytest.raises(gai.ProviderConnectionError) as info:
-            await gai.generate_text(model, prompt="x")
+            await gai.generate_text(model, prompt="x", retry=False)
     assert info.value.retryable
     assert info.value.partial_result is not None
 

@@ -231,7 +231,7 @@ async def test_errors(replay: StartReplay, fixture, error, status, retryable):
     server = await replay(fixture)
     async with model_for(server) as model:
         with pytest.raises(error) as info:
-            await gai.generate_text(model, prompt="hi")
+            await gai.generate_text(model, prompt="hi", retry=False)
     assert info.value.status == status
     assert info.value.retryable is retryable
     assert info.value.message == server.exchanges[0].response_json["error"]["message"]

@@ -68,7 +68,8 @@ async def test_text_basic(replay: StartReplay):
     assert result.steps[0].finish_reason == "stop"
     assert result.usage.input_tokens == expected["usage"]["prompt_tokens"]
     assert result.usage.output_tokens == expected["usage"]["completion_tokens"]
-    assert result.steps[0].model == expected["model"]
+    assert result.steps[0].response_model == expected["model"]
+    assert result.steps[0].model == "openai:gpt-4o-mini"
     sent = server.received[0]
     assert sent.path == "/v1/chat/completions"
     assert sent.headers["Authorization"] == "Bearer sk-test"
@@ -212,7 +213,7 @@ async def test_http_errors_map_to_typed_errors(
     server = await replay(fixture)
     async with model_for(server) as model:
         with pytest.raises(error) as info:
-            await gai.generate_text(model, prompt="hi")
+            await gai.generate_text(model, prompt="hi", retry=False)
     err = info.value
     assert err.status == status
     assert err.retryable is retryable
@@ -230,7 +231,7 @@ async def test_openrouter_stream_then_rate_limit_with_retry_headers(replay: Star
             text = "".join([t async for t in stream.text_stream])
         assert text.strip().strip(".").lower().startswith("test response")
         with pytest.raises(gai.RateLimitError) as info:
-            await gai.generate_text(model, prompt="again")
+            await gai.generate_text(model, prompt="again", retry=False)
     assert info.value.status == 429
     assert info.value.retryable
 
@@ -268,3 +269,13 @@ async def test_stream_cut_off_by_max_tokens(replay: StartReplay):
             pass
     assert stream.result.steps[0].finish_reason == "length"
     assert server.received[0].json["max_completion_tokens"] == 50
+
+
+async def test_three_recorded_429s_exhaust_a_three_attempt_retry(replay: StartReplay):
+    server = await replay("openai_chat/compat_openrouter_429_upstream.yaml")
+    policy = gai.RetryPolicy(max_attempts=3, initial_delay=0.001, max_retry_after=0.001)
+    async with model_for(server, provider="openrouter") as model:
+        with pytest.raises(gai.RateLimitError) as info:
+            await gai.generate_text(model, prompt="hi", retry=policy)
+    assert len(server.received) == 3
+    assert info.value.partial_result is not None

@@ -16,10 +16,13 @@ from gai.engine.request import Request, StepOverrides, check_tool_choice, normal
 from gai.errors import UserError
 from gai.providers.base import Model, ModelRequest, ModelResponse, StreamingModel, ToolChoice
 from gai.providers.streaming import StreamAssembler
+from gai.resilience.retry import DEFAULT_RETRY, RetryModel, RetryPolicy
+from gai.resilience.timeout import TimeoutModel, Timeouts
 from gai.stop import StopCondition, as_condition
 from gai.tools import Tool
 from gai.types import (
     Message,
+    ModelCallRetried,
     Part,
     RunEvent,
     RunFailed,
@@ -30,6 +33,7 @@ from gai.types import (
     StepFinished,
     StepStarted,
     StopReason,
+    StreamRestart,
     Text,
     TextChunk,
     TextDelta,
@@ -104,7 +108,7 @@ class _Run:
 
     def apply(self, overrides: StepOverrides) -> None:
         if overrides.model is not None:
-            self.model = resolve_model(overrides.model)
+            self.model = prepare_model(overrides.model, self.request)
         if overrides.tools is not None:
             self.tools = normalize_tools(overrides.tools)
         if overrides.tool_choice is not None:
@@ -189,6 +193,8 @@ async def _call_model(run: _Run, request: ModelRequest, step_number: int) -> Mod
             if isinstance(chunk, TextChunk):
                 if chunk.text:
                     emit(TextDelta(run.run_id, step_number, chunk.text))
+            elif isinstance(chunk, StreamRestart):
+                emit(ModelCallRetried(run.run_id, step_number, chunk.attempt, chunk.reason))
             elif isinstance(chunk, ToolCallChunk):
                 pending = assembler.calls[chunk.index]
                 if started and pending.name:
@@ -248,7 +254,9 @@ async def _step(run: _Run) -> Step:
         duration=time.perf_counter() - started,
         model_duration=model_duration,
         finish_reason=response.finish_reason,
-        model=response.model_name or run.model.name,
+        model=response.answered_by or run.model.name,
+        response_model=response.model_name,
+        attempts=response.attempts,
         error=_error_summary(results),
     )
     run.raw = response.raw
@@ -260,6 +268,22 @@ async def _step(run: _Run) -> Step:
     if emit is not None:
         emit(StepFinished(run.run_id, step_number, step))
     return step
+
+
+def prepare_model(model: Model | str, request: Request) -> Model:
+    """Resolve the model and wrap it with the request's model-call timeout and retry."""
+    resolved = base = resolve_model(model)
+    timeouts = request.timeout if isinstance(request.timeout, Timeouts) else Timeouts()
+    if timeouts.model_call is not None:
+        resolved = TimeoutModel(resolved, timeouts.model_call)
+    policy = request.retry
+    if policy is None:
+        policy = DEFAULT_RETRY if getattr(base, "retry_by_default", False) else False
+    if isinstance(policy, RetryPolicy):
+        resolved = RetryModel(resolved, policy)
+    elif policy is True:
+        resolved = RetryModel(resolved, DEFAULT_RETRY)
+    return resolved
 
 
 async def run_loop(
@@ -279,7 +303,7 @@ async def run_loop(
     condition = as_condition(request.stop_when) if request.stop_when is not None else None
     run = _Run(
         request=request,
-        model=resolve_model(model),
+        model=prepare_model(model, request),
         run_id=request.run_id or uuid.uuid4().hex,
         started=time.perf_counter(),
         tools=list(request.tools),  # type: ignore[arg-type]  # normalised in __post_init__
@@ -291,21 +315,30 @@ async def run_loop(
     )
     if emit is not None:
         emit(RunStarted(run.run_id, run.model.name))
+    timeouts = request.timeout if isinstance(request.timeout, Timeouts) else Timeouts()
     try:
-        while True:
-            if request.prepare_step is not None:
-                overrides = await _maybe_await(request.prepare_step(run.state()))
-                if overrides is not None:
-                    run.apply(_checked(overrides))
-            step = await _step(run)
-            if request.on_step_finish is not None:
-                await _maybe_await(request.on_step_finish(step))
-            reason = _should_stop(run, step, condition, request.max_steps_limit)
-            if reason is not None:
-                result = run.result(reason)
-                if emit is not None:
-                    emit(RunFinished(run.run_id, len(run.steps), result))
-                return result
+        async with asyncio.timeout(timeouts.run) as run_deadline:
+            while True:
+                if request.prepare_step is not None:
+                    overrides = await _maybe_await(request.prepare_step(run.state()))
+                    if overrides is not None:
+                        run.apply(_checked(overrides))
+                try:
+                    async with asyncio.timeout(timeouts.step) as step_deadline:
+                        step = await _step(run)
+                        if request.on_step_finish is not None:
+                            await _maybe_await(request.on_step_finish(step))
+                        reason = _should_stop(run, step, condition, request.max_steps_limit)
+                except TimeoutError:
+                    if not step_deadline.expired():
+                        raise
+                    reason = _deadline(run, f"step deadline of {timeouts.step:g}s")
+                if reason is not None:
+                    return _finish(run, reason)
+    except TimeoutError:
+        if run_deadline.expired():
+            return _finish(run, _deadline(run, f"run deadline of {timeouts.run:g}s"))
+        raise
     except asyncio.CancelledError as exc:
         _fail(run, exc, StopReason(kind="cancelled", detail=_done(run, "cancelled")))
         raise
@@ -313,6 +346,21 @@ async def run_loop(
         detail = _done(run, f"failed with {type(exc).__name__}: {exc}")
         _fail(run, exc, StopReason(kind="error", detail=detail))
         raise
+
+
+def _deadline(run: _Run, what: str) -> StopReason:
+    return StopReason(
+        kind="deadline",
+        detail=f"{what} reached during step {len(run.steps) + 1}; "
+        f"{len(run.steps)} step(s) completed",
+    )
+
+
+def _finish(run: _Run, reason: StopReason) -> TextResult:
+    result = run.result(reason)
+    if run.emit is not None:
+        run.emit(RunFinished(run.run_id, len(run.steps), result))
+    return result
 
 
 def _fail(run: _Run, exc: BaseException, reason: StopReason) -> None:

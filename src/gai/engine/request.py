@@ -8,6 +8,9 @@ from typing import Any, TypeAlias
 
 from gai.errors import UserError
 from gai.providers.base import Model, ToolChoice
+from gai.resilience.recovery import Recovery
+from gai.resilience.retry import RetryPolicy
+from gai.resilience.timeout import Timeouts
 from gai.stop import StopWhen
 from gai.tools import Tool, tool
 from gai.types import Message, RunState, Step, user
@@ -80,6 +83,13 @@ class Request:
     """Identifier of the run; generated when not given."""
     settings: Mapping[str, Any] = field(default_factory=dict)
     """Model settings (temperature, max_tokens...) passed to every model call."""
+    retry: RetryPolicy | bool | None = None
+    """Retry policy for model calls; None retries real providers with the default policy,
+    False never retries."""
+    timeout: float | Timeouts | None = None
+    """Seconds the whole run may take, or `Timeouts` for run, step and model-call limits."""
+    recovery: Recovery | None = None
+    """Run-level retry and graceful degradation when the whole run fails."""
 
     def __post_init__(self) -> None:
         if self.prompt is not None:
@@ -96,6 +106,8 @@ class Request:
             )
         if self.tool_timeout is not None and self.tool_timeout <= 0:
             raise UserError(f"tool_timeout must be positive or None, got {self.tool_timeout}.")
+        if isinstance(self.timeout, int | float):
+            self.timeout = Timeouts(run=float(self.timeout))
         self.tools = normalize_tools(self.tools)
         check_tool_choice(self.tool_choice, self.tools)
 

@@ -7,10 +7,14 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 from gai.engine._loop import run_loop
+from gai.engine._recovery import run_with_recovery
 from gai.engine._sync import run_sync
 from gai.engine.request import OnStepFinish, PrepareStep, Request, ToolLike
 from gai.engine.stream import TextStream
 from gai.providers.base import Model, ToolChoice
+from gai.resilience.recovery import Recovery
+from gai.resilience.retry import RetryPolicy
+from gai.resilience.timeout import Timeouts
 from gai.stop import StopWhen
 from gai.types import Message, TextResult
 
@@ -27,6 +31,8 @@ async def run_request(model: Model | str, request: Request) -> TextResult:
         model: A model object or a "provider:model" string.
         request: The run's input and options.
     """
+    if request.recovery is not None:
+        return await run_with_recovery(model, request)
     return await run_loop(model, request)
 
 
@@ -47,6 +53,9 @@ async def generate_text(
     deps: Any = None,
     run_id: str | None = None,
     settings: Mapping[str, Any] | None = None,
+    retry: RetryPolicy | bool | None = None,
+    timeout: float | Timeouts | None = None,  # noqa: ASYNC109 - the run's deadline, by design
+    recovery: Recovery | None = None,
 ) -> TextResult:
     """Let the model work through a job: call it, run its tools in parallel, repeat.
 
@@ -71,6 +80,11 @@ async def generate_text(
         deps: Passed to tools as `ToolContext.deps`.
         run_id: Identifier of the run; generated when not given.
         settings: Model settings passed to every model call.
+        retry: Retry policy for model calls. None retries real providers with
+            `DEFAULT_RETRY` (offline models are not retried); False never retries.
+        timeout: Seconds the run may take, or `Timeouts(run=, step=, model_call=)`. A
+            run or step past its deadline stops with stop reason "deadline".
+        recovery: Run-level retry and graceful degradation (`gai.Recovery`).
 
     Returns:
         The final text, every step, summed usage, the transcript and the stop reason.
@@ -80,7 +94,7 @@ async def generate_text(
         gai.errors.GaiError: The run failed; `partial_result` holds the steps done so far.
         asyncio.CancelledError: The task was cancelled; `partial_result` is attached too.
     """
-    return await run_loop(model, _request(**locals()))
+    return await run_request(model, _request(**locals()))
 
 
 def _request(model: object, **options: Any) -> Request:
@@ -105,6 +119,9 @@ def stream_text(
     deps: Any = None,
     run_id: str | None = None,
     settings: Mapping[str, Any] | None = None,
+    retry: RetryPolicy | bool | None = None,
+    timeout: float | Timeouts | None = None,
+    recovery: Recovery | None = None,
 ) -> TextStream:
     """Run like `generate_text`, yielding the run's events as they happen.
 

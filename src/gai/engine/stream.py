@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from types import TracebackType
 
 from gai.engine._loop import run_loop
+from gai.engine._recovery import run_with_recovery
 from gai.engine.request import Request
 from gai.errors import UserError
 from gai.providers.base import Model
@@ -84,6 +85,10 @@ class TextStream:
 
     async def _run(self) -> TextResult:
         try:
+            if self._request.recovery is not None:
+                return await run_with_recovery(
+                    self._model, self._request, emit=self._queue.put_nowait, stream=True
+                )
             return await run_loop(
                 self._model, self._request, emit=self._queue.put_nowait, stream=True
             )

@@ -43,6 +43,14 @@ class BaseHTTPModel(BaseChatModel):
         """The model string, "provider:model"."""
         return f"{self.provider}:{self.model}"
 
+    @property
+    def endpoint(self) -> str:
+        """The base URL requests go to; circuit breakers are shared per endpoint."""
+        return self._http.base_url
+
+    retry_by_default = True
+    """Real providers are retried with the default `RetryPolicy` unless told otherwise."""
+
     async def aclose(self) -> None:
         """Close the HTTP connections; they reopen if the model is used again."""
         await self._http.aclose()

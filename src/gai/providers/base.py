@@ -69,7 +69,11 @@ class ModelResponse(BaseModel):
     finish_reason: FinishReason = "stop"
     """Why the model stopped, normalised."""
     model_name: str | None = None
-    """The model that answered, as the provider reported it."""
+    """The model that answered, as the provider reported it (e.g. a dated version)."""
+    answered_by: str | None = None
+    """gai name of the model that answered, when a wrapper chose among several."""
+    attempts: int = 1
+    """Calls it took to get this answer (more than 1 when retried)."""
     raw: Any = None
     """The provider's raw payload, for debugging."""
 
@@ -145,6 +149,8 @@ class BaseChatModel:
             usage=response.usage,
             model_name=response.model_name,
             raw=response.raw,
+            answered_by=response.answered_by,
+            attempts=response.attempts,
         )
 
     async def aclose(self) -> None:

@@ -13,7 +13,15 @@ import orjson
 
 from gai.errors import ResponseFormatError
 from gai.providers.base import ModelResponse
-from gai.types import ModelChunk, StreamEnd, TextChunk, ToolCall, ToolCallChunk, new_call_id
+from gai.types import (
+    ModelChunk,
+    StreamEnd,
+    StreamRestart,
+    TextChunk,
+    ToolCall,
+    ToolCallChunk,
+    new_call_id,
+)
 
 __all__ = ["StreamAssembler", "parse_arguments"]
 
@@ -54,6 +62,11 @@ class StreamAssembler:
 
     def add(self, chunk: ModelChunk) -> bool:
         """Record a chunk; returns True when it starts a new tool call."""
+        if isinstance(chunk, StreamRestart):
+            self.text.clear()
+            self.calls.clear()
+            self.end = None
+            return False
         if isinstance(chunk, TextChunk):
             self.text.append(chunk.text)
             return False
@@ -115,4 +128,6 @@ class StreamAssembler:
             finish_reason=finish,
             model_name=self.end.model_name,
             raw=self.end.raw,
+            answered_by=self.end.answered_by,
+            attempts=self.end.attempts,
         )

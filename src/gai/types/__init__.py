@@ -1,7 +1,8 @@
 """Value types shared by every layer of gai; this package imports nothing else from gai."""
 
-from gai.types.chunks import ModelChunk, StreamEnd, TextChunk, ToolCallChunk
+from gai.types.chunks import ModelChunk, StreamEnd, StreamRestart, TextChunk, ToolCallChunk
 from gai.types.events import (
+    ModelCallRetried,
     RunEvent,
     RunFailed,
     RunFinished,
@@ -28,6 +29,7 @@ from gai.types.messages import (
     user,
 )
 from gai.types.results import (
+    Degradation,
     FinishReason,
     RunState,
     Step,
@@ -42,9 +44,11 @@ from gai.types.tooldef import ToolDefinition
 from gai.types.usage import Usage
 
 __all__ = [
+    "Degradation",
     "FinishReason",
     "ImageURL",
     "Message",
+    "ModelCallRetried",
     "ModelChunk",
     "Part",
     "Role",
@@ -59,6 +63,7 @@ __all__ = [
     "StopKind",
     "StopReason",
     "StreamEnd",
+    "StreamRestart",
     "Text",
     "TextChunk",
     "TextDelta",

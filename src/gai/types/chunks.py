@@ -8,7 +8,7 @@ from typing import Any, TypeAlias
 from gai.types.results import FinishReason
 from gai.types.usage import Usage
 
-__all__ = ["ModelChunk", "StreamEnd", "TextChunk", "ToolCallChunk"]
+__all__ = ["ModelChunk", "StreamEnd", "StreamRestart", "TextChunk", "ToolCallChunk"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +41,20 @@ class StreamEnd:
     usage: Usage = field(default_factory=Usage)
     model_name: str | None = None
     raw: Any = None
+    answered_by: str | None = None
+    attempts: int = 1
 
 
-ModelChunk: TypeAlias = TextChunk | ToolCallChunk | StreamEnd
+@dataclass(frozen=True, slots=True)
+class StreamRestart:
+    """The stream failed part-way and starts over: drop what this call streamed so far.
+
+    Sent by a retrying wrapper before the chunks of the next attempt.
+    """
+
+    attempt: int
+    reason: str
+
+
+ModelChunk: TypeAlias = TextChunk | ToolCallChunk | StreamEnd | StreamRestart
 """Anything a streaming model yields."""

@@ -12,6 +12,7 @@ from typing import Literal, TypeAlias
 from gai.types.results import Step, TextResult, ToolCall, ToolResult
 
 __all__ = [
+    "ModelCallRetried",
     "RunEvent",
     "RunFailed",
     "RunFinished",
@@ -55,6 +56,21 @@ class TextDelta:
     step_number: int
     text: str
     kind: Literal["text_delta"] = "text_delta"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelCallRetried:
+    """A streamed model call failed part-way and is being retried.
+
+    The text and tool-call deltas of this step sent so far are void; the next attempt
+    streams the step again from the start.
+    """
+
+    run_id: str
+    step_number: int
+    attempt: int
+    reason: str
+    kind: Literal["model_call_retried"] = "model_call_retried"
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +162,7 @@ RunEvent: TypeAlias = (
     RunStarted
     | StepStarted
     | TextDelta
+    | ModelCallRetried
     | ToolCallStarted
     | ToolCallDelta
     | ToolCallFinished

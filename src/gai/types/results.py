@@ -12,6 +12,7 @@ from gai.types.messages import Message
 from gai.types.usage import Usage
 
 __all__ = [
+    "Degradation",
     "FinishReason",
     "RunState",
     "Step",
@@ -119,7 +120,11 @@ class Step(_Frozen):
     finish_reason: FinishReason = "stop"
     """Why the model stopped producing output."""
     model: str | None = None
-    """Name of the model that answered."""
+    """gai name of the model that answered (e.g. "openai:gpt-4o-mini")."""
+    response_model: str | None = None
+    """The model version the provider reported (e.g. "gpt-4o-mini-2024-07-18")."""
+    attempts: int = 1
+    """Model calls this step took (more than 1 when the call was retried)."""
     error: str | None = None
     """Summary of the tool calls that failed in this step; None when all succeeded."""
 
@@ -143,6 +148,15 @@ class StopReason(_Frozen):
         return f"{self.kind}: {self.detail}"
 
 
+class Degradation(_Frozen):
+    """How a run was degraded to get an answer at all."""
+
+    level: Literal["essential_tools", "no_tools"]
+    """What the run was reduced to."""
+    reason: str
+    """The error that made the full run fail."""
+
+
 class TextResult(_Frozen):
     """The result of a run."""
 
@@ -158,6 +172,10 @@ class TextResult(_Frozen):
     """The whole conversation, including the input messages and every tool result."""
     run_id: str = ""
     """Identifier of the run."""
+    run_attempts: int = 1
+    """Times the whole run was started (more than 1 with run-level recovery)."""
+    degraded: Degradation | None = None
+    """Set when the answer came from a degraded run (fewer or no tools)."""
     raw: Any = None
     """The provider's raw payload for the last model call, when it kept one."""
 

@@ -1,0 +1,197 @@
+"""`RetryPolicy` and `with_retry`: retry retryable model errors with backoff (on tenacity)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+from gai.errors import ProviderError, ResponseFormatError
+from gai.providers.base import Model, ModelRequest, ModelResponse
+from gai.resilience._wrapper import WrapperModel, stream_of
+from gai.types import ModelChunk, StreamEnd, StreamRestart
+
+__all__ = ["DEFAULT_RETRY", "RetryModel", "RetryPolicy", "is_retryable", "with_retry"]
+
+logger = logging.getLogger("gai.retry")
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether trying the same request again may succeed.
+
+    True for provider errors marked retryable: 408, 409, 429, 5xx, 529, timeouts,
+    dropped connections and truncated responses. Never for other 4xx or for misuse.
+    """
+    return isinstance(exc, ProviderError) and exc.retryable
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How to retry a failed model call.
+
+    Waits grow exponentially with full jitter (a random wait between 0 and the
+    exponential bound), except when the provider said how long to wait (`retry_after`),
+    which is honoured up to `max_retry_after`.
+
+    Args:
+        max_attempts: Calls in total, the first included (1 means no retry).
+        initial_delay: Upper bound of the first wait, in seconds.
+        max_delay: Largest wait between attempts, in seconds.
+        multiplier: Growth of the bound per attempt.
+        jitter: Randomise waits (full jitter); False waits the bound exactly.
+        max_retry_after: Cap on a provider's `retry_after`, in seconds.
+        sleep: Coroutine used to wait (tests pass a fake clock's sleep).
+    """
+
+    max_attempts: int = 4
+    initial_delay: float = 0.5
+    max_delay: float = 30.0
+    multiplier: float = 2.0
+    jitter: bool = True
+    max_retry_after: float = 60.0
+    sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError(f"max_attempts must be at least 1, got {self.max_attempts}.")
+        if self.initial_delay < 0 or self.max_delay < 0:
+            raise ValueError("initial_delay and max_delay must not be negative.")
+
+    def delay(self, attempt: int, error: BaseException | None) -> float:
+        """Seconds to wait after the given failed attempt (1 for the first)."""
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None:
+            return min(float(retry_after), self.max_retry_after)
+        bound = min(self.max_delay, self.initial_delay * self.multiplier ** (attempt - 1))
+        return random.uniform(0, bound) if self.jitter else bound
+
+    def _retrying(self, what: str) -> AsyncRetrying:
+        def wait(state: RetryCallState) -> float:
+            error = state.outcome.exception() if state.outcome else None
+            return self.delay(state.attempt_number, error)
+
+        def log(state: RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            logger.warning(
+                "%s: attempt %d of %d failed (%s); retrying in %.2fs",
+                what,
+                state.attempt_number,
+                self.max_attempts,
+                error,
+                state.upcoming_sleep,
+            )
+
+        return AsyncRetrying(
+            stop=stop_after_attempt(self.max_attempts),
+            wait=wait,
+            retry=retry_if_exception(is_retryable),
+            before_sleep=log,
+            sleep=self.sleep,
+            reraise=True,
+        )
+
+
+DEFAULT_RETRY = RetryPolicy()
+"""The policy real providers get unless `retry=` says otherwise."""
+
+
+class RetryModel(WrapperModel):
+    """A model whose failed calls are retried according to a `RetryPolicy`.
+
+    A stream is retried only if it fails before its first chunk: once output has been
+    passed on, retrying would repeat it, so later failures propagate.
+
+    Args:
+        wrapped: The model to retry.
+        policy: When and how long to wait.
+    """
+
+    def __init__(self, wrapped: Model, policy: RetryPolicy = DEFAULT_RETRY) -> None:
+        super().__init__(wrapped)
+        self.policy = policy
+
+    async def generate(self, request: ModelRequest) -> ModelResponse:
+        """Call the wrapped model, retrying retryable failures."""
+        attempts = 0
+        async for attempt in self.policy._retrying(self.name):
+            with attempt:
+                attempts += 1
+                response = await self.wrapped.generate(request)
+        return response.model_copy(update={"attempts": response.attempts + attempts - 1})
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[ModelChunk]:
+        """Stream from the wrapped model, retrying retryable failures.
+
+        A stream that fails after it began is started again with a `StreamRestart`
+        chunk first, so consumers drop the partial output. A stream that ends without
+        its `StreamEnd` counts as truncated (retryable). Streams cannot run inside
+        tenacity's loop, so this applies the same policy by hand.
+        """
+        attempt = 0
+        while True:
+            attempt += 1
+            started = ended = False
+            stream = stream_of(self.wrapped, request)
+            try:
+                async for chunk in stream:
+                    if isinstance(chunk, StreamEnd):
+                        ended = True
+                        chunk = _with_attempts(chunk, attempt - 1)
+                    started = True
+                    yield chunk
+                _require_end(ended, self.name)
+            except Exception as exc:
+                if not is_retryable(exc) or attempt >= self.policy.max_attempts:
+                    raise
+                wait = self.policy.delay(attempt, exc)
+                logger.warning(
+                    "%s: attempt %d of %d failed (%s); retrying in %.2fs",
+                    self.name,
+                    attempt,
+                    self.policy.max_attempts,
+                    exc,
+                    wait,
+                )
+                await self.policy.sleep(wait)
+                if started:
+                    yield StreamRestart(attempt=attempt + 1, reason=f"{type(exc).__name__}: {exc}")
+            else:
+                return
+            finally:
+                await stream.aclose()
+
+
+def _require_end(ended: bool, name: str) -> None:
+    if not ended:
+        raise ResponseFormatError(
+            "the model's stream ended before it finished (truncated stream)",
+            provider=name,
+            retryable=True,
+        )
+
+
+def _with_attempts(end: StreamEnd, extra: int) -> StreamEnd:
+    if not extra:
+        return end
+    return StreamEnd(
+        finish_reason=end.finish_reason,
+        usage=end.usage,
+        model_name=end.model_name,
+        raw=end.raw,
+        answered_by=end.answered_by,
+        attempts=end.attempts + extra,
+    )
+
+
+def with_retry(model: Model, policy: RetryPolicy = DEFAULT_RETRY) -> RetryModel:
+    """Wrap `model` so retryable failures are retried.
+
+    Args:
+        model: The model to wrap.
+        policy: When and how long to wait.
+    """
+    return RetryModel(model, policy)

@@ -4,6 +4,8 @@ A model calls tools, the tools run in parallel, the results go back to the model
 this repeats until a stop condition says done.
 """
 
+import logging as _logging
+
 from gai import models, resilience, stop
 from gai._registry import register_provider, resolve_model
 from gai._version import __version__
@@ -218,3 +220,6 @@ __all__ = [
     "with_rate_limit",
     "with_retry",
 ]
+
+# Libraries leave logging configuration to the application (stdlib logging guidance).
+_logging.getLogger("gai").addHandler(_logging.NullHandler())

@@ -96,6 +96,7 @@ class Request:
             if self.messages:
                 raise UserError("Pass either messages= or prompt=, not both.")
             self.messages = [user(self.prompt)]
+            self.prompt = None  # folded into messages, so dataclasses.replace() works
         if not self.messages:
             raise UserError("A run needs input: pass messages=[...] or prompt='...'.")
         if self.max_steps_limit < 1:

@@ -53,7 +53,7 @@ class FallbackModel(BaseChatModel):
 
     @property
     def name(self) -> str:
-        """ "fallback:" and the first model's name."""
+        """The first model's name, prefixed with "fallback:"."""
         return f"fallback:{self.models[0].name}"
 
     async def generate(self, request: ModelRequest) -> ModelResponse:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -27,28 +28,43 @@ def estimate_tokens(request: ModelRequest) -> int:
 
 
 @dataclass(slots=True)
-class _Bucket:
-    """A token bucket holding up to `capacity`, refilled at `capacity` per minute."""
+class _Window:
+    """What started in the last 60 seconds: (start time, amount) entries, oldest first."""
 
-    capacity: float
-    level: float
-    updated: float
+    limit: float
+    entries: deque[list[float]] = field(default_factory=deque)
+    total: float = 0.0
 
-    def refill(self, now: float) -> None:
-        self.level = min(self.capacity, self.level + (now - self.updated) * self.capacity / 60.0)
-        self.updated = now
+    def expire(self, now: float) -> None:
+        while self.entries and self.entries[0][0] <= now - 60.0:
+            self.total -= self.entries.popleft()[1]
 
-    def wait_for(self, amount: float) -> float:
-        """Seconds until `amount` is available (0 if it is now)."""
-        needed = min(amount, self.capacity) - self.level
-        return max(0.0, needed * 60.0 / self.capacity)
+    def wait_for(self, amount: float, now: float) -> float:
+        """Seconds until `amount` more fits in the window (0 if it does now)."""
+        amount = min(amount, self.limit)
+        excess = self.total + amount - self.limit
+        if excess <= 0:
+            return 0.0
+        freed = 0.0
+        for started, size in self.entries:
+            freed += size
+            if freed >= excess:
+                return max(0.0, started + 60.0 - now)
+        return 60.0
+
+    def add(self, now: float, amount: float) -> list[float]:
+        entry = [now, min(amount, self.limit)]
+        self.entries.append(entry)
+        self.total += entry[1]
+        return entry
 
 
 @dataclass
 class RateLimiter:
     """Limits how fast calls start: waiting callers queue in arrival order.
 
-    Share one limiter between every run that uses the same model or key: 500
+    The limits hold over any 60-second window (a sliding log, not a bucket that would
+    allow a double burst). Share one limiter between every run that uses the same model or key: 500
     concurrent runs against a 60-requests-per-minute limit then wait their turn instead
     of failing with 429s.
 
@@ -77,22 +93,17 @@ class RateLimiter:
         ):
             if value is not None and value <= 0:
                 raise ValueError(f"{label} must be positive or None, got {value}.")
-        now = self.clock()
-        self._requests = (
-            _Bucket(self.requests_per_minute, self.requests_per_minute, now)
-            if self.requests_per_minute
-            else None
-        )
-        self._tokens = (
-            _Bucket(self.tokens_per_minute, self.tokens_per_minute, now)
-            if self.tokens_per_minute
-            else None
-        )
+        self._requests = _Window(self.requests_per_minute) if self.requests_per_minute else None
+        self._tokens = _Window(self.tokens_per_minute) if self.tokens_per_minute else None
         self._turn = asyncio.Lock()  # FIFO: waiters are served in arrival order
         self._slots = asyncio.Semaphore(self.max_concurrency) if self.max_concurrency else None
 
-    async def acquire(self, tokens: int = 0) -> None:
-        """Wait for a slot and for the buckets to hold one request and `tokens`."""
+    async def acquire(self, tokens: int = 0) -> list[float] | None:
+        """Wait for a slot and for room for one request and `tokens` in the window.
+
+        Returns:
+            A handle to pass to `release` to settle the real token usage.
+        """
         if self._slots is not None:
             await self._slots.acquire()
         try:
@@ -100,30 +111,30 @@ class RateLimiter:
                 while True:
                     now = self.clock()
                     delay = 0.0
-                    for bucket, amount in ((self._requests, 1), (self._tokens, tokens)):
-                        if bucket is not None:
-                            bucket.refill(now)
-                            delay = max(delay, bucket.wait_for(amount))
+                    for window, amount in ((self._requests, 1), (self._tokens, tokens)):
+                        if window is not None:
+                            window.expire(now)
+                            delay = max(delay, window.wait_for(amount, now))
                     if delay <= 0:
                         break
                     self.waited += delay
                     await self.sleep(delay)
                 if self._requests is not None:
-                    self._requests.level -= 1
-                if self._tokens is not None:
-                    self._tokens.level -= min(tokens, self._tokens.capacity)
+                    self._requests.add(now, 1)
+                return self._tokens.add(now, tokens) if self._tokens is not None else None
         except BaseException:
             if self._slots is not None:
                 self._slots.release()
             raise
 
-    def release(self, reserved_tokens: int = 0, used_tokens: int | None = None) -> None:
+    def release(self, handle: list[float] | None = None, used_tokens: int | None = None) -> None:
         """Free the call's slot and settle its tokens against the real usage."""
         if self._slots is not None:
             self._slots.release()
-        if self._tokens is not None and used_tokens is not None:
-            # Charge the difference; the bucket may go negative, delaying later callers.
-            self._tokens.level -= used_tokens - min(reserved_tokens, self._tokens.capacity)
+        if self._tokens is not None and handle is not None and used_tokens is not None:
+            # The window now counts what the call really used instead of the estimate.
+            self._tokens.total += used_tokens - handle[1]
+            handle[1] = float(used_tokens)
 
 
 class RateLimitedModel(WrapperModel):
@@ -140,20 +151,18 @@ class RateLimitedModel(WrapperModel):
 
     async def generate(self, request: ModelRequest) -> ModelResponse:
         """Wait for a turn, then call the wrapped model."""
-        reserved = estimate_tokens(request)
-        await self.limiter.acquire(reserved)
+        handle = await self.limiter.acquire(estimate_tokens(request))
         used: int | None = None
         try:
             response = await self.wrapped.generate(request)
             used = response.usage.total_tokens or None
             return response
         finally:
-            self.limiter.release(reserved, used)
+            self.limiter.release(handle, used)
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[ModelChunk]:
         """Wait for a turn, then stream from the wrapped model."""
-        reserved = estimate_tokens(request)
-        await self.limiter.acquire(reserved)
+        handle = await self.limiter.acquire(estimate_tokens(request))
         used: int | None = None
         try:
             async for chunk in stream_of(self.wrapped, request):
@@ -161,7 +170,7 @@ class RateLimitedModel(WrapperModel):
                     used = chunk.usage.total_tokens or None
                 yield chunk
         finally:
-            self.limiter.release(reserved, used)
+            self.limiter.release(handle, used)
 
 
 def with_rate_limit(model: Model, limiter: RateLimiter) -> RateLimitedModel:

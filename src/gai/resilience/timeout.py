@@ -57,7 +57,7 @@ class TimeoutModel(WrapperModel):
     def _error(self) -> ProviderTimeoutError:
         return ProviderTimeoutError(
             f"model call to {self.name} took longer than {self.seconds:g} seconds",
-            provider=self.name,
+            provider=str(getattr(self.wrapped, "provider", self.name)),
             retryable=True,
         )
 

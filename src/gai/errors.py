@@ -6,6 +6,7 @@ GaiError                       root; errors leaving a run carry .partial_result
 │   ├── ConfigError
 │   │   └── MissingAPIKeyError names the environment variable to set
 │   ├── UnknownModelError      lists close matches
+│   ├── MissingExtraError      an optional dependency is not installed (also ImportError)
 │   ├── ToolDefinitionError    a function that cannot become a tool
 │   └── ScriptExhaustedError   a ScriptedModel was asked for more responses than it holds
 ├── ProviderError              .provider .status .retryable .retry_after .body .request_id
@@ -22,7 +23,11 @@ GaiError                       root; errors leaving a run carry .partial_result
 │   ├── ResponseFormatError    malformed or truncated model response
 │   ├── CircuitOpenError       the circuit breaker refuses calls for now (retryable later)
 │   └── FallbackExhaustedError every model of a FallbackModel failed; .errors has each
-└── RunError                   a run could not finish
+├── RunError                   a run could not finish
+└── StoreError                 a run or state store failed
+    ├── RunNotFoundError       no run with that id in the store
+    ├── RunExistsError         a new run reuses the id of a stored one
+    └── SchemaVersionError     the store was written by a newer gai
 ```
 
 Not errors: a failed tool call becomes a `ToolResult.error` the model sees, and
@@ -45,6 +50,7 @@ __all__ = [
     "GaiError",
     "InvalidRequestError",
     "MissingAPIKeyError",
+    "MissingExtraError",
     "NotFoundError",
     "PermissionDeniedError",
     "ProviderConnectionError",
@@ -55,7 +61,11 @@ __all__ = [
     "RateLimitError",
     "ResponseFormatError",
     "RunError",
+    "RunExistsError",
+    "RunNotFoundError",
+    "SchemaVersionError",
     "ScriptExhaustedError",
+    "StoreError",
     "ToolDefinitionError",
     "UnknownModelError",
     "UserError",
@@ -128,6 +138,15 @@ class UnknownModelError(UserError):
         )
         self.name = name
         self.suggestions = suggestions
+
+
+class MissingExtraError(UserError, ImportError):
+    """An optional dependency is missing; the message names the extra to install."""
+
+    def __init__(self, package: str, extra: str) -> None:
+        super().__init__(f'This feature needs the {package!r} package: pip install "gai[{extra}]"')
+        self.package = package
+        self.extra = extra
 
 
 class ToolDefinitionError(UserError):
@@ -244,3 +263,32 @@ class FallbackExhaustedError(ProviderError):
 
 class RunError(GaiError):
     """A run could not finish; `partial_result` holds the steps completed before it."""
+
+
+class StoreError(GaiError):
+    """A run or state store failed."""
+
+
+class RunNotFoundError(StoreError):
+    """The store holds no run with that id."""
+
+
+class RunExistsError(StoreError):
+    """A new run was given the id of a run already in the store."""
+
+
+class SchemaVersionError(StoreError):
+    """The store's schema is newer than this version of gai understands.
+
+    Attributes:
+        found: Schema version in the store.
+        supported: Newest schema version this gai knows.
+    """
+
+    def __init__(self, where: str, found: int, supported: int) -> None:
+        super().__init__(
+            f"{where} has schema version {found}, but this gai understands up to "
+            f"{supported}. Upgrade gai to read it; nothing was changed."
+        )
+        self.found = found
+        self.supported = supported

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import time
 import uuid
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gai._registry import resolve_model
+from gai.engine._checkpoint import Checkpointer, response_from_record
 from gai.engine._parallel import run_tool_calls
 from gai.engine.request import Request, StepOverrides, check_tool_choice, normalize_tools
 from gai.errors import UserError
@@ -19,6 +21,7 @@ from gai.providers.streaming import StreamAssembler
 from gai.resilience.retry import DEFAULT_RETRY, RetryModel, RetryPolicy
 from gai.resilience.timeout import TimeoutModel, Timeouts
 from gai.stop import StopCondition, as_condition
+from gai.store.records import PendingStep, RunRecord, RunSnapshot
 from gai.tools import Tool
 from gai.types import (
     Message,
@@ -38,6 +41,7 @@ from gai.types import (
     TextChunk,
     TextDelta,
     TextResult,
+    ToolCall,
     ToolCallChunk,
     ToolCallDelta,
     ToolCallFinished,
@@ -77,6 +81,9 @@ class _Run:
     steps: list[Step] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     raw: Any = None
+    checkpoint: Checkpointer | None = None
+    pending: PendingStep | None = None
+    """The step a resumed run was in when it stopped (its recorded parts are reused)."""
     emit: Emit | None = None
     stream: bool = False
 
@@ -229,22 +236,23 @@ async def _step(run: _Run) -> Step:
         tool_choice=run.tool_choice,
         settings=dict(request.settings),
     )
+    pending, run.pending = run.pending, None
+    if pending is not None and pending.step_number != step_number:
+        pending = None
     started = time.perf_counter()
-    response = await _call_model(run, model_request, step_number)
-    model_duration = time.perf_counter() - started
+    if pending is not None and pending.response is not None:
+        response = response_from_record(pending.response)
+        model_duration = pending.response.model_duration
+    else:
+        response = await _call_model(run, model_request, step_number)
+        model_duration = time.perf_counter() - started
+        if run.checkpoint is not None:
+            await run.checkpoint.model_response(
+                step_number, response, model_request, model_duration
+            )
     results: tuple[ToolResult, ...] = ()
     if response.tool_calls:
-        results = await run_tool_calls(
-            response.tool_calls,
-            tools_by_name,
-            run_id=run.run_id,
-            step_number=step_number,
-            model=run.model.name,
-            max_parallel=request.max_parallel_tools,
-            default_timeout=request.tool_timeout,
-            deps=request.deps,
-            emit=emit,
-        )
+        results = await _run_tools(run, response, tools_by_name, step_number, pending)
     step = Step(
         step_number=step_number,
         text=response.text,
@@ -265,9 +273,67 @@ async def _step(run: _Run) -> Step:
     run.messages.append(_assistant_message(response))
     if results:
         run.messages.append(_tool_message(results))
+    if run.checkpoint is not None:
+        await run.checkpoint.step_finished(step)
     if emit is not None:
         emit(StepFinished(run.run_id, step_number, step))
     return step
+
+
+async def _run_tools(
+    run: _Run,
+    response: ModelResponse,
+    tools_by_name: dict[str, Tool],
+    step_number: int,
+    pending: PendingStep | None,
+) -> tuple[ToolResult, ...]:
+    """Run the step's tool calls, reusing what a resumed run already recorded."""
+    request = run.request
+    done: dict[str, ToolResult] = dict(pending.results) if pending is not None else {}
+    began = set(pending.started) if pending is not None else set()
+    checkpoint = run.checkpoint
+    to_run = []
+    for call in response.tool_calls:
+        if call.call_id in done:
+            continue
+        tool = tools_by_name.get(call.name)
+        if call.call_id in began and not (tool is not None and tool.idempotent):
+            # It may have taken effect before the crash: do not run it twice.
+            done[call.call_id] = _interrupted(call)
+            if checkpoint is not None:
+                await checkpoint.tool_result(step_number, done[call.call_id])
+        else:
+            to_run.append(call)
+    if checkpoint is not None and to_run:
+        await checkpoint.tools_started(step_number, [c.call_id for c in to_run])
+    fresh = await run_tool_calls(
+        to_run,
+        tools_by_name,
+        run_id=run.run_id,
+        step_number=step_number,
+        model=run.model.name,
+        max_parallel=request.max_parallel_tools,
+        default_timeout=request.tool_timeout,
+        deps=request.deps,
+        emit=run.emit,
+        record=(
+            None if checkpoint is None else functools.partial(checkpoint.tool_result, step_number)
+        ),
+    )
+    done.update((r.call_id, r) for r in fresh)
+    return tuple(done[c.call_id] for c in response.tool_calls)
+
+
+def _interrupted(call: ToolCall) -> ToolResult:
+    return ToolResult(
+        call_id=call.call_id,
+        name=call.name,
+        error=(
+            f"Tool '{call.name}' was interrupted (the run stopped while it ran) before its "
+            f"result was recorded; whether it took effect is unknown. Check before calling "
+            f"it again."
+        ),
+    )
 
 
 def prepare_model(model: Model | str, request: Request) -> Model:
@@ -287,7 +353,12 @@ def prepare_model(model: Model | str, request: Request) -> Model:
 
 
 async def run_loop(
-    model: Model | str, request: Request, *, emit: Emit | None = None, stream: bool = False
+    model: Model | str,
+    request: Request,
+    *,
+    emit: Emit | None = None,
+    stream: bool = False,
+    resume: RunRecord | None = None,
 ) -> TextResult:
     """Run `request` on `model` until a stop condition, the ceiling or a final answer.
 
@@ -296,6 +367,8 @@ async def run_loop(
         request: The run's input and options.
         emit: Called synchronously with every event of the run; it must not block.
         stream: Call the model in streaming mode so text and tool calls arrive as deltas.
+        resume: A stored run to continue: its recorded steps, model answers and tool
+            results are reused instead of repeated.
 
     Errors that end the run early (cancellation, provider failure, a raising callback)
     propagate with `partial_result` set to the steps completed so far.
@@ -313,10 +386,20 @@ async def run_loop(
         emit=emit,
         stream=stream,
     )
+    if request.run_store is not None:
+        run.checkpoint = Checkpointer(request.run_store, run.run_id)
     if emit is not None:
         emit(RunStarted(run.run_id, run.model.name))
     timeouts = request.timeout if isinstance(request.timeout, Timeouts) else Timeouts()
     try:
+        if resume is not None:
+            if run.checkpoint is not None:
+                await run.checkpoint.resumed()
+            reason = _restore(run, resume, condition)
+            if reason is not None:
+                return await _finish(run, reason)
+        elif run.checkpoint is not None:
+            await run.checkpoint.start(run.model.name, _snapshot(request))
         async with asyncio.timeout(timeouts.run) as run_deadline:
             while True:
                 if request.prepare_step is not None:
@@ -334,17 +417,17 @@ async def run_loop(
                         raise
                     reason = _deadline(run, f"step deadline of {timeouts.step:g}s")
                 if reason is not None:
-                    return _finish(run, reason)
+                    return await _finish(run, reason)
     except TimeoutError:
         if run_deadline.expired():
-            return _finish(run, _deadline(run, f"run deadline of {timeouts.run:g}s"))
+            return await _finish(run, _deadline(run, f"run deadline of {timeouts.run:g}s"))
         raise
     except asyncio.CancelledError as exc:
-        _fail(run, exc, StopReason(kind="cancelled", detail=_done(run, "cancelled")))
+        await _fail(run, exc, StopReason(kind="cancelled", detail=_done(run, "cancelled")))
         raise
     except Exception as exc:
         detail = _done(run, f"failed with {type(exc).__name__}: {exc}")
-        _fail(run, exc, StopReason(kind="error", detail=detail))
+        await _fail(run, exc, StopReason(kind="error", detail=detail))
         raise
 
 
@@ -356,18 +439,59 @@ def _deadline(run: _Run, what: str) -> StopReason:
     )
 
 
-def _finish(run: _Run, reason: StopReason) -> TextResult:
+async def _finish(run: _Run, reason: StopReason) -> TextResult:
     result = run.result(reason)
+    if run.checkpoint is not None:
+        await run.checkpoint.finished(result)
     if run.emit is not None:
         run.emit(RunFinished(run.run_id, len(run.steps), result))
     return result
 
 
-def _fail(run: _Run, exc: BaseException, reason: StopReason) -> None:
+async def _fail(run: _Run, exc: BaseException, reason: StopReason) -> None:
     partial = run.result(reason)
     _attach(exc, partial)
+    if run.checkpoint is not None:
+        try:
+            await run.checkpoint.failed(
+                reason.detail, partial, cancelled=isinstance(exc, asyncio.CancelledError)
+            )
+        except Exception as store_exc:  # the run's own error matters more
+            exc.add_note(f"gai: recording the failure in the run store failed: {store_exc}")
     if run.emit is not None:
         run.emit(RunFailed(run.run_id, len(run.steps), reason.detail, partial))
+
+
+def _snapshot(request: Request) -> RunSnapshot:
+    return RunSnapshot(
+        messages=list(request.messages),
+        system=request.system,
+        tools=[t.definition for t in request.tools if isinstance(t, Tool)],
+        stop_condition=(
+            repr(as_condition(request.stop_when)) if request.stop_when is not None else None
+        ),
+        tool_choice=request.tool_choice,
+        max_steps_limit=request.max_steps_limit,
+        settings=dict(request.settings),
+    )
+
+
+def _restore(run: _Run, record: RunRecord, condition: StopCondition | None) -> StopReason | None:
+    """Load a stored run's steps; returns a stop reason if its last step already ended it."""
+    for step in record.steps:
+        run.steps.append(step)
+        run.usage = run.usage + step.usage
+        run.messages.append(
+            _assistant_message(
+                ModelResponse(text=step.text, tool_calls=step.tool_calls, usage=step.usage)
+            )
+        )
+        if step.tool_results:
+            run.messages.append(_tool_message(step.tool_results))
+    run.pending = record.pending
+    if run.steps and record.pending is None:
+        return _should_stop(run, run.steps[-1], condition, run.request.max_steps_limit)
+    return None
 
 
 def _checked(overrides: object) -> StepOverrides:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from gai.tools import Tool
@@ -25,6 +25,7 @@ async def run_tool_calls(
     default_timeout: float | None,
     deps: Any,
     emit: Callable[[RunEvent], None] | None = None,
+    record: Callable[[ToolResult], Awaitable[None]] | None = None,
 ) -> tuple[ToolResult, ...]:
     """Run every call at once (at most `max_parallel` at a time); results in call order.
 
@@ -42,11 +43,13 @@ async def run_tool_calls(
     )
 
     async def run_one(call: ToolCall) -> ToolResult:
-        if emit is None:
-            return await invoke(call)
-        emit(ToolStarted(run_id, step_number, call))
+        if emit is not None:
+            emit(ToolStarted(run_id, step_number, call))
         result = await invoke(call)
-        emit(ToolFinished(run_id, step_number, result))
+        if record is not None:
+            await record(result)
+        if emit is not None:
+            emit(ToolFinished(run_id, step_number, result))
         return result
 
     async def one(call: ToolCall) -> ToolResult:
@@ -55,6 +58,8 @@ async def run_tool_calls(
         async with semaphore:
             return await run_one(call)
 
+    if not calls:
+        return ()
     if len(calls) == 1:
         return (await one(calls[0]),)
     async with asyncio.TaskGroup() as group:

@@ -12,6 +12,7 @@ from gai.resilience.recovery import Recovery
 from gai.resilience.retry import RetryPolicy
 from gai.resilience.timeout import Timeouts
 from gai.stop import StopWhen
+from gai.store.base import RunStore
 from gai.tools import Tool, tool
 from gai.types import Message, RunState, Step, user
 
@@ -90,6 +91,8 @@ class Request:
     """Seconds the whole run may take, or `Timeouts` for run, step and model-call limits."""
     recovery: Recovery | None = None
     """Run-level retry and graceful degradation when the whole run fails."""
+    run_store: RunStore | None = None
+    """Where to checkpoint each step so the run can be resumed (`gai.resume`)."""
 
     def __post_init__(self) -> None:
         if self.prompt is not None:

@@ -43,6 +43,8 @@ class Tool:
         timeout: Seconds one call may take before it fails; overrides the run's
             `tool_timeout`.
         strict: Ask providers that support it to enforce the schema exactly.
+        idempotent: Running it twice has the same effect as once, so a resumed run may
+            run it again when a crash left its outcome unknown.
         parameters: A ready JSON schema for the arguments (e.g. from an MCP server); the
             function then gets the arguments as keyword arguments, unvalidated.
 
@@ -59,6 +61,7 @@ class Tool:
         *,
         timeout: float | None = None,
         strict: bool | None = None,
+        idempotent: bool = False,
         parameters: dict[str, Any] | None = None,
     ) -> None:
         if fn is None:
@@ -97,6 +100,7 @@ class Tool:
             self._args_model = arguments_model(fn, name, doc.params)
             self.parameters = input_schema(self._args_model, name)
         self.strict = strict
+        self.idempotent = idempotent
         self.definition = ToolDefinition(
             name=self.name, description=self.description, parameters=self.parameters, strict=strict
         )
@@ -145,6 +149,7 @@ def tool(
     description: str | None = None,
     timeout: float | None = None,
     strict: bool | None = None,
+    idempotent: bool = False,
 ) -> Callable[[Callable[P, R]], FunctionTool[P, R]]: ...
 
 
@@ -156,6 +161,7 @@ def tool(
     description: str | None = None,
     timeout: float | None = None,
     strict: bool | None = None,
+    idempotent: bool = False,
 ) -> FunctionTool[P, R] | Callable[[Callable[P, R]], FunctionTool[P, R]]:
     """Turn a function into a tool.
 
@@ -169,6 +175,7 @@ def tool(
         description: Tool description; defaults to the docstring.
         timeout: Seconds one call may take; overrides the run's `tool_timeout`.
         strict: Ask providers that support it to enforce the schema exactly.
+        idempotent: Safe to run again when a crash left a call's outcome unknown.
 
     Returns:
         The tool, or a decorator making one when called with options.
@@ -184,7 +191,9 @@ def tool(
         tool_name = name or getattr(f, "__name__", None)
         if not tool_name:
             raise ToolDefinitionError(f"Cannot infer a tool name from {f!r}; pass name=.")
-        return FunctionTool(tool_name, description, f, timeout=timeout, strict=strict)
+        return FunctionTool(
+            tool_name, description, f, timeout=timeout, strict=strict, idempotent=idempotent
+        )
 
     if fn is not None:
         return make(fn)

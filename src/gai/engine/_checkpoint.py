@@ -1,0 +1,92 @@
+"""Writes a run's progress to a `RunStore` as it happens, so the run can resume."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gai.providers.base import ModelRequest, ModelResponse
+from gai.store.base import RunStore
+from gai.store.records import RecordedResponse, RunSnapshot, RunStatus
+from gai.types import Step, TextResult, ToolResult
+
+__all__ = ["Checkpointer", "recorded_response", "response_from_record"]
+
+
+def recorded_response(
+    response: ModelResponse, request: ModelRequest, model_duration: float
+) -> RecordedResponse:
+    """A model answer plus a fingerprint of the request, ready to store."""
+    last = request.messages[-1] if request.messages else None
+    sent_results = (
+        [(p.call_id, p.content) for p in last.tool_results]
+        if last is not None and last.role == "tool"
+        else []
+    )
+    return RecordedResponse(
+        text=response.text,
+        tool_calls=list(response.tool_calls),
+        usage=response.usage,
+        finish_reason=response.finish_reason,
+        model_name=response.model_name,
+        answered_by=response.answered_by,
+        attempts=response.attempts,
+        model_duration=model_duration,
+        request_tools=[t.name for t in request.tools],
+        request_messages=len(request.messages),
+        request_tool_results=sent_results,
+    )
+
+
+def response_from_record(recorded: RecordedResponse) -> ModelResponse:
+    """The `ModelResponse` a recorded answer stands for."""
+    return ModelResponse(
+        text=recorded.text,
+        tool_calls=tuple(recorded.tool_calls),
+        usage=recorded.usage,
+        finish_reason=recorded.finish_reason,
+        model_name=recorded.model_name,
+        answered_by=recorded.answered_by,
+        attempts=recorded.attempts,
+    )
+
+
+@dataclass(slots=True)
+class Checkpointer:
+    """The run loop's view of the store: one method per moment worth recording."""
+
+    store: RunStore
+    run_id: str
+
+    async def start(self, model: str, snapshot: RunSnapshot) -> None:
+        await self.store.create_run(self.run_id, model, snapshot)
+
+    async def resumed(self) -> None:
+        await self.store.set_status(self.run_id, "running")
+
+    async def model_response(
+        self, step_number: int, response: ModelResponse, request: ModelRequest, duration: float
+    ) -> None:
+        record = recorded_response(response, request, duration)
+        await self.store.append(
+            self.run_id, "model_response", step_number, record.model_dump(mode="json")
+        )
+
+    async def tools_started(self, step_number: int, call_ids: list[str]) -> None:
+        await self.store.append(self.run_id, "tools_started", step_number, {"call_ids": call_ids})
+
+    async def tool_result(self, step_number: int, result: ToolResult) -> None:
+        await self.store.append(
+            self.run_id, "tool_result", step_number, result.model_dump(mode="json")
+        )
+
+    async def step_finished(self, step: Step) -> None:
+        await self.store.append(
+            self.run_id, "step_finished", step.step_number, step.model_dump(mode="json")
+        )
+
+    async def finished(self, result: TextResult) -> None:
+        await self.store.set_status(self.run_id, "completed", result=result)
+
+    async def failed(self, error: str, result: TextResult, *, cancelled: bool) -> None:
+        status: RunStatus = "cancelled" if cancelled else "failed"
+        await self.store.set_status(self.run_id, status, result=result, error=error)

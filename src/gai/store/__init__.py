@@ -1,0 +1,94 @@
+"""Stores for run checkpoints and workflow state: memory, SQLite (default), PostgreSQL, Redis.
+
+`open_store(url)` picks the backend from a URL: `memory://`, `sqlite:///path/to/gai.db`
+(or a plain path), `postgresql://...`, `redis://...`. PostgreSQL and Redis need the
+`gai[postgres]` and `gai[redis]` extras.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from gai.errors import UserError
+from gai.store.base import BaseStore, RunStore, StateStorage
+from gai.store.memory import MemoryStore
+from gai.store.records import (
+    SCHEMA_VERSION,
+    Checkpoint,
+    PendingStep,
+    RecordedResponse,
+    RunRecord,
+    RunSnapshot,
+    RunStatus,
+    RunSummary,
+    WorkflowState,
+)
+from gai.store.sqlite import SQLiteStore
+
+if TYPE_CHECKING:
+    from gai.store.postgres import PostgresStore
+    from gai.store.redis import RedisStore
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "BaseStore",
+    "Checkpoint",
+    "MemoryStore",
+    "PendingStep",
+    "PostgresStore",
+    "RecordedResponse",
+    "RedisStore",
+    "RunRecord",
+    "RunSnapshot",
+    "RunStatus",
+    "RunStore",
+    "RunSummary",
+    "SQLiteStore",
+    "StateStorage",
+    "WorkflowState",
+    "open_store",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "PostgresStore":
+        from gai.store.postgres import PostgresStore
+
+        return PostgresStore
+    if name == "RedisStore":
+        from gai.store.redis import RedisStore
+
+        return RedisStore
+    raise AttributeError(f"module 'gai.store' has no attribute {name!r}")
+
+
+async def open_store(url: str) -> BaseStore:
+    """Open the store a URL names.
+
+    Args:
+        url: `memory://`, `sqlite:///path.db` or a file path, `postgresql://...`,
+            `redis://...`.
+
+    Raises:
+        UserError: The URL's scheme is not a known store.
+        MissingExtraError: The backend's extra is not installed.
+    """
+    if url.startswith("memory:"):
+        return MemoryStore()
+    if url.startswith(("postgresql://", "postgres://")):
+        from gai.store.postgres import PostgresStore
+
+        return await PostgresStore.open(url)
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from gai.store.redis import RedisStore
+
+        return await RedisStore.open(url)
+    if url.startswith("sqlite:"):
+        path = url.removeprefix("sqlite:").removeprefix("//")
+        return SQLiteStore(path or "gai.db")
+    if "://" in url:
+        raise UserError(
+            f"Unknown store URL {url!r}: use memory://, sqlite:///path.db, postgresql://... "
+            f"or redis://..."
+        )
+    return SQLiteStore(url)

@@ -1,0 +1,219 @@
+"""The store protocols, and `BaseStore`: the checkpoint log every backend shares.
+
+A backend stores three things: a row per run (status, snapshot, result), an
+append-only list of checkpoints per run, and workflow state by key. `BaseStore` turns
+checkpoints back into a `RunRecord`, so every backend resumes runs the same way.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, Protocol, runtime_checkable
+
+from gai.errors import RunNotFoundError, StoreError
+from gai.store.records import (
+    Checkpoint,
+    CheckpointKind,
+    PendingStep,
+    RecordedResponse,
+    RunRecord,
+    RunSnapshot,
+    RunStatus,
+    RunSummary,
+    WorkflowState,
+)
+from gai.types import Step, TextResult, ToolResult
+
+__all__ = ["BaseStore", "RunStore", "StateStorage", "fold_checkpoints"]
+
+
+@runtime_checkable
+class StateStorage(Protocol):
+    """Keeps workflow state by key (the seed's StateStorage)."""
+
+    async def save(self, key: str, state: WorkflowState) -> None:
+        """Store `state` under `key`, replacing what was there."""
+        ...
+
+    async def load(self, key: str) -> WorkflowState | None:
+        """The state under `key`, or None."""
+        ...
+
+    async def delete(self, key: str) -> None:
+        """Remove the state under `key` (no error if absent)."""
+        ...
+
+    async def list(self, prefix: str = "") -> list[str]:
+        """Keys starting with `prefix`, sorted."""
+        ...
+
+
+@runtime_checkable
+class RunStore(Protocol):
+    """Keeps run checkpoints so interrupted runs can resume."""
+
+    async def create_run(self, run_id: str, model: str, snapshot: RunSnapshot) -> None:
+        """Record a new run; raises `RunExistsError` if the id is taken."""
+        ...
+
+    async def append(
+        self, run_id: str, kind: CheckpointKind, step_number: int, payload: dict[str, Any]
+    ) -> None:
+        """Append a checkpoint to the run's log (durably, before returning)."""
+        ...
+
+    async def set_status(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        result: TextResult | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Record the run's status, and its result or error."""
+        ...
+
+    async def load_run(self, run_id: str) -> RunRecord:
+        """Everything stored about a run; raises `RunNotFoundError`."""
+        ...
+
+    async def list_runs(
+        self, status: RunStatus | None = None, limit: int = 100
+    ) -> list[RunSummary]:
+        """Runs, newest first, optionally only those with `status`."""
+        ...
+
+    async def delete_run(self, run_id: str) -> None:
+        """Forget a run and its checkpoints."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        ...
+
+
+def fold_checkpoints(record: RunRecord, checkpoints: list[Checkpoint]) -> RunRecord:
+    """Rebuild completed steps, the pending step and recorded answers from the log."""
+    steps: list[Step] = []
+    responses: list[RecordedResponse] = []
+    pending: PendingStep | None = None
+    for cp in checkpoints:
+        if pending is None or pending.step_number != cp.step_number:
+            pending = PendingStep(step_number=cp.step_number)
+        if cp.kind == "model_response":
+            pending.response = RecordedResponse.model_validate(cp.payload)
+            responses.append(pending.response)
+        elif cp.kind == "tools_started":
+            pending.started.extend(cp.payload["call_ids"])
+        elif cp.kind == "tool_result":
+            result = ToolResult.model_validate(cp.payload)
+            pending.results[result.call_id] = result
+        elif cp.kind == "step_finished":
+            steps.append(Step.model_validate(cp.payload))
+            pending = None
+    return record.model_copy(
+        update={
+            "steps": steps,
+            "pending": pending,
+            "responses": responses,
+            "checkpoints": checkpoints,
+        }
+    )
+
+
+class BaseStore(ABC):
+    """Shared logic of the backends: validation, record folding, state (de)serialising."""
+
+    kind = "store"
+
+    async def __aenter__(self) -> BaseStore:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # --- primitives each backend implements -------------------------------------------
+
+    @abstractmethod
+    async def create_run(self, run_id: str, model: str, snapshot: RunSnapshot) -> None:
+        """Record a new run; raises `RunExistsError` if the id is taken."""
+
+    @abstractmethod
+    async def append(
+        self, run_id: str, kind: CheckpointKind, step_number: int, payload: dict[str, Any]
+    ) -> None:
+        """Append a checkpoint (durably, before returning)."""
+
+    @abstractmethod
+    async def set_status(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        result: TextResult | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Record the run's status, and its result or error."""
+
+    @abstractmethod
+    async def _load_row(self, run_id: str) -> RunRecord | None:
+        """The run row (without steps), or None."""
+
+    @abstractmethod
+    async def _load_checkpoints(self, run_id: str) -> list[Checkpoint]:
+        """The run's checkpoints in order."""
+
+    @abstractmethod
+    async def list_runs(
+        self, status: RunStatus | None = None, limit: int = 100
+    ) -> list[RunSummary]:
+        """Runs, newest first, optionally only those with `status`."""
+
+    @abstractmethod
+    async def delete_run(self, run_id: str) -> None:
+        """Forget a run and its checkpoints."""
+
+    @abstractmethod
+    async def _save_state(self, key: str, data: str) -> None: ...
+
+    @abstractmethod
+    async def _load_state(self, key: str) -> str | None: ...
+
+    @abstractmethod
+    async def delete(self, key: str) -> None:
+        """Remove the state under `key` (no error if absent)."""
+
+    @abstractmethod
+    async def list(self, prefix: str = "") -> list[str]:
+        """State keys starting with `prefix`, sorted."""
+
+    @abstractmethod
+    async def aclose(self) -> None:
+        """Release connections."""
+
+    # --- shared behaviour -------------------------------------------------------------
+
+    async def load_run(self, run_id: str) -> RunRecord:
+        """Everything stored about a run.
+
+        Raises:
+            RunNotFoundError: No run has that id.
+        """
+        record = await self._load_row(run_id)
+        if record is None:
+            raise RunNotFoundError(
+                f"No run {run_id!r} in this {self.kind} store; `gai runs list` shows the "
+                f"stored runs."
+            )
+        return fold_checkpoints(record, await self._load_checkpoints(run_id))
+
+    async def save(self, key: str, state: WorkflowState) -> None:
+        """Store workflow `state` under `key`, replacing what was there."""
+        if not key:
+            raise StoreError("State keys must be non-empty strings.")
+        await self._save_state(key, state.model_dump_json())
+
+    async def load(self, key: str) -> WorkflowState | None:
+        """The workflow state under `key`, or None."""
+        data = await self._load_state(key)
+        return None if data is None else WorkflowState.model_validate_json(data)

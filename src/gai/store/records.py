@@ -1,0 +1,146 @@
+"""What stores keep: run snapshots, checkpoints, run records, and workflow state."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from gai.types import (
+    FinishReason,
+    Message,
+    Step,
+    TextResult,
+    ToolCall,
+    ToolDefinition,
+    ToolResult,
+    Usage,
+)
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Checkpoint",
+    "CheckpointKind",
+    "PendingStep",
+    "RecordedResponse",
+    "RunRecord",
+    "RunSnapshot",
+    "RunStatus",
+    "RunSummary",
+    "WorkflowState",
+    "utcnow",
+]
+
+SCHEMA_VERSION = 1
+"""Version of the stored layout this gai writes and reads."""
+
+RunStatus = Literal["running", "completed", "failed", "cancelled", "paused"]
+CheckpointKind = Literal["model_response", "tools_started", "tool_result", "step_finished"]
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RunSnapshot(_Model):
+    """The parts of a run's request that can be stored (functions cannot)."""
+
+    messages: list[Message]
+    """The input conversation."""
+    system: str | None = None
+    tools: list[ToolDefinition] = Field(default_factory=list)
+    """Definitions of the tools offered (their functions must be given again to resume)."""
+    stop_condition: str | None = None
+    """Description of `stop_when`, if any (it must be given again to resume)."""
+    tool_choice: str = "auto"
+    max_steps_limit: int = 50
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class RecordedResponse(_Model):
+    """A model answer as recorded, with a fingerprint of the request that produced it."""
+
+    text: str = ""
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    usage: Usage = Usage()
+    finish_reason: FinishReason = "stop"
+    model_name: str | None = None
+    answered_by: str | None = None
+    attempts: int = 1
+    model_duration: float = 0.0
+    request_tools: list[str] = Field(default_factory=list)
+    """Names of the tools offered in the request."""
+    request_messages: int = 0
+    """Number of messages sent."""
+    request_tool_results: list[tuple[str, str]] = Field(default_factory=list)
+    """(call id, content) of the tool results sent back in the request."""
+
+
+class Checkpoint(_Model):
+    """One entry of a run's append-only log."""
+
+    seq: int
+    kind: CheckpointKind
+    step_number: int
+    payload: dict[str, Any]
+
+
+class PendingStep(_Model):
+    """A step that began but did not finish before the run stopped."""
+
+    step_number: int
+    response: RecordedResponse | None = None
+    started: list[str] = Field(default_factory=list)
+    """Tool call ids whose execution began."""
+    results: dict[str, ToolResult] = Field(default_factory=dict)
+    """Results recorded so far, by call id."""
+
+
+class RunSummary(_Model):
+    """A line of `list_runs`."""
+
+    run_id: str
+    status: RunStatus
+    model: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    steps: int = 0
+    error: str | None = None
+
+
+class RunRecord(_Model):
+    """Everything stored about a run: request, completed steps, the step in progress."""
+
+    schema_version: int = SCHEMA_VERSION
+    run_id: str
+    status: RunStatus
+    model: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    snapshot: RunSnapshot
+    steps: list[Step] = Field(default_factory=list)
+    pending: PendingStep | None = None
+    responses: list[RecordedResponse] = Field(default_factory=list)
+    """Every recorded model answer, in order (for replay)."""
+    result: TextResult | None = None
+    error: str | None = None
+    checkpoints: list[Checkpoint] = Field(default_factory=list)
+
+
+class WorkflowState(_Model):
+    """The seed's workflow state: phase, progress, data, metrics and errors."""
+
+    version: int = 1
+    phase: str = "initialization"
+    progress: float = 0.0
+    data: dict[str, Any] = Field(default_factory=dict)
+    metrics: dict[str, float] = Field(default_factory=dict)
+    errors: list[str] = Field(default_factory=list)
+    start_time: dt.datetime = Field(default_factory=utcnow)
+    last_update: dt.datetime = Field(default_factory=utcnow)

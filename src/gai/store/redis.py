@@ -1,0 +1,238 @@
+"""`RedisStore`: runs and state in Redis, shared by many processes (extra: redis)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import orjson
+
+from gai.errors import (
+    MissingExtraError,
+    RunExistsError,
+    RunNotFoundError,
+    SchemaVersionError,
+    StoreError,
+)
+from gai.store.base import BaseStore
+from gai.store.records import (
+    SCHEMA_VERSION,
+    Checkpoint,
+    CheckpointKind,
+    RunRecord,
+    RunSnapshot,
+    RunStatus,
+    RunSummary,
+    utcnow,
+)
+from gai.types import TextResult
+
+try:
+    import redis.asyncio as aioredis
+    from redis.exceptions import RedisError
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise MissingExtraError("redis", "redis") from exc
+
+__all__ = ["RedisStore"]
+
+# Creating a run must fail if the id exists, and index it, in one step.
+_CREATE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('ZADD', KEYS[2], ARGV[1], KEYS[3])
+return 1
+"""
+# Appending must not recreate a deleted run.
+_APPEND = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'updated_at', ARGV[2])
+return redis.call('RPUSH', KEYS[2], ARGV[1])
+"""
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _check_version(found: Any) -> None:
+    version = int(found) if found is not None else 0
+    if version > SCHEMA_VERSION:
+        raise SchemaVersionError("Redis store", version, SCHEMA_VERSION)
+
+
+class RedisStore(BaseStore):
+    """Runs and state in Redis (hashes for runs, a list per run for checkpoints).
+
+    Durability is Redis's: enable AOF (`appendonly yes`) if checkpoints must survive a
+    Redis restart. Use `await RedisStore.open(url)`.
+
+    Args:
+        client: A `redis.asyncio.Redis` client.
+        prefix: Key prefix, so several apps can share one database.
+    """
+
+    kind = "redis"
+
+    def __init__(self, client: aioredis.Redis, *, prefix: str = "gai") -> None:
+        self._redis = client
+        self._prefix = prefix
+        self._create = client.register_script(_CREATE)
+        self._append = client.register_script(_APPEND)
+
+    @classmethod
+    async def open(cls, url: str, *, prefix: str = "gai") -> RedisStore:
+        """Connect and check the schema version.
+
+        Raises:
+            SchemaVersionError: The data was written by a newer gai.
+            StoreError: Redis cannot be reached.
+        """
+        client = aioredis.from_url(url)
+        store = cls(client, prefix=prefix)
+        try:
+            key = f"{prefix}:meta"
+            _check_version(await client.hget(key, "schema_version"))
+            await client.hset(key, "schema_version", str(SCHEMA_VERSION))
+        except RedisError as exc:
+            await client.aclose()
+            raise StoreError(f"Cannot use Redis at {url} ({exc}).") from exc
+        except BaseException:
+            await client.aclose()
+            raise
+        return store
+
+    def _run_key(self, run_id: str) -> str:
+        return f"{self._prefix}:run:{run_id}"
+
+    async def create_run(self, run_id: str, model: str, snapshot: RunSnapshot) -> None:
+        """Record a new run."""
+        now = utcnow()
+        stamp = now.isoformat()
+        created = await self._create(
+            keys=[self._run_key(run_id), f"{self._prefix}:runs", run_id],
+            args=[
+                now.timestamp(),
+                "status", "running",
+                "model", model,
+                "created_at", stamp,
+                "updated_at", stamp,
+                "snapshot", snapshot.model_dump_json(),
+            ],
+        )  # fmt: skip
+        if not created:
+            raise RunExistsError(f"Run {run_id!r} already exists; resume it or use another run_id.")
+
+    async def append(
+        self, run_id: str, kind: CheckpointKind, step_number: int, payload: dict[str, Any]
+    ) -> None:
+        """Append a checkpoint."""
+        entry = orjson.dumps({"kind": kind, "step_number": step_number, "payload": payload})
+        key = self._run_key(run_id)
+        length = await self._append(keys=[key, f"{key}:cp"], args=[entry, utcnow().isoformat()])
+        if not length:
+            raise RunNotFoundError(f"No run {run_id!r} in the Redis store.")
+
+    async def set_status(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        result: TextResult | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Record the run's status."""
+        key = self._run_key(run_id)
+        if not await self._redis.exists(key):
+            raise RunNotFoundError(f"No run {run_id!r} in the Redis store.")
+        items = [
+            "status", status,
+            "updated_at", utcnow().isoformat(),
+            "result", result.model_dump_json() if result is not None else "",
+            "error", error or "",
+        ]  # fmt: skip
+        await self._redis.hset(key, items=items)
+
+    async def _load_row(self, run_id: str) -> RunRecord | None:
+        raw = await self._redis.hgetall(self._run_key(run_id))
+        if not raw:
+            return None
+        row = {_text(k): _text(v) for k, v in raw.items()}
+        return RunRecord(
+            run_id=run_id,
+            status=row["status"],
+            model=row["model"],
+            created_at=dt.datetime.fromisoformat(row["created_at"]),
+            updated_at=dt.datetime.fromisoformat(row["updated_at"]),
+            snapshot=RunSnapshot.model_validate_json(row["snapshot"]),
+            result=TextResult.model_validate_json(row["result"]) if row.get("result") else None,
+            error=row.get("error") or None,
+        )
+
+    async def _load_checkpoints(self, run_id: str) -> list[Checkpoint]:
+        entries = await self._redis.lrange(f"{self._run_key(run_id)}:cp", 0, -1)
+        out = []
+        for seq, entry in enumerate(entries, start=1):
+            data = orjson.loads(entry)
+            out.append(Checkpoint(seq=seq, **data))
+        return out
+
+    async def list_runs(
+        self, status: RunStatus | None = None, limit: int = 100
+    ) -> list[RunSummary]:
+        """Runs, newest first."""
+        summaries: list[RunSummary] = []
+        start = 0
+        while len(summaries) < limit:
+            ids = await self._redis.zrevrange(f"{self._prefix}:runs", start, start + 199)
+            if not ids:
+                break
+            start += len(ids)
+            for raw_id in ids:
+                run_id = _text(raw_id)
+                record = await self._load_row(run_id)
+                if record is None or (status is not None and record.status != status):
+                    continue
+                entries = await self._redis.lrange(f"{self._run_key(run_id)}:cp", 0, -1)
+                steps = sum(1 for e in entries if orjson.loads(e)["kind"] == "step_finished")
+                summaries.append(
+                    RunSummary(
+                        run_id=run_id,
+                        status=record.status,
+                        model=record.model,
+                        created_at=record.created_at,
+                        updated_at=record.updated_at,
+                        steps=steps,
+                        error=record.error,
+                    )
+                )
+                if len(summaries) >= limit:
+                    break
+        return summaries
+
+    async def delete_run(self, run_id: str) -> None:
+        """Forget a run."""
+        key = self._run_key(run_id)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(key, f"{key}:cp")
+            pipe.zrem(f"{self._prefix}:runs", run_id)
+            await pipe.execute()
+
+    async def _save_state(self, key: str, data: str) -> None:
+        await self._redis.hset(f"{self._prefix}:state", key, data)
+
+    async def _load_state(self, key: str) -> str | None:
+        value = await self._redis.hget(f"{self._prefix}:state", key)
+        return None if value is None else _text(value)
+
+    async def delete(self, key: str) -> None:
+        """Remove a state key."""
+        await self._redis.hdel(f"{self._prefix}:state", key)
+
+    async def list(self, prefix: str = "") -> list[str]:
+        """State keys with `prefix`."""
+        keys = await self._redis.hkeys(f"{self._prefix}:state")
+        return sorted(k for k in map(_text, keys) if k.startswith(prefix))
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._redis.aclose()

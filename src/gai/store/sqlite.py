@@ -1,0 +1,276 @@
+"""`SQLiteStore`: the embedded default — one file, WAL, safe across threads and processes."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import orjson
+
+from gai.errors import RunExistsError, RunNotFoundError, SchemaVersionError, StoreError
+from gai.store._migrations import MIGRATIONS
+from gai.store.base import BaseStore
+from gai.store.records import (
+    Checkpoint,
+    CheckpointKind,
+    RunRecord,
+    RunSnapshot,
+    RunStatus,
+    RunSummary,
+    utcnow,
+)
+from gai.types import TextResult
+
+__all__ = ["SQLiteStore"]
+
+T = TypeVar("T")
+
+
+def _in_transaction(conn: sqlite3.Connection, body: Callable[[sqlite3.Connection], None]) -> None:
+    # BEGIN IMMEDIATE takes the write lock up front, so concurrent writers queue on the
+    # busy timeout instead of failing halfway through.
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        body(conn)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+class SQLiteStore(BaseStore):
+    """Runs and state in a SQLite file.
+
+    The database runs in WAL mode with a busy timeout, so several runs in one process
+    and several processes on one machine can write at once. Each checkpoint is its own
+    committed transaction, so a killed process loses at most the write in progress.
+    Calls run on one worker thread per store, off the event loop.
+
+    Args:
+        path: Database file (created with its folder if missing), or ":memory:".
+        busy_timeout: Seconds to wait for another writer's lock.
+
+    Raises:
+        SchemaVersionError: The file was written by a newer gai.
+    """
+
+    kind = "sqlite"
+
+    def __init__(self, path: str | Path = "gai.db", *, busy_timeout: float = 30.0) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(
+            self.path, timeout=busy_timeout, check_same_thread=False, isolation_level=None
+        )
+        self._lock = threading.Lock()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gai-sqlite")
+        with self._lock:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
+
+    def _migrate(self) -> None:
+        def migrate(conn: sqlite3.Connection) -> None:
+            conn.execute("CREATE TABLE IF NOT EXISTS gai_meta (key TEXT PRIMARY KEY, value TEXT)")
+            row = conn.execute("SELECT value FROM gai_meta WHERE key = 'schema_version'").fetchone()
+            version = int(row[0]) if row else 0
+            if version > len(MIGRATIONS):
+                raise SchemaVersionError(f"SQLite store {self.path}", version, len(MIGRATIONS))
+            for statements in MIGRATIONS[version:]:
+                for sql in statements:
+                    conn.execute(sql)
+            conn.execute(
+                "INSERT INTO gai_meta (key, value) VALUES ('schema_version', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(len(MIGRATIONS)),),
+            )
+
+        _in_transaction(self._conn, migrate)
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        def call() -> T:
+            with self._lock:
+                try:
+                    return fn(self._conn)
+                except sqlite3.Error as exc:
+                    raise StoreError(f"SQLite store {self.path}: {exc}") from exc
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+    async def create_run(self, run_id: str, model: str, snapshot: RunSnapshot) -> None:
+        """Record a new run."""
+        now = utcnow().isoformat()
+
+        def insert(conn: sqlite3.Connection) -> None:
+            try:
+                conn.execute(
+                    "INSERT INTO gai_runs (run_id, status, model, created_at, updated_at, snapshot)"
+                    " VALUES (?, 'running', ?, ?, ?, ?)",
+                    (run_id, model, now, now, snapshot.model_dump_json()),
+                )
+            except sqlite3.IntegrityError:
+                raise RunExistsError(
+                    f"Run {run_id!r} already exists; resume it or use another run_id."
+                ) from None
+
+        await self._run(insert)
+
+    async def append(
+        self, run_id: str, kind: CheckpointKind, step_number: int, payload: dict[str, Any]
+    ) -> None:
+        """Append a checkpoint in its own transaction."""
+        data = orjson.dumps(payload).decode()
+        now = utcnow().isoformat()
+
+        def insert(conn: sqlite3.Connection) -> None:
+            updated = conn.execute(
+                "UPDATE gai_runs SET updated_at = ? WHERE run_id = ?", (now, run_id)
+            ).rowcount
+            if not updated:
+                raise RunNotFoundError(f"No run {run_id!r} in SQLite store {self.path}.")
+            row = conn.execute(
+                "SELECT COALESCE(MAX(seq), 0) FROM gai_checkpoints WHERE run_id = ?", (run_id,)
+            ).fetchone()
+            conn.execute(
+                "INSERT INTO gai_checkpoints (run_id, seq, kind, step_number, payload)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (run_id, row[0] + 1, kind, step_number, data),
+            )
+
+        await self._run(lambda conn: _in_transaction(conn, insert))
+
+    async def set_status(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        result: TextResult | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Record the run's status."""
+        now = utcnow().isoformat()
+        data = result.model_dump_json() if result is not None else None
+
+        def update(conn: sqlite3.Connection) -> None:
+            changed = conn.execute(
+                "UPDATE gai_runs SET status = ?, result = ?, error = ?, updated_at = ?"
+                " WHERE run_id = ?",
+                (status, data, error, now, run_id),
+            ).rowcount
+            if not changed:
+                raise RunNotFoundError(f"No run {run_id!r} in SQLite store {self.path}.")
+
+        await self._run(update)
+
+    async def _load_row(self, run_id: str) -> RunRecord | None:
+        row = await self._run(
+            lambda conn: conn.execute(
+                "SELECT run_id, status, model, created_at, updated_at, snapshot, result, error"
+                " FROM gai_runs WHERE run_id = ?",
+                (run_id,),
+            ).fetchone()
+        )
+        if row is None:
+            return None
+        return RunRecord(
+            run_id=row[0],
+            status=row[1],
+            model=row[2],
+            created_at=row[3],
+            updated_at=row[4],
+            snapshot=RunSnapshot.model_validate_json(row[5]),
+            result=TextResult.model_validate_json(row[6]) if row[6] else None,
+            error=row[7],
+        )
+
+    async def _load_checkpoints(self, run_id: str) -> list[Checkpoint]:
+        rows = await self._run(
+            lambda conn: conn.execute(
+                "SELECT seq, kind, step_number, payload FROM gai_checkpoints"
+                " WHERE run_id = ? ORDER BY seq",
+                (run_id,),
+            ).fetchall()
+        )
+        return [
+            Checkpoint(seq=r[0], kind=r[1], step_number=r[2], payload=orjson.loads(r[3]))
+            for r in rows
+        ]
+
+    async def list_runs(
+        self, status: RunStatus | None = None, limit: int = 100
+    ) -> list[RunSummary]:
+        """Runs, newest first."""
+        where, args = ("WHERE r.status = ?", (status,)) if status else ("", ())
+        rows = await self._run(
+            lambda conn: conn.execute(
+                "SELECT r.run_id, r.status, r.model, r.created_at, r.updated_at, r.error,"
+                " (SELECT COUNT(*) FROM gai_checkpoints c"
+                "  WHERE c.run_id = r.run_id AND c.kind = 'step_finished')"
+                f" FROM gai_runs r {where} ORDER BY r.created_at DESC LIMIT ?",
+                (*args, limit),
+            ).fetchall()
+        )
+        return [
+            RunSummary(
+                run_id=r[0],
+                status=r[1],
+                model=r[2],
+                created_at=r[3],
+                updated_at=r[4],
+                error=r[5],
+                steps=r[6],
+            )
+            for r in rows
+        ]
+
+    async def delete_run(self, run_id: str) -> None:
+        """Forget a run."""
+
+        def delete(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM gai_checkpoints WHERE run_id = ?", (run_id,))
+            conn.execute("DELETE FROM gai_runs WHERE run_id = ?", (run_id,))
+
+        await self._run(delete)
+
+    async def _save_state(self, key: str, data: str) -> None:
+        now = utcnow().isoformat()
+        await self._run(
+            lambda conn: conn.execute(
+                "INSERT INTO gai_state (key, data, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET data = excluded.data,"
+                " updated_at = excluded.updated_at",
+                (key, data, now),
+            )
+        )
+
+    async def _load_state(self, key: str) -> str | None:
+        row = await self._run(
+            lambda conn: conn.execute("SELECT data FROM gai_state WHERE key = ?", (key,)).fetchone()
+        )
+        return None if row is None else str(row[0])
+
+    async def delete(self, key: str) -> None:
+        """Remove a state key."""
+        await self._run(lambda conn: conn.execute("DELETE FROM gai_state WHERE key = ?", (key,)))
+
+    async def list(self, prefix: str = "") -> list[str]:
+        """State keys with `prefix`."""
+        # substr compares exactly; LIKE would ignore case.
+        rows = await self._run(
+            lambda conn: conn.execute(
+                "SELECT key FROM gai_state WHERE substr(key, 1, ?) = ? ORDER BY key",
+                (len(prefix), prefix),
+            ).fetchall()
+        )
+        return [str(r[0]) for r in rows]
+
+    async def aclose(self) -> None:
+        """Close the database."""
+        await self._run(lambda conn: conn.close())
+        self._executor.shutdown(wait=False)

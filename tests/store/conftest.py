@@ -1,0 +1,54 @@
+"""Store fixtures: the same tests run against memory, SQLite, PostgreSQL and Redis.
+
+PostgreSQL and Redis tests run when GAI_TEST_POSTGRES_DSN / GAI_TEST_REDIS_URL are set
+(`.ci/run` sets them; locally: eval "$(.ci/services.sh)").
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from gai.store import BaseStore, MemoryStore, SQLiteStore
+
+BACKENDS = ["memory", "sqlite", "postgres", "redis"]
+
+
+async def open_backend(kind: str, tmp_path: Path, *, fresh: bool = True) -> BaseStore:
+    if kind == "memory":
+        return MemoryStore()
+    if kind == "sqlite":
+        return SQLiteStore(tmp_path / "gai.db")
+    if kind == "postgres":
+        dsn = os.environ.get("GAI_TEST_POSTGRES_DSN")
+        if not dsn:
+            pytest.skip('PostgreSQL tests need GAI_TEST_POSTGRES_DSN (eval "$(.ci/services.sh)")')
+        from gai.store.postgres import PostgresStore
+
+        store = await PostgresStore.open(dsn)
+        if fresh:
+            async with store._pool.connection() as conn:
+                await conn.execute("TRUNCATE gai_runs, gai_checkpoints, gai_state")
+        return store
+    url = os.environ.get("GAI_TEST_REDIS_URL")
+    if not url:
+        pytest.skip('Redis tests need GAI_TEST_REDIS_URL (eval "$(.ci/services.sh)")')
+    from gai.store.redis import RedisStore
+
+    store = await RedisStore.open(url)
+    if fresh:
+        await store._redis.flushdb()
+        await store._redis.hset("gai:meta", "schema_version", "1")
+    return store
+
+
+@pytest.fixture(params=BACKENDS)
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[BaseStore]:
+    backend = await open_backend(request.param, tmp_path)
+    try:
+        yield backend
+    finally:
+        await backend.aclose()

@@ -1,0 +1,163 @@
+"""One behaviour suite for every store backend."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+import gai
+from gai.store import BaseStore, RunSnapshot, RunStore, SQLiteStore, StateStorage, WorkflowState
+from tests.store.conftest import open_backend
+
+
+def snapshot(text: str = "hi") -> RunSnapshot:
+    return RunSnapshot(
+        messages=[gai.user(text)],
+        tools=[gai.ToolDefinition(name="f")],
+        stop_condition="MaxSteps(3)",
+    )
+
+
+async def test_runs_round_trip_through_the_log(store: BaseStore):
+    assert isinstance(store, RunStore)
+    assert isinstance(store, StateStorage)
+    await store.create_run("r1", "test", snapshot())
+    call = gai.ToolCall(call_id="c1", name="f", arguments={"x": 1})
+    await store.append("r1", "model_response", 1, {"text": "", "tool_calls": [call.model_dump()]})
+    await store.append("r1", "tools_started", 1, {"call_ids": ["c1"]})
+    record = await store.load_run("r1")
+    assert record.status == "running"
+    assert record.pending is not None
+    assert record.pending.response is not None
+    assert record.pending.response.tool_calls == [call]
+    assert record.pending.started == ["c1"]
+    result = gai.ToolResult(call_id="c1", name="f", output={"y": 2}, duration=0.5)
+    await store.append("r1", "tool_result", 1, result.model_dump(mode="json"))
+    step = gai.Step(step_number=1, tool_calls=(call,), tool_results=(result,))
+    await store.append("r1", "step_finished", 1, step.model_dump(mode="json"))
+    record = await store.load_run("r1")
+    assert record.steps == [step]
+    assert record.pending is None
+    assert [c.seq for c in record.checkpoints] == [1, 2, 3, 4]
+    assert record.snapshot == snapshot()
+    final = gai.TextResult(
+        text="",
+        steps=(step,),
+        usage=gai.Usage(),
+        stop_reason=gai.StopReason(kind="max_steps", detail="d"),
+    )
+    await store.set_status("r1", "completed", result=final)
+    record = await store.load_run("r1")
+    assert (record.status, record.result) == ("completed", final)
+
+
+async def test_missing_and_duplicate_runs(store: BaseStore):
+    with pytest.raises(gai.RunNotFoundError, match="nope"):
+        await store.load_run("nope")
+    with pytest.raises(gai.RunNotFoundError):
+        await store.append("nope", "tools_started", 1, {"call_ids": []})
+    with pytest.raises(gai.RunNotFoundError):
+        await store.set_status("nope", "failed")
+    await store.create_run("dup", "test", snapshot())
+    with pytest.raises(gai.RunExistsError, match="already exists"):
+        await store.create_run("dup", "test", snapshot())
+
+
+async def test_list_and_delete_runs(store: BaseStore):
+    for i in range(5):
+        await store.create_run(f"run-{i}", "test", snapshot())
+        await asyncio.sleep(0.002)  # distinct creation times to order by
+    await store.append("run-3", "step_finished", 1, gai.Step(step_number=1).model_dump(mode="json"))
+    await store.set_status("run-1", "failed", error="boom")
+    runs = await store.list_runs()
+    assert [r.run_id for r in runs] == ["run-4", "run-3", "run-2", "run-1", "run-0"]
+    assert next(r for r in runs if r.run_id == "run-3").steps == 1
+    failed = await store.list_runs(status="failed")
+    assert [(r.run_id, r.error) for r in failed] == [("run-1", "boom")]
+    assert len(await store.list_runs(limit=2)) == 2
+    await store.delete_run("run-2")
+    assert "run-2" not in [r.run_id for r in await store.list_runs()]
+    with pytest.raises(gai.RunNotFoundError):
+        await store.load_run("run-2")
+
+
+async def test_concurrent_appends_keep_one_ordered_log(store: BaseStore):
+    await store.create_run("busy", "test", snapshot())
+    await asyncio.gather(
+        *(store.append("busy", "tools_started", 1, {"call_ids": [f"c{i}"]}) for i in range(40))
+    )
+    record = await store.load_run("busy")
+    assert [c.seq for c in record.checkpoints] == list(range(1, 41))
+    assert record.pending is not None
+    assert sorted(record.pending.started) == sorted(f"c{i}" for i in range(40))
+
+
+async def test_workflow_state(store: BaseStore):
+    state = WorkflowState(phase="processing", progress=0.4, data={"rows": 10}, metrics={"acc": 0.9})
+    await store.save("wf/a", state)
+    await store.save("wf/b", WorkflowState())
+    await store.save("WF/c", WorkflowState())
+    await store.save("wf_%x", WorkflowState())
+    assert await store.load("wf/a") == state
+    assert await store.load("missing") is None
+    assert await store.list("wf/") == ["wf/a", "wf/b"]
+    assert await store.list("wf_%") == ["wf_%x"]
+    assert len(await store.list()) == 4
+    await store.save("wf/a", state.model_copy(update={"progress": 1.0}))
+    loaded = await store.load("wf/a")
+    assert loaded is not None
+    assert loaded.progress == 1.0
+    await store.delete("wf/a")
+    await store.delete("wf/a")
+    assert await store.load("wf/a") is None
+    with pytest.raises(gai.StoreError):
+        await store.save("", state)
+
+
+async def test_newer_schema_is_a_clear_error(tmp_path: Path):
+    path = tmp_path / "new.db"
+    SQLiteStore(path)  # creates version 1
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE gai_meta SET value = '99' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(gai.SchemaVersionError, match="schema version 99") as info:
+        SQLiteStore(path)
+    assert (info.value.found, info.value.supported) == (99, 1)
+
+
+@pytest.mark.parametrize("kind", ["postgres", "redis"])
+async def test_newer_schema_on_servers(kind: str, tmp_path: Path):
+    store = await open_backend(kind, tmp_path)
+    try:
+        if kind == "postgres":
+            async with store._pool.connection() as conn:  # type: ignore[attr-defined]
+                await conn.execute("UPDATE gai_meta SET value = '99' WHERE key = 'schema_version'")
+        else:
+            await store._redis.hset("gai:meta", "schema_version", "99")  # type: ignore[attr-defined]
+        with pytest.raises(gai.SchemaVersionError, match="99"):
+            await open_backend(kind, tmp_path, fresh=False)
+    finally:
+        if kind == "postgres":
+            async with store._pool.connection() as conn:  # type: ignore[attr-defined]
+                await conn.execute("UPDATE gai_meta SET value = '1' WHERE key = 'schema_version'")
+        else:
+            await store._redis.hset("gai:meta", "schema_version", "1")  # type: ignore[attr-defined]
+        await store.aclose()
+
+
+async def test_open_store_urls(tmp_path: Path):
+    from gai.store import MemoryStore, open_store
+
+    assert isinstance(await open_store("memory://"), MemoryStore)
+    sqlite_store = await open_store(f"sqlite:///{tmp_path}/x.db")
+    assert isinstance(sqlite_store, SQLiteStore)
+    await sqlite_store.aclose()
+    plain = await open_store(str(tmp_path / "y.db"))
+    assert isinstance(plain, SQLiteStore)
+    await plain.aclose()
+    with pytest.raises(gai.UserError, match="Unknown store URL"):
+        await open_store("mongodb://x")

@@ -6,7 +6,7 @@ this repeats until a stop condition says done.
 
 import logging as _logging
 
-from gai import models, resilience, stop
+from gai import models, resilience, stop, store
 from gai._registry import register_provider, resolve_model
 from gai._version import __version__
 from gai.engine import (
@@ -17,6 +17,7 @@ from gai.engine import (
     TextStream,
     generate_text,
     generate_text_sync,
+    resume,
     stream_text,
 )
 from gai.errors import (
@@ -28,6 +29,7 @@ from gai.errors import (
     GaiError,
     InvalidRequestError,
     MissingAPIKeyError,
+    MissingExtraError,
     NotFoundError,
     PermissionDeniedError,
     ProviderConnectionError,
@@ -137,6 +139,7 @@ __all__ = [
     "MaxSteps",
     "Message",
     "MissingAPIKeyError",
+    "MissingExtraError",
     "Model",
     "ModelChunk",
     "ModelRequest",
@@ -219,7 +222,9 @@ __all__ = [
     "register_provider",
     "resilience",
     "resolve_model",
+    "resume",
     "stop",
+    "store",
     "stream_text",
     "system",
     "tool",

@@ -1,6 +1,7 @@
 """The engine: the multi-step run loop and its entry points."""
 
 from gai.engine.request import OnStepFinish, PrepareStep, Request, StepOverrides
+from gai.engine.resume import resume
 from gai.engine.run import generate_text, generate_text_sync, run_request, stream_text
 from gai.engine.stream import TextStream
 
@@ -12,6 +13,7 @@ __all__ = [
     "TextStream",
     "generate_text",
     "generate_text_sync",
+    "resume",
     "run_request",
     "stream_text",
 ]

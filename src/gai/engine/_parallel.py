@@ -62,6 +62,11 @@ async def run_tool_calls(
         return ()
     if len(calls) == 1:
         return (await one(calls[0]),)
-    async with asyncio.TaskGroup() as group:
-        tasks = [group.create_task(one(call)) for call in calls]
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(one(call)) for call in calls]
+    except BaseExceptionGroup as group_error:
+        # Tool failures are results, so only a store write or an internal error gets
+        # here; raise it as itself rather than wrapped in a group.
+        raise group_error.exceptions[0] from None
     return tuple(task.result() for task in tasks)

@@ -16,6 +16,7 @@ from gai.resilience.recovery import Recovery
 from gai.resilience.retry import RetryPolicy
 from gai.resilience.timeout import Timeouts
 from gai.stop import StopWhen
+from gai.store.base import RunStore
 from gai.types import Message, TextResult
 
 __all__ = ["generate_text", "generate_text_sync", "run_request", "stream_text"]
@@ -56,6 +57,7 @@ async def generate_text(
     retry: RetryPolicy | bool | None = None,
     timeout: float | Timeouts | None = None,  # noqa: ASYNC109 - the run's deadline, by design
     recovery: Recovery | None = None,
+    run_store: RunStore | None = None,
 ) -> TextResult:
     """Let the model work through a job: call it, run its tools in parallel, repeat.
 
@@ -85,6 +87,8 @@ async def generate_text(
         timeout: Seconds the run may take, or `Timeouts(run=, step=, model_call=)`. A
             run or step past its deadline stops with stop reason "deadline".
         recovery: Run-level retry and graceful degradation (`gai.Recovery`).
+        run_store: Checkpoint every step to this store so `gai.resume(run_id, ...)` can
+            continue the run if it is interrupted.
 
     Returns:
         The final text, every step, summed usage, the transcript and the stop reason.
@@ -122,6 +126,7 @@ def stream_text(
     retry: RetryPolicy | bool | None = None,
     timeout: float | Timeouts | None = None,
     recovery: Recovery | None = None,
+    run_store: RunStore | None = None,
 ) -> TextStream:
     """Run like `generate_text`, yielding the run's events as they happen.
 

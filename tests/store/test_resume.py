@@ -30,7 +30,9 @@ class CrashingStore:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
-    async def append(self, run_id: str, kind: Any, step_number: int, payload: dict[str, Any]) -> None:
+    async def append(
+        self, run_id: str, kind: Any, step_number: int, payload: dict[str, Any]
+    ) -> None:
         await self.inner.append(run_id, kind, step_number, payload)
         if kind == self.kind:
             self.left -= 1
@@ -106,16 +108,23 @@ async def reference() -> gai.TextResult:
         ("set_status", 1),
     ],
 )
-async def test_crash_then_resume_matches_the_uninterrupted_run(store: BaseStore, kind: str, nth: int):
+async def test_crash_then_resume_matches_the_uninterrupted_run(
+    store: BaseStore, kind: str, nth: int
+):
     expected = await reference()
     world = World()
     model = world.model()
     crashing = CrashingStore(store, kind, nth)
     with pytest.raises(Crash):
         await gai.generate_text(
-            model, prompt="go", tools=world.tools, stop_when=STOP, run_id="r", run_store=crashing  # type: ignore[arg-type]
+            model,
+            prompt="go",
+            tools=world.tools,
+            stop_when=STOP,
+            run_id="r",
+            run_store=crashing,  # type: ignore[arg-type]
         )
-    before = (await store.load_run("r"))
+    before = await store.load_run("r")
     assert before.status == "running"  # a crash records nothing more
     calls_before = len(model.requests)
     result = await gai.resume("r", store=store, model=model, tools=world.tools, stop_when=STOP)
@@ -139,7 +148,11 @@ async def test_interrupted_non_idempotent_call_reports_unknown_outcome(store: Ba
     model = world.model()
     with pytest.raises(Crash):
         await gai.generate_text(
-            model, prompt="go", tools=world.tools, stop_when=STOP, run_id="r",
+            model,
+            prompt="go",
+            tools=world.tools,
+            stop_when=STOP,
+            run_id="r",
             run_store=CrashingStore(store, "tools_started"),  # type: ignore[arg-type]
         )
     assert world.effects == Counter()  # crashed after recording the start, before running
@@ -166,8 +179,14 @@ async def test_cancelled_run_is_recorded_and_resumes(store: BaseStore):
     async def fast() -> str:
         return "fast"
 
-    model = gai.ScriptedModel([ModelResponse(tool_calls=(ToolCall(call_id="s", name="slow"),)), "done"])
-    task = asyncio.create_task(gai.generate_text(model, prompt="x", tools=[slow], stop_when=STOP, run_id="c", run_store=store))
+    model = gai.ScriptedModel(
+        [ModelResponse(tool_calls=(ToolCall(call_id="s", name="slow"),)), "done"]
+    )
+    task = asyncio.create_task(
+        gai.generate_text(
+            model, prompt="x", tools=[slow], stop_when=STOP, run_id="c", run_store=store
+        )
+    )
     await started.wait()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -190,7 +209,11 @@ async def test_resume_needs_the_tools_and_stop_condition(store: BaseStore):
     world = World()
     with pytest.raises(Crash):
         await gai.generate_text(
-            world.model(), prompt="go", tools=world.tools, stop_when=STOP, run_id="r",
+            world.model(),
+            prompt="go",
+            tools=world.tools,
+            stop_when=STOP,
+            run_id="r",
             run_store=CrashingStore(store, "step_finished"),  # type: ignore[arg-type]
         )
     with pytest.raises(gai.UserError, match="not passed to resume: read, write"):
@@ -220,7 +243,14 @@ async def test_failed_run_keeps_its_steps_in_the_store(store: BaseStore):
         return "pong"
 
     with pytest.raises(gai.InvalidRequestError):
-        await gai.generate_text(gai.FunctionModel(model), prompt="x", tools=[ping], stop_when=STOP, run_id="f", run_store=store)
+        await gai.generate_text(
+            gai.FunctionModel(model),
+            prompt="x",
+            tools=[ping],
+            stop_when=STOP,
+            run_id="f",
+            run_store=store,
+        )
     record = await store.load_run("f")
     assert record.status == "failed"
     assert record.error is not None
@@ -236,7 +266,11 @@ async def test_sqlite_store_survives_process_restart_for_resume(tmp_path: Path):
     store = await open_backend("sqlite", tmp_path)
     with pytest.raises(Crash):
         await gai.generate_text(
-            model, prompt="go", tools=world.tools, stop_when=STOP, run_id="p",
+            model,
+            prompt="go",
+            tools=world.tools,
+            stop_when=STOP,
+            run_id="p",
             run_store=CrashingStore(store, "step_finished"),  # type: ignore[arg-type]
         )
     await store.aclose()

@@ -34,6 +34,8 @@ class AgentServer:
     always: str | None = None
     """Fault every request with this kind (e.g. "500", "400")."""
     seed: int = 0
+    tool_names: tuple[str, ...] = ("lookup",)
+    """Tool of call i in a round: tool_names[i % len(tool_names)]."""
     requests: int = 0
     in_flight: int = 0
     max_in_flight: int = 0
@@ -136,7 +138,7 @@ class AgentServer:
                         "id": f"call_{conversation}_{round_}_{i}",
                         "type": "function",
                         "function": {
-                            "name": "lookup",
+                            "name": self.tool_names[i % len(self.tool_names)],
                             "arguments": json.dumps({"key": f"{conversation}/{round_}/{i}"}),
                         },
                     }

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LINT_PATHS := src tests examples $(wildcard benchmarks)
 
-.PHONY: demo test lint install clean bench-soak
+.PHONY: demo test lint install clean bench-soak bench-checkpoint
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ lint: $(STAMP)
 
 bench-soak: $(STAMP)
 	$(BIN)/python benchmarks/soak_faults.py --runs 200
+
+bench-checkpoint: $(STAMP)
+	$(BIN)/python benchmarks/checkpoint_overhead.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .coverage

@@ -6,7 +6,7 @@ this repeats until a stop condition says done.
 
 import logging as _logging
 
-from gai import models, resilience, stop, store
+from gai import models, resilience, stop, store, workflows
 from gai._registry import register_provider, resolve_model
 from gai._version import __version__
 from gai.engine import (
@@ -38,6 +38,7 @@ from gai.errors import (
     ProviderServerError,
     ProviderTimeoutError,
     RateLimitError,
+    ReplayDriftError,
     ResponseFormatError,
     RunError,
     RunExistsError,
@@ -49,7 +50,7 @@ from gai.errors import (
     UnknownModelError,
     UserError,
 )
-from gai.models import FunctionModel, ScriptedModel, TestModel
+from gai.models import FunctionModel, ReplayModel, ScriptedModel, TestModel
 from gai.providers import (
     BaseChatModel,
     Model,
@@ -158,6 +159,8 @@ __all__ = [
     "RateLimitError",
     "RateLimiter",
     "Recovery",
+    "ReplayDriftError",
+    "ReplayModel",
     "Request",
     "ResponseFormatError",
     "RetryPolicy",
@@ -232,6 +235,7 @@ __all__ = [
     "with_breaker",
     "with_rate_limit",
     "with_retry",
+    "workflows",
 ]
 
 # Libraries leave logging configuration to the application (stdlib logging guidance).

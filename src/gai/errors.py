@@ -8,6 +8,7 @@ GaiError                       root; errors leaving a run carry .partial_result
 │   ├── UnknownModelError      lists close matches
 │   ├── MissingExtraError      an optional dependency is not installed (also ImportError)
 │   ├── ToolDefinitionError    a function that cannot become a tool
+│   ├── ReplayDriftError       a replayed run's requests differ from the recording
 │   └── ScriptExhaustedError   a ScriptedModel was asked for more responses than it holds
 ├── ProviderError              .provider .status .retryable .retry_after .body .request_id
 │   ├── AuthenticationError    401: the key is missing, wrong or revoked
@@ -59,6 +60,7 @@ __all__ = [
     "ProviderServerError",
     "ProviderTimeoutError",
     "RateLimitError",
+    "ReplayDriftError",
     "ResponseFormatError",
     "RunError",
     "RunExistsError",
@@ -151,6 +153,10 @@ class MissingExtraError(UserError, ImportError):
 
 class ToolDefinitionError(UserError):
     """A Python function or type cannot be turned into a tool."""
+
+
+class ReplayDriftError(UserError):
+    """A run replayed against a recording asked for something the recording does not hold."""
 
 
 class ScriptExhaustedError(UserError):

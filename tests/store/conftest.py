@@ -38,11 +38,11 @@ async def open_backend(kind: str, tmp_path: Path, *, fresh: bool = True) -> Base
         pytest.skip('Redis tests need GAI_TEST_REDIS_URL (eval "$(.ci/services.sh)")')
     from gai.store.redis import RedisStore
 
-    store = await RedisStore.open(url)
+    redis_store = await RedisStore.open(url)
     if fresh:
-        await store._redis.flushdb()
-        await store._redis.hset("gai:meta", "schema_version", "1")
-    return store
+        await redis_store._redis.flushdb()
+        await redis_store._redis.hset("gai:meta", "schema_version", "1")
+    return redis_store
 
 
 @pytest.fixture(params=BACKENDS)

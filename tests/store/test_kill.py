@@ -61,9 +61,10 @@ async def kill_at(proc: asyncio.subprocess.Process, line: str | None, delay: flo
     if line is None:
         try:
             await asyncio.wait_for(proc.wait(), timeout=delay)
-            return False
         except TimeoutError:
             pass
+        else:
+            return False
     else:
         while True:
             try:
@@ -125,7 +126,9 @@ async def test_kill_and_resume(kind: str, tmp_path: Path):
                 exists, before = False, []  # killed before the run was created
                 report["before_create"] += 1
             if killed:
-                result = await resume_or_rerun(store, run_id, server, log, exists)
+                result: gai.TextResult | None = await resume_or_rerun(
+                    store, run_id, server, log, exists
+                )
             else:
                 result = (await store.load_run(run_id)).result
             assert result is not None
@@ -203,4 +206,9 @@ def check_transcript(
     ours, theirs = norm(result, run_id), norm(reference, f"{tag}-reference")
     assert len(ours) == len(theirs)
     for a, b in zip(ours, theirs, strict=True):
-        assert a == b or (isinstance(a, tuple) and a[-1] == "INTERRUPTED" and a[:2] == b[:2])
+        assert a == b or (
+            isinstance(a, tuple)
+            and isinstance(b, tuple)
+            and a[-1] == "INTERRUPTED"
+            and a[:2] == b[:2]
+        )

@@ -11,8 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from gai._recorded import response_from_record
 from gai._registry import resolve_model
-from gai.engine._checkpoint import Checkpointer, response_from_record
+from gai.engine._checkpoint import Checkpointer
 from gai.engine._parallel import run_tool_calls
 from gai.engine.request import Request, StepOverrides, check_tool_choice, normalize_tools
 from gai.errors import UserError

@@ -1,0 +1,176 @@
+"""`gai runs`: list, show, resume and export stored runs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from gai.errors import UserError
+from gai.store import BaseStore, RunRecord, open_store
+from gai.tools import Tool, ToolRegistry
+from gai.types import Usage
+
+__all__ = ["add_commands"]
+
+DEFAULT_STORE = "gai.db"
+
+
+def add_commands(commands: Any) -> None:
+    """Register `gai runs ...`."""
+    group = commands.add_parser("runs", help="inspect and resume stored runs")
+    sub = group.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    store_help = f"store URL or SQLite path (default: $GAI_STORE or {DEFAULT_STORE})"
+
+    cmd = sub.add_parser("list", help="list runs, newest first")
+    cmd.add_argument("--store", help=store_help)
+    cmd.add_argument("--status", choices=["running", "completed", "failed", "cancelled", "paused"])
+    cmd.add_argument("--limit", type=int, default=50)
+    cmd.add_argument("--json", action="store_true", help="print JSON")
+    cmd.set_defaults(handler=list_runs)
+
+    cmd = sub.add_parser("show", help="show a run's steps, tools, usage and status")
+    cmd.add_argument("run_id")
+    cmd.add_argument("--store", help=store_help)
+    cmd.add_argument("--json", action="store_true", help="print the whole record as JSON")
+    cmd.set_defaults(handler=show_run)
+
+    cmd = sub.add_parser("resume", help="continue an interrupted run")
+    cmd.add_argument("run_id")
+    cmd.add_argument("--store", help=store_help)
+    cmd.add_argument(
+        "--tools",
+        required=True,
+        help="the run's tools, as module:attribute (a list of tools or a ToolRegistry)",
+    )
+    cmd.add_argument("--stop-when", help="the run's stop condition, as module:attribute")
+    cmd.add_argument("--model", help="model to continue with (default: the recorded one)")
+    cmd.set_defaults(handler=resume_run)
+
+    cmd = sub.add_parser("export", help="write a run as JSON (a replayable test fixture)")
+    cmd.add_argument("run_id")
+    cmd.add_argument("--store", help=store_help)
+    cmd.add_argument("-o", "--output", required=True, help="file to write")
+    cmd.set_defaults(handler=export_run)
+
+
+async def _store(args: argparse.Namespace) -> BaseStore:
+    return await open_store(args.store or os.environ.get("GAI_STORE") or DEFAULT_STORE)
+
+
+def _import(spec: str) -> Any:
+    module_name, _, attr = spec.partition(":")
+    if not attr:
+        raise UserError(f"Expected module:attribute, got {spec!r}.")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise UserError(f"Cannot import {module_name!r}: {exc}") from exc
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise UserError(f"Module {module_name!r} has no attribute {attr!r}.") from None
+
+
+async def list_runs(args: argparse.Namespace) -> int:
+    """`gai runs list`."""
+    store = await _store(args)
+    try:
+        rows = await store.list_runs(status=args.status, limit=args.limit)
+    finally:
+        await store.aclose()
+    if args.json:
+        print(json.dumps([r.model_dump(mode="json") for r in rows], indent=2))
+        return 0
+    if not rows:
+        print("no runs")
+        return 0
+    print(f"{'RUN ID':<34} {'STATUS':<10} {'STEPS':>5}  {'MODEL':<28} UPDATED")
+    for r in rows:
+        updated = r.updated_at.strftime("%Y-%m-%d %H:%M:%S")
+        print(f"{r.run_id:<34} {r.status:<10} {r.steps:>5}  {r.model:<28} {updated}")
+    return 0
+
+
+def _describe(record: RunRecord) -> str:
+    lines = [
+        f"run {record.run_id}: {record.status}, model {record.model}",
+        f"created {record.created_at:%Y-%m-%d %H:%M:%S}, "
+        f"updated {record.updated_at:%Y-%m-%d %H:%M:%S}",
+    ]
+    if record.snapshot.stop_condition:
+        lines.append(f"stop_when {record.snapshot.stop_condition}")
+    for step in record.steps:
+        calls = ", ".join(
+            f"{r.name} {'ok' if r.ok else 'ERROR'} {r.duration:.2f}s" for r in step.tool_results
+        )
+        lines.append(
+            f"  step {step.step_number}: {step.duration:.2f}s, {step.usage.total_tokens} tokens"
+            + (f", tools: {calls}" if calls else "")
+            + (f", text: {step.text[:60]!r}" if step.text else "")
+        )
+    if record.pending is not None:
+        pending = record.pending
+        lines.append(
+            f"  step {pending.step_number} (unfinished): model answered: "
+            f"{'yes' if pending.response else 'no'}, tools started {len(pending.started)}, "
+            f"results recorded {len(pending.results)}"
+        )
+    if record.steps:
+        usage = sum((s.usage for s in record.steps), Usage())
+        lines.append(f"usage: {usage.input_tokens} in, {usage.output_tokens} out")
+    if record.result is not None:
+        lines.append(f"stopped: {record.result.stop_reason}")
+    if record.error:
+        lines.append(f"error: {record.error}")
+    return "\n".join(lines)
+
+
+async def show_run(args: argparse.Namespace) -> int:
+    """`gai runs show`."""
+    store = await _store(args)
+    try:
+        record = await store.load_run(args.run_id)
+    finally:
+        await store.aclose()
+    print(record.model_dump_json(indent=2) if args.json else _describe(record))
+    return 0
+
+
+async def resume_run(args: argparse.Namespace) -> int:
+    """`gai runs resume`."""
+    from gai.engine.resume import resume
+
+    sys.path.insert(0, os.getcwd())
+    tools = _import(args.tools)
+    tool_list: list[Tool] = (
+        list(tools) if isinstance(tools, ToolRegistry | list | tuple) else [tools]
+    )
+    stop_when = _import(args.stop_when) if args.stop_when else None
+    store = await _store(args)
+    try:
+        result = await resume(
+            args.run_id, store=store, model=args.model, tools=tool_list, stop_when=stop_when
+        )
+    finally:
+        await store.aclose()
+    print(result.text)
+    print(f"stopped: {result.stop_reason}", file=sys.stderr)
+    return 0
+
+
+async def export_run(args: argparse.Namespace) -> int:
+    """`gai runs export`."""
+    store = await _store(args)
+    try:
+        record = await store.load_run(args.run_id)
+    finally:
+        await store.aclose()
+    await asyncio.to_thread(Path(args.output).write_text, record.model_dump_json(indent=2))
+    print(f"wrote {args.output} ({len(record.responses)} model answers, {len(record.steps)} steps)")
+    return 0

@@ -1,0 +1,5 @@
+"""Workflows built on the run loop: persistent state (templates and agents come later)."""
+
+from gai.workflows.persistent import PersistentWorkflowManager
+
+__all__ = ["PersistentWorkflowManager"]

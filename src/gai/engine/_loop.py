@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import functools
 import inspect
 import time
@@ -16,6 +17,7 @@ from gai._registry import resolve_model
 from gai.engine._checkpoint import Checkpointer
 from gai.engine._parallel import run_tool_calls
 from gai.engine.request import Request, StepOverrides, check_tool_choice, normalize_tools
+from gai.observe.hub import combine, instrumented
 from gai.errors import UserError
 from gai.providers.base import Model, ModelRequest, ModelResponse, StreamingModel, ToolChoice
 from gai.providers.streaming import StreamAssembler
@@ -26,6 +28,8 @@ from gai.store.records import PendingStep, RunRecord, RunSnapshot
 from gai.tools import Tool
 from gai.types import (
     Message,
+    ModelCallFinished,
+    ModelCallStarted,
     ModelCallRetried,
     Part,
     RunEvent,
@@ -82,6 +86,7 @@ class _Run:
     steps: list[Step] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     raw: Any = None
+    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     checkpoint: Checkpointer | None = None
     pending: PendingStep | None = None
     """The step a resumed run was in when it stopped (its recorded parts are reused)."""
@@ -111,6 +116,7 @@ class _Run:
             stop_reason=reason,
             messages=tuple(self.transcript()),
             run_id=self.run_id,
+            started_at=self.started_at,
             raw=self.raw,
         )
 
@@ -245,8 +251,24 @@ async def _step(run: _Run) -> Step:
         response = response_from_record(pending.response)
         model_duration = pending.response.model_duration
     else:
+        if emit is not None:
+            emit(ModelCallStarted(run.run_id, step_number, run.model.name))
         response = await _call_model(run, model_request, step_number)
         model_duration = time.perf_counter() - started
+        if emit is not None:
+            emit(
+                ModelCallFinished(
+                    run.run_id,
+                    step_number,
+                    response.answered_by or run.model.name,
+                    model_duration,
+                    response.usage,
+                    response.finish_reason,
+                    response.model_name,
+                    len(response.tool_calls),
+                    response.attempts,
+                )
+            )
         if run.checkpoint is not None:
             await run.checkpoint.model_response(
                 step_number, response, model_request, model_duration
@@ -266,6 +288,7 @@ async def _step(run: _Run) -> Step:
         model=response.answered_by or run.model.name,
         response_model=response.model_name,
         attempts=response.attempts,
+        start_offset=started - run.started,
         error=_error_summary(results),
     )
     run.raw = response.raw
@@ -375,6 +398,7 @@ async def run_loop(
     propagate with `partial_result` set to the steps completed so far.
     """
     condition = as_condition(request.stop_when) if request.stop_when is not None else None
+    emit = combine([*instrumented(), *request.observers, *([emit] if emit else [])])
     run = _Run(
         request=request,
         model=prepare_model(model, request),

@@ -26,6 +26,7 @@ async def run_tool_calls(
     deps: Any,
     emit: Callable[[RunEvent], None] | None = None,
     record: Callable[[ToolResult], Awaitable[None]] | None = None,
+    run_started: float | None = None,
 ) -> tuple[ToolResult, ...]:
     """Run every call at once (at most `max_parallel` at a time); results in call order.
 
@@ -40,6 +41,7 @@ async def run_tool_calls(
         model=model,
         default_timeout=default_timeout,
         deps=deps,
+        run_started=run_started,
     )
 
     async def run_one(call: ToolCall) -> ToolResult:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 from gai.errors import UserError
+from gai.observe.hub import Observer
 from gai.providers.base import Model, ToolChoice
 from gai.resilience.recovery import Recovery
 from gai.resilience.retry import RetryPolicy
@@ -93,6 +94,8 @@ class Request:
     """Run-level retry and graceful degradation when the whole run fails."""
     run_store: RunStore | None = None
     """Where to checkpoint each step so the run can be resumed (`gai.resume`)."""
+    observers: Sequence[Observer] = ()
+    """Functions called with every event of this run (see `gai.observe`)."""
 
     def __post_init__(self) -> None:
         if self.prompt is not None:

@@ -11,6 +11,7 @@ from gai.engine._recovery import run_with_recovery
 from gai.engine._sync import run_sync
 from gai.engine.request import OnStepFinish, PrepareStep, Request, ToolLike
 from gai.engine.stream import TextStream
+from gai.observe.hub import Observer
 from gai.providers.base import Model, ToolChoice
 from gai.resilience.recovery import Recovery
 from gai.resilience.retry import RetryPolicy
@@ -58,6 +59,7 @@ async def generate_text(
     timeout: float | Timeouts | None = None,  # noqa: ASYNC109 - the run's deadline, by design
     recovery: Recovery | None = None,
     run_store: RunStore | None = None,
+    observers: Sequence[Observer] = (),
 ) -> TextResult:
     """Let the model work through a job: call it, run its tools in parallel, repeat.
 
@@ -89,6 +91,8 @@ async def generate_text(
         recovery: Run-level retry and graceful degradation (`gai.Recovery`).
         run_store: Checkpoint every step to this store so `gai.resume(run_id, ...)` can
             continue the run if it is interrupted.
+        observers: Functions called with every event of the run (metrics, tracing,
+            `gai.observe.Monitor`); they must not block.
 
     Returns:
         The final text, every step, summed usage, the transcript and the stop reason.
@@ -127,6 +131,7 @@ def stream_text(
     timeout: float | Timeouts | None = None,
     recovery: Recovery | None = None,
     run_store: RunStore | None = None,
+    observers: Sequence[Observer] = (),
 ) -> TextStream:
     """Run like `generate_text`, yielding the run's events as they happen.
 

@@ -67,12 +67,13 @@ def format_validation_error(tool_name: str, exc: pydantic.ValidationError) -> st
     )
 
 
-def _failure(call: ToolCall, message: str, started: float) -> ToolResult:
+def _failure(call: ToolCall, message: str, started: float, base: float | None) -> ToolResult:
     return ToolResult(
         call_id=call.call_id,
         name=call.name,
         error=message,
         duration=time.perf_counter() - started,
+        start_offset=None if base is None else started - base,
     )
 
 
@@ -85,28 +86,33 @@ async def invoke_tool(
     model: str | None,
     default_timeout: float | None,
     deps: Any,
+    run_started: float | None = None,
 ) -> ToolResult:
     """Validate and run one tool call.
 
     Unknown names, invalid arguments, exceptions, timeouts and unserialisable output
     all come back as a `ToolResult` with `error` set; only cancellation propagates.
+    `run_started` (a `perf_counter` value) dates the result within its run.
     """
     started = time.perf_counter()
     tool = tools.get(call.name)
     if tool is None:
         available = ", ".join(sorted(tools)) or "none"
-        return _failure(call, f"Unknown tool '{call.name}'. Available tools: {available}.", started)
+        return _failure(
+            call, f"Unknown tool '{call.name}'. Available tools: {available}.", started, run_started
+        )
     if call.invalid_arguments is not None:
         return _failure(
             call,
             f"Arguments for tool '{call.name}' are not a valid JSON object: "
             f"{call.invalid_arguments[:200]!r}. Call the tool again with a JSON object.",
             started,
+            run_started,
         )
     try:
         validated = tool.validate(call.arguments)
     except pydantic.ValidationError as exc:
-        return _failure(call, format_validation_error(call.name, exc), started)
+        return _failure(call, format_validation_error(call.name, exc), started, run_started)
 
     limit = tool.timeout if tool.timeout is not None else default_timeout
     ctx: ToolContext[Any] = ToolContext(
@@ -133,10 +139,13 @@ async def invoke_tool(
             f"Tool '{call.name}' timed out after {limit:g} seconds and was abandoned. "
             f"Try again with a smaller request or use another tool.",
             started,
+            run_started,
         )
     except Exception as exc:  # a tool's failure is reported to the model, never raised
         detail = str(exc) or "(no message)"
-        return _failure(call, f"Tool '{call.name}' failed: {type(exc).__name__}: {detail}", started)
+        return _failure(
+            call, f"Tool '{call.name}' failed: {type(exc).__name__}: {detail}", started, run_started
+        )
 
     if not isinstance(output, str):
         try:
@@ -147,10 +156,12 @@ async def invoke_tool(
                 f"Tool '{call.name}' returned a {type(output).__name__}, which cannot be "
                 f"converted to JSON: {exc}",
                 started,
+                run_started,
             )
     return ToolResult(
         call_id=call.call_id,
         name=call.name,
         output=output,
         duration=time.perf_counter() - started,
+        start_offset=None if run_started is None else started - run_started,
     )

@@ -2,6 +2,8 @@
 
 from gai.types.chunks import ModelChunk, StreamEnd, StreamRestart, TextChunk, ToolCallChunk
 from gai.types.events import (
+    ModelCallFinished,
+    ModelCallStarted,
     ModelCallRetried,
     RunEvent,
     RunFailed,
@@ -48,7 +50,9 @@ __all__ = [
     "FinishReason",
     "ImageURL",
     "Message",
+    "ModelCallFinished",
     "ModelCallRetried",
+    "ModelCallStarted",
     "ModelChunk",
     "Part",
     "Role",

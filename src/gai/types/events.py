@@ -6,13 +6,23 @@ the `run_id`, and the `step_number` it belongs to (0 before the first step).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time as _time
+from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
 from gai.types.results import Step, TextResult, ToolCall, ToolResult
+from gai.types.usage import Usage
+
+
+def _now() -> float:
+    # Event timestamps are wall-clock on purpose: they are compared across processes.
+    return _time.time()  # noqa: TID251
+
 
 __all__ = [
+    "ModelCallFinished",
     "ModelCallRetried",
+    "ModelCallStarted",
     "RunEvent",
     "RunFailed",
     "RunFinished",
@@ -36,6 +46,8 @@ class RunStarted:
     model: str
     step_number: int = 0
     kind: Literal["run_started"] = "run_started"
+    time: float = field(default_factory=_now)
+    """Wall-clock time of the event, seconds since the epoch."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +58,38 @@ class StepStarted:
     step_number: int
     model: str
     kind: Literal["step_started"] = "step_started"
+    time: float = field(default_factory=_now)
+    """Wall-clock time of the event, seconds since the epoch."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelCallStarted:
+    """The model is being called for this step."""
+
+    run_id: str
+    step_number: int
+    model: str
+    kind: Literal["model_call_started"] = "model_call_started"
+    time: float = field(default_factory=_now)
+    """Wall-clock time of the event, seconds since the epoch."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelCallFinished:
+    """The model answered (after any retries)."""
+
+    run_id: str
+    step_number: int
+    model: str
+    duration: float
+    usage: Usage
+    finish_reason: str
+    response_model: str | None
+    tool_calls: int
+    attempts: int
+    kind: Literal["model_call_finished"] = "model_call_finished"
+    time: float = field(default_factory=_now)
+    """Wall-clock time of the event, seconds since the epoch."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +100,8 @@ class TextDelta:
     step_number: int
     text: str
     kind: Literal["text_delta"] = "text_delta"
+    time: float = field(default_factory=_now)
+    """Wall-clock time of the event, seconds since the epoch."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +117,8 @@ class ModelCallRetried:
     attempt: int
     reason: str
     kind: Literal["model_call_retried"] = "model_call_retried"
+    time: float = field(default_factory=_now)
+    """Wall-clock time of the event, seconds since the epoch."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +131,8 @@ class ToolCallStarted:
     call_id: str | None
     name: str
     kind: Literal["tool_call_started"] = "tool_call_started"
+    time: float = field(default_factory=_now)
+    """Wall-clock time of the event, seconds since the epoch."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +144,8 @@ class ToolCallDelta:
     index: int
     arguments: str
     kind: Literal["tool_call_delta"] = "tool_call_delta"
+    time: float = field(default_factory=_now)
+    """Wall-clock time of the event, seconds since the epoch."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +157,8 @@ class ToolCallFinished:
     index: int
     call: ToolCall
     kind: Literal["tool_call_finished"] = "tool_call_finished"
+    time: float = field(default_factory=_now)
+    """Wall-clock time of the event, seconds since the epoch."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +169,8 @@ class ToolStarted:
     step_number: int
     call: ToolCall
     kind: Literal["tool_started"] = "tool_started"
+    time: float = field(default_factory=_now)
+    """Wall-clock time of the event, seconds since the epoch."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +181,8 @@ class ToolFinished:
     step_number: int
     result: ToolResult
     kind: Literal["tool_finished"] = "tool_finished"
+    time: float = field(default_factory=_now)
+    """Wall-clock time of the event, seconds since the epoch."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +193,8 @@ class StepFinished:
     step_number: int
     step: Step
     kind: Literal["step_finished"] = "step_finished"
+    time: float = field(default_factory=_now)
+    """Wall-clock time of the event, seconds since the epoch."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +205,8 @@ class RunFinished:
     step_number: int
     result: TextResult
     kind: Literal["run_finished"] = "run_finished"
+    time: float = field(default_factory=_now)
+    """Wall-clock time of the event, seconds since the epoch."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,11 +218,15 @@ class RunFailed:
     error: str
     partial_result: TextResult
     kind: Literal["run_failed"] = "run_failed"
+    time: float = field(default_factory=_now)
+    """Wall-clock time of the event, seconds since the epoch."""
 
 
 RunEvent: TypeAlias = (
     RunStarted
     | StepStarted
+    | ModelCallStarted
+    | ModelCallFinished
     | TextDelta
     | ModelCallRetried
     | ToolCallStarted

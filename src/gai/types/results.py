@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from typing import Any, Literal
@@ -84,6 +85,8 @@ class ToolResult(_Frozen):
     """Why the call failed, in words the model can act on; None on success."""
     duration: float = 0.0
     """Seconds the call took (wall time)."""
+    start_offset: float | None = None
+    """When the call started, in seconds since the run started."""
 
     @property
     def ok(self) -> bool:
@@ -125,6 +128,8 @@ class Step(_Frozen):
     """The model version the provider reported (e.g. "gpt-4o-mini-2024-07-18")."""
     attempts: int = 1
     """Model calls this step took (more than 1 when the call was retried)."""
+    start_offset: float | None = None
+    """When the step started, in seconds since the run started."""
     error: str | None = None
     """Summary of the tool calls that failed in this step; None when all succeeded."""
 
@@ -172,6 +177,8 @@ class TextResult(_Frozen):
     """The whole conversation, including the input messages and every tool result."""
     run_id: str = ""
     """Identifier of the run."""
+    started_at: dt.datetime | None = None
+    """Wall-clock time the run started (UTC)."""
     run_attempts: int = 1
     """Times the whole run was started (more than 1 with run-level recovery)."""
     degraded: Degradation | None = None
@@ -188,6 +195,10 @@ class TextResult(_Frozen):
     def tool_results(self) -> list[ToolResult]:
         """All tool results of all steps, in order."""
         return [r for s in self.steps for r in s.tool_results]
+
+    def to_trace(self) -> RunTrace:
+        """The run as a timeline: steps, model calls and parallel tool calls over time."""
+        return RunTrace.from_result(self)
 
 
 class RunState(_Frozen):
@@ -218,3 +229,6 @@ class RunState(_Frozen):
     def last_step(self) -> Step | None:
         """The most recent completed step, if any."""
         return self.steps[-1] if self.steps else None
+
+
+from gai.types.trace import RunTrace  # noqa: E402 - trace.py needs the classes above

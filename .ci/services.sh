@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs (from Debian's packages, when absent) and starts PostgreSQL and Redis for the
-# tests, then prints the environment variables that point the tests at them.
+# tests, installs Chromium for the timeline test, then prints the environment variables
+# that point the tests at them.
 # Usage: eval "$(.ci/services.sh)"
 set -euo pipefail
 
@@ -9,6 +10,7 @@ log() { echo "services: $*" >&2; }
 need_apt=()
 command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if ((${#need_apt[@]})); then
     log "installing ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive

@@ -6,7 +6,7 @@ this repeats until a stop condition says done.
 
 import logging as _logging
 
-from gai import models, resilience, stop, store, workflows
+from gai import models, observe, resilience, stop, store, workflows
 from gai._registry import register_provider, resolve_model
 from gai._version import __version__
 from gai.engine import (
@@ -86,6 +86,9 @@ from gai.types import (
     FinishReason,
     ImageURL,
     Message,
+    ModelCallFinished,
+    ModelCallRetried,
+    ModelCallStarted,
     ModelChunk,
     Part,
     Role,
@@ -100,6 +103,7 @@ from gai.types import (
     StopKind,
     StopReason,
     StreamEnd,
+    StreamRestart,
     Text,
     TextChunk,
     TextDelta,
@@ -142,6 +146,9 @@ __all__ = [
     "MissingAPIKeyError",
     "MissingExtraError",
     "Model",
+    "ModelCallFinished",
+    "ModelCallRetried",
+    "ModelCallStarted",
     "ModelChunk",
     "ModelRequest",
     "ModelResponse",
@@ -186,6 +193,7 @@ __all__ = [
     "StopWhen",
     "StoreError",
     "StreamEnd",
+    "StreamRestart",
     "StreamingModel",
     "TestModel",
     "Text",
@@ -222,6 +230,7 @@ __all__ = [
     "generate_text",
     "generate_text_sync",
     "models",
+    "observe",
     "register_provider",
     "resilience",
     "resolve_model",

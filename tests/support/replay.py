@@ -7,7 +7,7 @@ recorded response, keeps every request it received, and can misbehave on purpose
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -15,6 +15,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from tests.support.recordings import Exchange
+
+StartReplay = Callable[..., Awaitable["ReplayServer"]]
+"""The `replay` fixture: `await replay("openai_chat/x.yaml", faults={0: "truncate"})`."""
 
 Fault = Literal["truncate", "malformed", "slow", "drop", "empty_choices", "slow_stream"]
 

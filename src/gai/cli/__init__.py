@@ -1,4 +1,4 @@
-"""The `gai` command: `gai runs list|show|resume|export`."""
+"""The `gai` command: `gai runs ...`, `gai trace view`, `gai monitor`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from gai.cli import runs
+from gai.cli import monitor, runs, trace
 from gai.engine._sync import run_sync
 from gai.errors import GaiError
 
@@ -18,6 +18,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gai", description="Multi-step LLM runs.")
     commands = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
     runs.add_commands(commands)
+    trace.add_commands(commands)
+    monitor.add_commands(commands)
     return parser
 
 

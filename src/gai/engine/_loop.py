@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import functools
 import inspect
+import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -17,8 +18,8 @@ from gai._registry import resolve_model
 from gai.engine._checkpoint import Checkpointer
 from gai.engine._parallel import run_tool_calls
 from gai.engine.request import Request, StepOverrides, check_tool_choice, normalize_tools
-from gai.observe.hub import combine, instrumented
 from gai.errors import UserError
+from gai.observe.hub import combine, instrumented
 from gai.providers.base import Model, ModelRequest, ModelResponse, StreamingModel, ToolChoice
 from gai.providers.streaming import StreamAssembler
 from gai.resilience.retry import DEFAULT_RETRY, RetryModel, RetryPolicy
@@ -29,8 +30,8 @@ from gai.tools import Tool
 from gai.types import (
     Message,
     ModelCallFinished,
-    ModelCallStarted,
     ModelCallRetried,
+    ModelCallStarted,
     Part,
     RunEvent,
     RunFailed,
@@ -61,6 +62,8 @@ from gai.types import (
 __all__ = ["run_loop"]
 
 _ERROR_SUMMARY_LIMIT = 500
+
+logger = logging.getLogger("gai.run")
 
 Emit = Callable[[RunEvent], None]
 
@@ -252,7 +255,7 @@ async def _step(run: _Run) -> Step:
         model_duration = pending.response.model_duration
     else:
         if emit is not None:
-            emit(ModelCallStarted(run.run_id, step_number, run.model.name))
+            emit(ModelCallStarted(run.run_id, step_number, run.model.name, model_request.messages))
         response = await _call_model(run, model_request, step_number)
         model_duration = time.perf_counter() - started
         if emit is not None:
@@ -267,6 +270,8 @@ async def _step(run: _Run) -> Step:
                     response.model_name,
                     len(response.tool_calls),
                     response.attempts,
+                    response.text,
+                    response.tool_calls,
                 )
             )
         if run.checkpoint is not None:
@@ -301,6 +306,22 @@ async def _step(run: _Run) -> Step:
         await run.checkpoint.step_finished(step)
     if emit is not None:
         emit(StepFinished(run.run_id, step_number, step))
+    logger.debug(
+        "step %d finished: %d tool calls, %d tokens, %.3fs",
+        step_number,
+        len(step.tool_calls),
+        step.usage.total_tokens,
+        step.duration,
+        extra={
+            "gai_run_id": run.run_id,
+            "gai_step": step_number,
+            "gai_model": step.model,
+            "gai_tool_calls": [c.name for c in step.tool_calls],
+            "gai_tool_errors": sum(1 for r in results if not r.ok),
+            "gai_tokens": step.usage.total_tokens,
+            "gai_duration": step.duration,
+        },
+    )
     return step
 
 
@@ -466,6 +487,13 @@ def _deadline(run: _Run, what: str) -> StopReason:
 
 async def _finish(run: _Run, reason: StopReason) -> TextResult:
     result = run.result(reason)
+    logger.info(
+        "run %s stopped after %d steps: %s",
+        run.run_id,
+        len(run.steps),
+        reason,
+        extra={"gai_run_id": run.run_id, "gai_steps": len(run.steps), "gai_stop": reason.kind},
+    )
     if run.checkpoint is not None:
         await run.checkpoint.finished(result)
     if run.emit is not None:
@@ -475,6 +503,12 @@ async def _finish(run: _Run, reason: StopReason) -> TextResult:
 
 async def _fail(run: _Run, exc: BaseException, reason: StopReason) -> None:
     partial = run.result(reason)
+    logger.info(
+        "run %s ended early: %s",
+        run.run_id,
+        reason.detail,
+        extra={"gai_run_id": run.run_id, "gai_steps": len(run.steps), "gai_stop": reason.kind},
+    )
     _attach(exc, partial)
     if run.checkpoint is not None:
         try:

@@ -3,8 +3,8 @@
 from gai.types.chunks import ModelChunk, StreamEnd, StreamRestart, TextChunk, ToolCallChunk
 from gai.types.events import (
     ModelCallFinished,
-    ModelCallStarted,
     ModelCallRetried,
+    ModelCallStarted,
     RunEvent,
     RunFailed,
     RunFinished,

@@ -10,6 +10,7 @@ import time as _time
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
+from gai.types.messages import Message
 from gai.types.results import Step, TextResult, ToolCall, ToolResult
 from gai.types.usage import Usage
 
@@ -69,6 +70,8 @@ class ModelCallStarted:
     run_id: str
     step_number: int
     model: str
+    messages: tuple[Message, ...] = ()
+    """The conversation sent (for tracing with content capture)."""
     kind: Literal["model_call_started"] = "model_call_started"
     time: float = field(default_factory=_now)
     """Wall-clock time of the event, seconds since the epoch."""
@@ -87,6 +90,8 @@ class ModelCallFinished:
     response_model: str | None
     tool_calls: int
     attempts: int
+    text: str = ""
+    calls: tuple[ToolCall, ...] = ()
     kind: Literal["model_call_finished"] = "model_call_finished"
     time: float = field(default_factory=_now)
     """Wall-clock time of the event, seconds since the epoch."""

@@ -16,8 +16,11 @@ __all__ = [
     "api_key_from_env",
     "data_url_parts",
     "finish_reason",
+    "nested_settings",
+    "passthrough",
     "response_shape",
     "split_system",
+    "stop_list",
     "usage_from",
 ]
 
@@ -93,6 +96,32 @@ def response_shape(provider: str, what: str) -> Iterator[None]:
         raise ResponseFormatError(
             f"unexpected {what} shape ({type(exc).__name__}: {exc})", provider=provider
         ) from exc
+
+
+def stop_list(settings: Mapping[str, Any]) -> list[str] | None:
+    """The `stop` setting as a list (it may be given as one string), or None."""
+    if "stop" not in settings:
+        return None
+    stop = settings["stop"]
+    return [stop] if isinstance(stop, str) else list(stop)
+
+
+def nested_settings(
+    settings: Mapping[str, Any], names: Mapping[str, str], stop_name: str, section: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split settings for protocols that nest sampling options in one object.
+
+    Returns:
+        (the nested section: standard settings under their wire `names` and `stop` as
+        `stop_name`, merged with any section the caller passed through; the other
+        pass-through settings).
+    """
+    nested = {wire: settings[key] for key, wire in names.items() if key in settings}
+    if (stop := stop_list(settings)) is not None:
+        nested[stop_name] = stop
+    extra = passthrough(settings)
+    nested.update(extra.pop(section, {}))
+    return nested, extra
 
 
 def passthrough(settings: Mapping[str, Any]) -> dict[str, Any]:

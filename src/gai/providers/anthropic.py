@@ -16,6 +16,7 @@ from gai.providers._common import (
     passthrough,
     response_shape,
     split_system,
+    stop_list,
     usage_from,
 )
 from gai.providers._http import error_for_status, iter_sse, loads
@@ -137,9 +138,8 @@ class Anthropic(BaseHTTPModel):
         for key in ("temperature", "top_p"):
             if key in settings:
                 body[key] = settings[key]
-        if "stop" in settings:
-            stop = settings["stop"]
-            body["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
+        if (stop := stop_list(settings)) is not None:
+            body["stop_sequences"] = stop
         # Anthropic has no seed parameter; a seed setting is not sent.
         body.update(passthrough(settings))
         if stream:

@@ -16,7 +16,7 @@ from gai.providers._common import (
     api_key_from_env,
     data_url_parts,
     finish_reason,
-    passthrough,
+    nested_settings,
     response_shape,
     split_system,
     usage_from,
@@ -121,22 +121,10 @@ class Gemini(BaseHTTPModel):
                 }
             ]
             body["toolConfig"] = {"functionCallingConfig": _tool_choice(request.tool_choice)}
-        settings = request.settings
-        config: dict[str, Any] = {}
-        names = {
-            "temperature": "temperature",
-            "top_p": "topP",
-            "max_tokens": "maxOutputTokens",
-            "seed": "seed",
-        }
-        for key, wire in names.items():
-            if key in settings:
-                config[wire] = settings[key]
-        if "stop" in settings:
-            stop = settings["stop"]
-            config["stopSequences"] = [stop] if isinstance(stop, str) else list(stop)
-        extra = passthrough(settings)
-        config.update(extra.pop("generationConfig", {}))
+        names = {"temperature": "temperature", "top_p": "topP", "max_tokens": "maxOutputTokens"}
+        config, extra = nested_settings(
+            request.settings, {**names, "seed": "seed"}, "stopSequences", "generationConfig"
+        )
         if config:
             body["generationConfig"] = config
         body.update(extra)

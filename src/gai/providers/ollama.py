@@ -13,7 +13,7 @@ from gai.providers._base_http import BaseHTTPModel
 from gai.providers._common import (
     data_url_parts,
     finish_reason,
-    passthrough,
+    nested_settings,
     response_shape,
     usage_from,
 )
@@ -109,13 +109,7 @@ class Ollama(BaseHTTPModel):
                 }
                 for t in request.tools
             ]
-        settings = request.settings
-        options = {wire: settings[key] for key, wire in _OPTIONS.items() if key in settings}
-        if "stop" in settings:
-            stop = settings["stop"]
-            options["stop"] = [stop] if isinstance(stop, str) else list(stop)
-        extra = passthrough(settings)
-        options.update(extra.pop("options", {}))
+        options, extra = nested_settings(request.settings, _OPTIONS, "stop", "options")
         if options:
             body["options"] = options
         body.update(extra)

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import orjson
 
 from gai.errors import RunExistsError, RunNotFoundError, SchemaVersionError, StoreError
+from gai.store import _rows
 from gai.store._migrations import MIGRATIONS
 from gai.store.base import BaseStore
 from gai.store.records import (
@@ -171,23 +172,13 @@ class SQLiteStore(BaseStore):
     async def _load_row(self, run_id: str) -> RunRecord | None:
         row = await self._run(
             lambda conn: conn.execute(
-                "SELECT run_id, status, model, created_at, updated_at, snapshot, result, error"
-                " FROM gai_runs WHERE run_id = ?",
+                f"SELECT {_rows.RUN_COLUMNS} FROM gai_runs WHERE run_id = ?",
                 (run_id,),
             ).fetchone()
         )
         if row is None:
             return None
-        return RunRecord(
-            run_id=row[0],
-            status=row[1],
-            model=row[2],
-            created_at=row[3],
-            updated_at=row[4],
-            snapshot=RunSnapshot.model_validate_json(row[5]),
-            result=TextResult.model_validate_json(row[6]) if row[6] else None,
-            error=row[7],
-        )
+        return _rows.record(row)
 
     async def _load_checkpoints(self, run_id: str) -> list[Checkpoint]:
         rows = await self._run(
@@ -197,10 +188,7 @@ class SQLiteStore(BaseStore):
                 (run_id,),
             ).fetchall()
         )
-        return [
-            Checkpoint(seq=r[0], kind=r[1], step_number=r[2], payload=orjson.loads(r[3]))
-            for r in rows
-        ]
+        return _rows.checkpoints(rows)
 
     async def list_runs(
         self, status: RunStatus | None = None, limit: int = 100
@@ -209,25 +197,12 @@ class SQLiteStore(BaseStore):
         where, args = ("WHERE r.status = ?", (status,)) if status else ("", ())
         rows = await self._run(
             lambda conn: conn.execute(
-                "SELECT r.run_id, r.status, r.model, r.created_at, r.updated_at, r.error,"
-                " (SELECT COUNT(*) FROM gai_checkpoints c"
-                "  WHERE c.run_id = r.run_id AND c.kind = 'step_finished')"
+                f"SELECT {_rows.SUMMARY_COLUMNS}"
                 f" FROM gai_runs r {where} ORDER BY r.created_at DESC LIMIT ?",
                 (*args, limit),
             ).fetchall()
         )
-        return [
-            RunSummary(
-                run_id=r[0],
-                status=r[1],
-                model=r[2],
-                created_at=r[3],
-                updated_at=r[4],
-                error=r[5],
-                steps=r[6],
-            )
-            for r in rows
-        ]
+        return [_rows.summary(r) for r in rows]
 
     async def delete_run(self, run_id: str) -> None:
         """Forget a run."""

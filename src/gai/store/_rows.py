@@ -1,0 +1,54 @@
+"""Rows of the SQL stores (SQLite, PostgreSQL) as store records."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from gai.store.records import Checkpoint, RunRecord, RunSnapshot, RunSummary
+from gai.types import TextResult
+
+__all__ = ["RUN_COLUMNS", "SUMMARY_COLUMNS", "checkpoints", "record", "summary"]
+
+RUN_COLUMNS = "run_id, status, model, created_at, updated_at, snapshot, result, error"
+SUMMARY_COLUMNS = (
+    "r.run_id, r.status, r.model, r.created_at, r.updated_at, r.error,"
+    " (SELECT COUNT(*) FROM gai_checkpoints c"
+    "  WHERE c.run_id = r.run_id AND c.kind = 'step_finished')"
+)
+
+
+def record(row: Sequence[Any]) -> RunRecord:
+    """A `RUN_COLUMNS` row as a record (without its checkpoints)."""
+    return RunRecord(
+        run_id=row[0],
+        status=row[1],
+        model=row[2],
+        created_at=row[3],
+        updated_at=row[4],
+        snapshot=RunSnapshot.model_validate_json(row[5]),
+        result=TextResult.model_validate_json(row[6]) if row[6] else None,
+        error=row[7],
+    )
+
+
+def checkpoints(rows: Sequence[Sequence[Any]]) -> list[Checkpoint]:
+    """(seq, kind, step_number, payload) rows as checkpoints."""
+    return [
+        Checkpoint(seq=r[0], kind=r[1], step_number=r[2], payload=orjson.loads(r[3])) for r in rows
+    ]
+
+
+def summary(row: Sequence[Any]) -> RunSummary:
+    """A `SUMMARY_COLUMNS` row as a summary."""
+    return RunSummary(
+        run_id=row[0],
+        status=row[1],
+        model=row[2],
+        created_at=row[3],
+        updated_at=row[4],
+        error=row[5],
+        steps=row[6],
+    )

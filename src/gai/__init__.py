@@ -6,9 +6,20 @@ this repeats until a stop condition says done.
 
 import logging as _logging
 
-from gai import models, observe, resilience, stop, store, workflows
+from gai import control, models, observe, resilience, stop, store, workflows
 from gai._registry import register_provider, resolve_model
 from gai._version import __version__
+from gai.control import (
+    Budget,
+    ContinueWhen,
+    Guard,
+    PingPong,
+    RepeatedCall,
+    StagnantResults,
+    StopToken,
+    approve,
+    reject,
+)
 from gai.engine import (
     OnStepFinish,
     PrepareStep,
@@ -22,6 +33,7 @@ from gai.engine import (
 )
 from gai.errors import (
     AuthenticationError,
+    BudgetExceededError,
     CircuitOpenError,
     ConfigError,
     ContextLengthError,
@@ -82,6 +94,7 @@ from gai.stop import (
 )
 from gai.tools import FunctionTool, Tool, ToolContext, ToolRegistry, tool
 from gai.types import (
+    BudgetWarning,
     Degradation,
     FinishReason,
     ImageURL,
@@ -128,10 +141,14 @@ from gai.types import (
 __all__ = [
     "AuthenticationError",
     "BaseChatModel",
+    "Budget",
+    "BudgetExceededError",
+    "BudgetWarning",
     "CircuitBreaker",
     "CircuitOpenError",
     "ConfigError",
     "ContextLengthError",
+    "ContinueWhen",
     "Degradation",
     "FallbackExhaustedError",
     "FallbackModel",
@@ -139,6 +156,7 @@ __all__ = [
     "FunctionModel",
     "FunctionTool",
     "GaiError",
+    "Guard",
     "ImageURL",
     "InvalidRequestError",
     "MaxSteps",
@@ -157,6 +175,7 @@ __all__ = [
     "OnStepFinish",
     "Part",
     "PermissionDeniedError",
+    "PingPong",
     "PrepareStep",
     "ProviderConnectionError",
     "ProviderError",
@@ -166,6 +185,7 @@ __all__ = [
     "RateLimitError",
     "RateLimiter",
     "Recovery",
+    "RepeatedCall",
     "ReplayDriftError",
     "ReplayModel",
     "Request",
@@ -183,6 +203,7 @@ __all__ = [
     "SchemaVersionError",
     "ScriptExhaustedError",
     "ScriptedModel",
+    "StagnantResults",
     "Step",
     "StepFinished",
     "StepOverrides",
@@ -190,6 +211,7 @@ __all__ = [
     "StopCondition",
     "StopKind",
     "StopReason",
+    "StopToken",
     "StopWhen",
     "StoreError",
     "StreamEnd",
@@ -225,13 +247,16 @@ __all__ = [
     "__version__",
     "all_of",
     "any_of",
+    "approve",
     "assistant",
     "combine_conditions",
+    "control",
     "generate_text",
     "generate_text_sync",
     "models",
     "observe",
     "register_provider",
+    "reject",
     "resilience",
     "resolve_model",
     "resume",

@@ -25,6 +25,7 @@ GaiError                       root; errors leaving a run carry .partial_result
 │   ├── CircuitOpenError       the circuit breaker refuses calls for now (retryable later)
 │   └── FallbackExhaustedError every model of a FallbackModel failed; .errors has each
 ├── RunError                   a run could not finish
+│   └── BudgetExceededError    a hard budget limit was reached (with on_budget="raise")
 └── StoreError                 a run or state store failed
     ├── RunNotFoundError       no run with that id in the store
     ├── RunExistsError         a new run reuses the id of a stored one
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AuthenticationError",
+    "BudgetExceededError",
     "CircuitOpenError",
     "ConfigError",
     "ContextLengthError",
@@ -269,6 +271,10 @@ class FallbackExhaustedError(ProviderError):
 
 class RunError(GaiError):
     """A run could not finish; `partial_result` holds the steps completed before it."""
+
+
+class BudgetExceededError(RunError):
+    """A hard budget limit was reached; `partial_result` holds the run so far."""
 
 
 class StoreError(GaiError):

@@ -50,6 +50,9 @@ class Checkpointer:
     async def finished(self, result: TextResult) -> None:
         await self.store.set_status(self.run_id, "completed", result=result)
 
+    async def paused(self, result: TextResult) -> None:
+        await self.store.set_status(self.run_id, "paused", result=result)
+
     async def failed(self, error: str, result: TextResult, *, cancelled: bool) -> None:
         status: RunStatus = "cancelled" if cancelled else "failed"
         await self.store.set_status(self.run_id, status, result=result, error=error)

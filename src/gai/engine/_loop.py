@@ -9,16 +9,21 @@ import inspect
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from gai._recorded import response_from_record
 from gai._registry import resolve_model
+from gai.control.approval import Decision
+from gai.control.budget import BudgetUse
+from gai.control.continuation import ContinueWhen
 from gai.engine._checkpoint import Checkpointer
+from gai.engine._control import Control, Paused, StoppedBeforeTools, approval_error
 from gai.engine._parallel import run_tool_calls
 from gai.engine.request import Request, StepOverrides, check_tool_choice, normalize_tools
-from gai.errors import UserError
+from gai.errors import BudgetExceededError, UserError
 from gai.observe.hub import combine, instrumented
 from gai.providers.base import Model, ModelRequest, ModelResponse, StreamingModel, ToolChoice
 from gai.providers.streaming import StreamAssembler
@@ -28,6 +33,7 @@ from gai.stop import StopCondition, as_condition
 from gai.store.records import PendingStep, RunRecord, RunSnapshot
 from gai.tools import Tool
 from gai.types import (
+    BudgetWarning,
     Message,
     ModelCallFinished,
     ModelCallRetried,
@@ -57,6 +63,7 @@ from gai.types import (
     ToolResultPart,
     Usage,
     system,
+    user,
 )
 
 __all__ = ["run_loop"]
@@ -95,6 +102,8 @@ class _Run:
     """The step a resumed run was in when it stopped (its recorded parts are reused)."""
     emit: Emit | None = None
     stream: bool = False
+    control: Control = field(default_factory=Control)
+    budget_use: BudgetUse | None = None
 
     def state(self) -> RunState:
         return RunState(
@@ -104,6 +113,7 @@ class _Run:
             elapsed=time.perf_counter() - self.started,
             messages=tuple(self.transcript()),
             model=self.model.name,
+            budget_left=self.budget_use.left if self.budget_use is not None else None,
         )
 
     def transcript(self) -> list[Message]:
@@ -111,7 +121,7 @@ class _Run:
             return self.messages
         return [system(self.system), *self.messages]
 
-    def result(self, reason: StopReason) -> TextResult:
+    def result(self, reason: StopReason, pending: Sequence[ToolCall] = ()) -> TextResult:
         return TextResult(
             text=self.steps[-1].text if self.steps else "",
             steps=tuple(self.steps),
@@ -120,6 +130,7 @@ class _Run:
             messages=tuple(self.transcript()),
             run_id=self.run_id,
             started_at=self.started_at,
+            pending_approvals=tuple(pending),
             raw=self.raw,
         )
 
@@ -174,6 +185,10 @@ def _should_stop(
     run: _Run, step: Step, condition: StopCondition | None, limit: int
 ) -> StopReason | None:
     if not step.tool_calls:
+        nudge = run.control.continue_nudge(run.state())
+        if nudge is not None and len(run.steps) < limit and run.control.wrapping_up is None:
+            run.messages.append(user(nudge))
+            return None
         return StopReason(
             kind="no_more_tools",
             detail=f"the model called no tools in step {step.step_number}",
@@ -278,6 +293,9 @@ async def _step(run: _Run) -> Step:
             await run.checkpoint.model_response(
                 step_number, response, model_request, model_duration
             )
+        token = run.control.stop_token
+        if token is not None and token.requested and response.tool_calls:
+            raise StoppedBeforeTools(token.reason)
     results: tuple[ToolResult, ...] = ()
     if response.tool_calls:
         results = await _run_tools(run, response, tools_by_name, step_number, pending)
@@ -294,6 +312,7 @@ async def _step(run: _Run) -> Step:
         response_model=response.model_name,
         attempts=response.attempts,
         start_offset=started - run.started,
+        memory_mb=run.control.memory(),
         error=_error_summary(results),
     )
     run.raw = response.raw
@@ -337,18 +356,36 @@ async def _run_tools(
     done: dict[str, ToolResult] = dict(pending.results) if pending is not None else {}
     began = set(pending.started) if pending is not None else set()
     checkpoint = run.checkpoint
-    to_run = []
+    control = run.control
+    used = Counter(c.name for s in run.steps for c in s.tool_calls)
+    to_run: list[ToolCall] = []
+    awaiting: list[ToolCall] = []
     for call in response.tool_calls:
         if call.call_id in done:
             continue
         tool = tools_by_name.get(call.name)
-        if call.call_id in began and not (tool is not None and tool.idempotent):
+        refused: ToolResult | None = None
+        if control.wrapping_up is not None:
+            refused = _no_tools_now(call)
+        elif tool is not None and tool.requires_approval(call.arguments):
+            decision = control.approvals.get(call.call_id)
+            if decision is None:
+                awaiting.append(call)
+                continue
+            if decision.verdict == "reject":
+                refused = approval_error(call, decision)
+        if refused is None and call.call_id in began and not (tool is not None and tool.idempotent):
             # It may have taken effect before the crash: do not run it twice.
-            done[call.call_id] = _interrupted(call)
+            refused = _interrupted(call)
+        if refused is None and control.active:
+            refused = control.refusal(call, used, sum(used.values()))
+        if refused is not None:
+            done[call.call_id] = refused
             if checkpoint is not None:
-                await checkpoint.tool_result(step_number, done[call.call_id])
-        else:
-            to_run.append(call)
+                await checkpoint.tool_result(step_number, refused)
+            continue
+        used[call.name] += 1
+        to_run.append(call)
     if checkpoint is not None and to_run:
         await checkpoint.tools_started(step_number, [c.call_id for c in to_run])
     fresh = await run_tool_calls(
@@ -366,7 +403,17 @@ async def _run_tools(
         ),
     )
     done.update((r.call_id, r) for r in fresh)
+    if awaiting:
+        raise Paused(awaiting)
     return tuple(done[c.call_id] for c in response.tool_calls)
+
+
+def _no_tools_now(call: ToolCall) -> ToolResult:
+    return ToolResult(
+        call_id=call.call_id,
+        name=call.name,
+        error="The run's budget is used up: no more tool calls. Answer with what you have.",
+    )
 
 
 def _interrupted(call: ToolCall) -> ToolResult:
@@ -404,6 +451,7 @@ async def run_loop(
     emit: Emit | None = None,
     stream: bool = False,
     resume: RunRecord | None = None,
+    approvals: Mapping[str, Decision] | None = None,
 ) -> TextResult:
     """Run `request` on `model` until a stop condition, the ceiling or a final answer.
 
@@ -414,6 +462,7 @@ async def run_loop(
         stream: Call the model in streaming mode so text and tool calls arrive as deltas.
         resume: A stored run to continue: its recorded steps, model answers and tool
             results are reused instead of repeated.
+        approvals: Decisions for tool calls waiting for approval, by call id.
 
     Errors that end the run early (cancellation, provider failure, a raising callback)
     propagate with `partial_result` set to the steps completed so far.
@@ -432,6 +481,7 @@ async def run_loop(
         emit=emit,
         stream=stream,
     )
+    run.control = _control(request, approvals)
     if request.run_store is not None:
         run.checkpoint = Checkpointer(request.run_store, run.run_id)
     if emit is not None:
@@ -448,33 +498,111 @@ async def run_loop(
             await run.checkpoint.start(run.model.name, _snapshot(request))
         async with asyncio.timeout(timeouts.run) as run_deadline:
             while True:
+                control = run.control
+                if control.stop_token is not None and control.stop_token.requested:
+                    return await _stopped(
+                        run, f"{control.stop_token.reason} (before step {len(run.steps) + 1})"
+                    )
                 if request.prepare_step is not None:
                     overrides = await _maybe_await(request.prepare_step(run.state()))
                     if overrides is not None:
                         run.apply(_checked(overrides))
+                last = run.steps[-1] if run.steps else None
+                wrap_up = control.plan_wrap_up(run.budget_use, last)
+                saved_choice = run.tool_choice
+                if wrap_up:
+                    run.tool_choice = "none"
                 try:
                     async with asyncio.timeout(timeouts.step) as step_deadline:
                         step = await _step(run)
                         if request.on_step_finish is not None:
                             await _maybe_await(request.on_step_finish(step))
-                        reason = _should_stop(run, step, condition, request.max_steps_limit)
+                        reason = _after_step(run, step, condition)
                 except TimeoutError:
                     if not step_deadline.expired():
                         raise
                     reason = _deadline(run, f"step deadline of {timeouts.step:g}s")
+                finally:
+                    run.tool_choice = saved_choice
                 if reason is not None:
                     return await _finish(run, reason)
     except TimeoutError:
         if run_deadline.expired():
             return await _finish(run, _deadline(run, f"run deadline of {timeouts.run:g}s"))
         raise
+    except Paused as paused:
+        return await _paused(run, paused.calls)
+    except StoppedBeforeTools as stop:
+        return await _stopped(run, f"{stop} (the tools of step {len(run.steps) + 1} were not run)")
     except asyncio.CancelledError as exc:
         await _fail(run, exc, StopReason(kind="cancelled", detail=_done(run, "cancelled")))
         raise
+    except BudgetExceededError:
+        raise  # already recorded and reported by _finish
     except Exception as exc:
         detail = _done(run, f"failed with {type(exc).__name__}: {exc}")
         await _fail(run, exc, StopReason(kind="error", detail=detail))
         raise
+
+
+def _control(request: Request, approvals: Mapping[str, Decision] | None) -> Control:
+    continue_when = request.continue_when
+    control = Control(
+        budget=request.budget,
+        guards=request.guards,
+        stop_token=request.stop_token,
+        approvals=dict(approvals or {}),
+    )
+    if isinstance(continue_when, ContinueWhen):
+        control.continue_when = as_condition(continue_when.condition)
+        control.nudge = continue_when.nudge
+    elif continue_when is not None:
+        control.continue_when = as_condition(continue_when)
+    return control
+
+
+def _after_step(run: _Run, step: Step, condition: StopCondition | None) -> StopReason | None:
+    """Every check that may end the run after a step, most binding first."""
+    control = run.control
+    if control.budget is not None:
+        run.budget_use = control.budget_use(run.state(), step.memory_mb)
+        for name, used, maximum in control.soft_warnings(run.budget_use):
+            if run.emit is not None:
+                run.emit(BudgetWarning(run.run_id, step.step_number, name, used, maximum))
+        reason = control.budget_stop(run.budget_use)
+        if reason is not None:
+            return reason
+    if control.guards:
+        reason, nudges = control.apply_guards(run.state())
+        if reason is not None:
+            return reason
+        run.messages.extend(user(n) for n in nudges)
+    return _should_stop(run, step, condition, run.request.max_steps_limit)
+
+
+async def _paused(run: _Run, calls: list[ToolCall]) -> TextResult:
+    names = ", ".join(f"{c.name} ({c.call_id})" for c in calls)
+    reason = StopReason(
+        kind="approval_pending",
+        detail=f"{len(calls)} tool call(s) wait for approval in step {len(run.steps) + 1}: "
+        f"{names}; resume with gai.resume(run_id, approvals={{call_id: gai.approve()}})",
+    )
+    result = run.result(reason, calls)
+    if run.checkpoint is not None:
+        await run.checkpoint.paused(result)
+    if run.emit is not None:
+        run.emit(RunFinished(run.run_id, len(run.steps), result))
+    return result
+
+
+async def _stopped(run: _Run, detail: str) -> TextResult:
+    reason = StopReason(kind="cancelled", detail=f"stopped at a step boundary: {detail}")
+    result = run.result(reason)
+    if run.checkpoint is not None:
+        await run.checkpoint.failed(reason.detail, result, cancelled=True)
+    if run.emit is not None:
+        run.emit(RunFinished(run.run_id, len(run.steps), result))
+    return result
 
 
 def _deadline(run: _Run, what: str) -> StopReason:
@@ -487,6 +615,15 @@ def _deadline(run: _Run, what: str) -> StopReason:
 
 async def _finish(run: _Run, reason: StopReason) -> TextResult:
     result = run.result(reason)
+    budget = run.control.budget
+    if reason.kind == "budget" and budget is not None and budget.on_budget == "raise":
+        error = BudgetExceededError(f"The run reached its budget: {reason.detail}.")
+        error.partial_result = result
+        if run.checkpoint is not None:
+            await run.checkpoint.failed(reason.detail, result, cancelled=False)
+        if run.emit is not None:
+            run.emit(RunFailed(run.run_id, len(run.steps), reason.detail, result))
+        raise error
     logger.info(
         "run %s stopped after %d steps: %s",
         run.run_id,

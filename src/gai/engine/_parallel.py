@@ -9,6 +9,7 @@ from typing import Any
 
 from gai.tools import Tool
 from gai.tools._invoke import invoke_tool
+from gai.tools.limits import has_global, tool_slot
 from gai.types import RunEvent, ToolCall, ToolFinished, ToolResult, ToolStarted
 
 __all__ = ["run_tool_calls"]
@@ -54,11 +55,18 @@ async def run_tool_calls(
             emit(ToolFinished(run_id, step_number, result))
         return result
 
+    async def limited(call: ToolCall) -> ToolResult:
+        tool = tools.get(call.name)
+        if tool is None or (tool.concurrency is None and tool.group is None and not has_global()):
+            return await run_one(call)
+        async with tool_slot(f"{tool.name}@{id(tool)}", tool.concurrency, tool.group):
+            return await run_one(call)
+
     async def one(call: ToolCall) -> ToolResult:
         if semaphore is None:
-            return await run_one(call)
+            return await limited(call)
         async with semaphore:
-            return await run_one(call)
+            return await limited(call)
 
     if not calls:
         return ()

@@ -6,6 +6,10 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
+from gai.control.budget import Budget
+from gai.control.cancel import StopToken
+from gai.control.continuation import ContinueWhen
+from gai.control.guards import Guard
 from gai.errors import UserError
 from gai.observe.hub import Observer
 from gai.providers.base import Model, ToolChoice
@@ -96,6 +100,14 @@ class Request:
     """Where to checkpoint each step so the run can be resumed (`gai.resume`)."""
     observers: Sequence[Observer] = ()
     """Functions called with every event of this run (see `gai.observe`)."""
+    budget: Budget | None = None
+    """Limits on steps, calls, tokens, cost, time and memory (see `gai.Budget`)."""
+    continue_when: StopWhen | ContinueWhen | None = None
+    """Holds while the job is not done: a tool-less answer then gets a nudge, not an end."""
+    guards: Sequence[Guard] = ()
+    """Loop guards that nudge, block a tool or stop the run."""
+    stop_token: StopToken | None = None
+    """Lets the caller stop the run at the next step boundary."""
 
     def __post_init__(self) -> None:
         if self.prompt is not None:
@@ -117,6 +129,13 @@ class Request:
             self.timeout = Timeouts(run=float(self.timeout))
         self.tools = normalize_tools(self.tools)
         check_tool_choice(self.tool_choice, self.tools)
+        if self.run_store is None and any(
+            t.needs_approval for t in self.tools if isinstance(t, Tool)
+        ):
+            raise UserError(
+                "Tools that need approval pause the run until a person decides, so the run "
+                "needs run_store= to be resumed with gai.resume(run_id, approvals=...)."
+            )
 
 
 def normalize_tools(tools: Sequence[ToolLike]) -> list[Tool]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from gai.control.approval import Decision
 from gai.engine._loop import run_loop
 from gai.engine.request import Request, ToolLike, normalize_tools
 from gai.errors import UserError
@@ -23,6 +24,7 @@ async def resume(
     model: Model | str | None = None,
     tools: Sequence[ToolLike] = (),
     stop_when: StopWhen | None = None,
+    approvals: Mapping[str, Decision] | None = None,
     **options: Any,
 ) -> TextResult:
     """Continue an interrupted run from its checkpoints.
@@ -39,6 +41,8 @@ async def resume(
         model: The model to continue with; defaults to the stored model string.
         tools: The run's tools (functions cannot be stored, so pass them again).
         stop_when: The run's stop condition, if it had one (same reason).
+        approvals: For a run paused for approval: `gai.approve()` or
+            `gai.reject(reason)` per tool call id. Calls without a decision keep waiting.
         **options: Other `generate_text` options (deps, tool_timeout, retry...).
 
     Raises:
@@ -48,6 +52,14 @@ async def resume(
     record = await store.load_run(run_id)
     if record.status == "completed" and record.result is not None:
         return record.result
+    if approvals:
+        waiting = {c.call_id for c in (record.result.pending_approvals if record.result else ())}
+        unknown = sorted(set(approvals) - waiting)
+        if unknown:
+            raise UserError(
+                f"No tool call of run {run_id!r} waits for approval with id "
+                f"{', '.join(map(repr, unknown))}; waiting: {', '.join(sorted(waiting)) or 'none'}."
+            )
     snapshot = record.snapshot
     given = {t.name for t in normalize_tools(tools)}
     missing = [t.name for t in snapshot.tools if t.name not in given]
@@ -73,4 +85,6 @@ async def resume(
         run_store=store,
         **options,
     )
-    return await run_loop(model if model is not None else record.model, request, resume=record)
+    return await run_loop(
+        model if model is not None else record.model, request, resume=record, approvals=approvals
+    )

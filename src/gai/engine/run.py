@@ -6,6 +6,10 @@ import functools
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar
 
+from gai.control.budget import Budget
+from gai.control.cancel import StopToken
+from gai.control.continuation import ContinueWhen
+from gai.control.guards import Guard
 from gai.engine._loop import run_loop
 from gai.engine._recovery import run_with_recovery
 from gai.engine._sync import run_sync
@@ -60,6 +64,10 @@ async def generate_text(
     recovery: Recovery | None = None,
     run_store: RunStore | None = None,
     observers: Sequence[Observer] = (),
+    budget: Budget | None = None,
+    continue_when: StopWhen | ContinueWhen | None = None,
+    guards: Sequence[Guard] = (),
+    stop_token: StopToken | None = None,
 ) -> TextResult:
     """Let the model work through a job: call it, run its tools in parallel, repeat.
 
@@ -93,6 +101,12 @@ async def generate_text(
             continue the run if it is interrupted.
         observers: Functions called with every event of the run (metrics, tracing,
             `gai.observe.Monitor`); they must not block.
+        budget: Limits on steps, model and tool calls, tokens, cost, time and memory;
+            reaching one ends the run with stop reason "budget" (`gai.Budget`).
+        continue_when: Holds while the job is not done: a tool-less answer then gets a
+            nudge and the run goes on (`gai.ContinueWhen` to set the nudge).
+        guards: Loop guards that nudge the model, block a tool or stop the run.
+        stop_token: `gai.StopToken`; `request()` stops the run at the next step boundary.
 
     Returns:
         The final text, every step, summed usage, the transcript and the stop reason.
@@ -132,6 +146,10 @@ def stream_text(
     recovery: Recovery | None = None,
     run_store: RunStore | None = None,
     observers: Sequence[Observer] = (),
+    budget: Budget | None = None,
+    continue_when: StopWhen | ContinueWhen | None = None,
+    guards: Sequence[Guard] = (),
+    stop_token: StopToken | None = None,
 ) -> TextStream:
     """Run like `generate_text`, yielding the run's events as they happen.
 

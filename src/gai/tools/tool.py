@@ -45,6 +45,11 @@ class Tool:
         strict: Ask providers that support it to enforce the schema exactly.
         idempotent: Running it twice has the same effect as once, so a resumed run may
             run it again when a crash left its outcome unknown.
+        concurrency: At most this many calls of this tool run at once, across all runs.
+        sequential: Shorthand for `concurrency=1`.
+        group: Name of a concurrency group (`gai.tools.set_group_limit`).
+        needs_approval: True, or a predicate over the call's arguments: calls that need
+            approval pause the run until a person decides (`gai.resume(approvals=...)`).
         parameters: A ready JSON schema for the arguments (e.g. from an MCP server); the
             function then gets the arguments as keyword arguments, unvalidated.
 
@@ -62,6 +67,10 @@ class Tool:
         timeout: float | None = None,
         strict: bool | None = None,
         idempotent: bool = False,
+        concurrency: int | None = None,
+        sequential: bool = False,
+        group: str | None = None,
+        needs_approval: bool | Callable[[dict[str, Any]], bool] = False,
         parameters: dict[str, Any] | None = None,
     ) -> None:
         if fn is None:
@@ -101,6 +110,13 @@ class Tool:
             self.parameters = input_schema(self._args_model, name)
         self.strict = strict
         self.idempotent = idempotent
+        if sequential:
+            concurrency = 1
+        if concurrency is not None and concurrency < 1:
+            raise ToolDefinitionError(f"Tool {name!r}: concurrency must be at least 1.")
+        self.concurrency = concurrency
+        self.group = group
+        self.needs_approval = needs_approval
         self.definition = ToolDefinition(
             name=self.name, description=self.description, parameters=self.parameters, strict=strict
         )
@@ -118,6 +134,12 @@ class Tool:
             return self._adapter.validate_python(arguments)
         assert self._args_model is not None
         return self._args_model.model_validate(arguments)
+
+    def requires_approval(self, arguments: dict[str, Any]) -> bool:
+        """Whether this call must wait for a person's decision."""
+        if callable(self.needs_approval):
+            return bool(self.needs_approval(arguments))
+        return self.needs_approval
 
     def bind(self, validated: Any, ctx: ToolContext[Any]) -> Callable[[], Any]:
         """Return a zero-argument callable that runs the function on validated input."""
@@ -150,6 +172,10 @@ def tool(
     timeout: float | None = None,
     strict: bool | None = None,
     idempotent: bool = False,
+    concurrency: int | None = None,
+    sequential: bool = False,
+    group: str | None = None,
+    needs_approval: bool | Callable[[dict[str, Any]], bool] = False,
 ) -> Callable[[Callable[P, R]], FunctionTool[P, R]]: ...
 
 
@@ -162,6 +188,10 @@ def tool(
     timeout: float | None = None,
     strict: bool | None = None,
     idempotent: bool = False,
+    concurrency: int | None = None,
+    sequential: bool = False,
+    group: str | None = None,
+    needs_approval: bool | Callable[[dict[str, Any]], bool] = False,
 ) -> FunctionTool[P, R] | Callable[[Callable[P, R]], FunctionTool[P, R]]:
     """Turn a function into a tool.
 
@@ -176,6 +206,10 @@ def tool(
         timeout: Seconds one call may take; overrides the run's `tool_timeout`.
         strict: Ask providers that support it to enforce the schema exactly.
         idempotent: Safe to run again when a crash left a call's outcome unknown.
+        concurrency: Calls of this tool running at once at most, across runs.
+        sequential: Shorthand for `concurrency=1`.
+        group: Concurrency group name (`gai.tools.set_group_limit`).
+        needs_approval: True, or a predicate over the arguments: pause for a person.
 
     Returns:
         The tool, or a decorator making one when called with options.
@@ -192,7 +226,16 @@ def tool(
         if not tool_name:
             raise ToolDefinitionError(f"Cannot infer a tool name from {f!r}; pass name=.")
         return FunctionTool(
-            tool_name, description, f, timeout=timeout, strict=strict, idempotent=idempotent
+            tool_name,
+            description,
+            f,
+            timeout=timeout,
+            strict=strict,
+            idempotent=idempotent,
+            concurrency=concurrency,
+            sequential=sequential,
+            group=group,
+            needs_approval=needs_approval,
         )
 
     if fn is not None:

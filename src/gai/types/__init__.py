@@ -2,6 +2,7 @@
 
 from gai.types.chunks import ModelChunk, StreamEnd, StreamRestart, TextChunk, ToolCallChunk
 from gai.types.events import (
+    BudgetWarning,
     ModelCallFinished,
     ModelCallRetried,
     ModelCallStarted,
@@ -46,6 +47,7 @@ from gai.types.tooldef import ToolDefinition
 from gai.types.usage import Usage
 
 __all__ = [
+    "BudgetWarning",
     "Degradation",
     "FinishReason",
     "ImageURL",

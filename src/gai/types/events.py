@@ -21,6 +21,7 @@ def _now() -> float:
 
 
 __all__ = [
+    "BudgetWarning",
     "ModelCallFinished",
     "ModelCallRetried",
     "ModelCallStarted",
@@ -203,6 +204,20 @@ class StepFinished:
 
 
 @dataclass(frozen=True, slots=True)
+class BudgetWarning:
+    """A budget limit crossed its soft ratio: the run is close to it."""
+
+    run_id: str
+    step_number: int
+    limit: str
+    used: float
+    maximum: float
+    kind: Literal["budget_warning"] = "budget_warning"
+    time: float = field(default_factory=_now)
+    """Wall-clock time of the event, seconds since the epoch."""
+
+
+@dataclass(frozen=True, slots=True)
 class RunFinished:
     """The run ended normally; `result` is the same `TextResult` generate_text returns."""
 
@@ -240,6 +255,7 @@ RunEvent: TypeAlias = (
     | ToolStarted
     | ToolFinished
     | StepFinished
+    | BudgetWarning
     | RunFinished
     | RunFailed
 )

@@ -130,6 +130,8 @@ class Step(_Frozen):
     """Model calls this step took (more than 1 when the call was retried)."""
     start_offset: float | None = None
     """When the step started, in seconds since the run started."""
+    memory_mb: float | None = None
+    """Resident memory of the process after the step (when the budget watches memory)."""
     error: str | None = None
     """Summary of the tool calls that failed in this step; None when all succeeded."""
 
@@ -183,6 +185,8 @@ class TextResult(_Frozen):
     """Times the whole run was started (more than 1 with run-level recovery)."""
     degraded: Degradation | None = None
     """Set when the answer came from a degraded run (fewer or no tools)."""
+    pending_approvals: tuple[ToolCall, ...] = ()
+    """Tool calls waiting for a person's decision (stop reason "approval_pending")."""
     raw: Any = None
     """The provider's raw payload for the last model call, when it kept one."""
 
@@ -219,6 +223,8 @@ class RunState(_Frozen):
     """The conversation so far."""
     model: str | None = None
     """Name of the model used for the next step."""
+    budget_left: dict[str, float] | None = None
+    """What remains of each budget limit, when the run has a budget."""
 
     @property
     def step_number(self) -> int:

@@ -64,7 +64,9 @@ def resolve_model(model: Model | str) -> Model:
             )
         made = _CACHE[model] = factory(name)
         return made
-    if isinstance(model, Model):
+    # Duck-typed on purpose: isinstance() against a runtime Protocol is slow, and this runs
+    # for every run.
+    if callable(getattr(model, "generate", None)) and hasattr(model, "name"):
         return model
     raise TypeError(
         f"model must be a 'provider:model' string or an object with name and async "

@@ -25,7 +25,7 @@ from gai.engine._parallel import run_tool_calls
 from gai.engine.request import Request, StepOverrides, check_tool_choice, normalize_tools
 from gai.errors import BudgetExceededError, UserError
 from gai.observe.hub import combine, instrumented
-from gai.providers.base import Model, ModelRequest, ModelResponse, StreamingModel, ToolChoice
+from gai.providers.base import Model, ModelRequest, ModelResponse, ToolChoice
 from gai.providers.streaming import StreamAssembler
 from gai.resilience.retry import DEFAULT_RETRY, RetryModel, RetryPolicy
 from gai.resilience.timeout import TimeoutModel, Timeouts
@@ -212,13 +212,16 @@ def _should_stop(
 
 async def _call_model(run: _Run, request: ModelRequest, step_number: int) -> ModelResponse:
     emit = run.emit
-    if emit is None or not run.stream or not isinstance(run.model, StreamingModel):
+    # getattr, not isinstance(StreamingModel): runtime Protocol checks are slow per step.
+    open_stream = getattr(run.model, "stream", None) if emit is not None and run.stream else None
+    if open_stream is None:
         response = await run.model.generate(request)
         if emit is not None and run.stream and response.text:
             emit(TextDelta(run.run_id, step_number, response.text))
         return response
+    assert emit is not None
     assembler = StreamAssembler(run.model.name)
-    stream = run.model.stream(request)
+    stream = open_stream(request)
     try:
         async for chunk in stream:
             started = assembler.add(chunk)
@@ -325,6 +328,13 @@ async def _step(run: _Run) -> Step:
         await run.checkpoint.step_finished(step)
     if emit is not None:
         emit(StepFinished(run.run_id, step_number, step))
+    if logger.isEnabledFor(logging.DEBUG):
+        _log_step(run, step, results)
+    return step
+
+
+def _log_step(run: _Run, step: Step, results: Sequence[ToolResult]) -> None:
+    step_number = step.step_number
     logger.debug(
         "step %d finished: %d tool calls, %d tokens, %.3fs",
         step_number,
@@ -341,7 +351,6 @@ async def _step(run: _Run) -> Step:
             "gai_duration": step.duration,
         },
     )
-    return step
 
 
 async def _run_tools(
@@ -468,7 +477,7 @@ async def run_loop(
     propagate with `partial_result` set to the steps completed so far.
     """
     condition = as_condition(request.stop_when) if request.stop_when is not None else None
-    emit = combine([*instrumented(), *request.observers, *([emit] if emit else [])])
+    emit = _emitter(combine([*instrumented(), *request.observers]), emit)
     run = _Run(
         request=request,
         model=prepare_model(model, request),
@@ -543,6 +552,18 @@ async def run_loop(
         detail = _done(run, f"failed with {type(exc).__name__}: {exc}")
         await _fail(run, exc, StopReason(kind="error", detail=detail))
         raise
+
+
+def _emitter(observers: Emit | None, stream: Emit | None) -> Emit | None:
+    """Observers (failures isolated) plus the stream's queue (which cannot fail)."""
+    if observers is None or stream is None:
+        return observers or stream
+
+    def both(event: RunEvent) -> None:
+        observers(event)
+        stream(event)
+
+    return both
 
 
 def _control(request: Request, approvals: Mapping[str, Decision] | None) -> Control:

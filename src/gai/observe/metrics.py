@@ -51,7 +51,7 @@ def step_cost(step: Step) -> Decimal | None:
 class ExecutionMetrics(BaseModel):
     """Numbers about one run, computed from its result (durations in seconds)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     steps: int
     tool_calls: int

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from gai.errors import MissingAPIKeyError, ProviderError, ResponseFormatError
@@ -82,20 +81,37 @@ def usage_from(data: Any, fields: Mapping[str, Callable[[Mapping[str, Any]], Any
             value = None
         if isinstance(value, int | float):
             values[name] = int(value)
+    if not values.get("total_tokens"):
+        values["total_tokens"] = values.get("input_tokens", 0) + values.get("output_tokens", 0)
     return Usage(**values)
 
 
-@contextmanager
-def response_shape(provider: str, what: str) -> Iterator[None]:
-    """Turn lookups on an unexpected response shape into `ResponseFormatError`."""
-    try:
-        yield
-    except ProviderError:
-        raise
-    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
-        raise ResponseFormatError(
-            f"unexpected {what} shape ({type(exc).__name__}: {exc})", provider=provider
-        ) from exc
+class response_shape:
+    """Turn lookups on an unexpected response shape into `ResponseFormatError`.
+
+    A class rather than a @contextmanager: it runs once per streamed chunk, and a
+    generator per chunk costs more than the parsing it guards.
+    """
+
+    __slots__ = ("provider", "what")
+
+    def __init__(self, provider: str, what: str) -> None:
+        self.provider = provider
+        self.what = what
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any
+    ) -> None:
+        if exc is None or isinstance(exc, ProviderError):
+            return
+        if isinstance(exc, KeyError | IndexError | TypeError | AttributeError | ValueError):
+            raise ResponseFormatError(
+                f"unexpected {self.what} shape ({type(exc).__name__}: {exc})",
+                provider=self.provider,
+            ) from exc
 
 
 def stop_list(settings: Mapping[str, Any]) -> list[str] | None:

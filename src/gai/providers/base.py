@@ -40,7 +40,7 @@ ToolChoice: TypeAlias = Literal["auto", "none", "required"] | str
 class ModelRequest(BaseModel):
     """Everything a model needs for one call."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     messages: tuple[Message, ...]
     """The conversation so far, system message first when there is one."""
@@ -58,7 +58,7 @@ class ModelResponse(BaseModel):
     `finish_reason` defaults to "tool_calls" when there are tool calls, else "stop".
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     text: str = ""
     """Text the model produced."""

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator
 
-from gai.providers.base import BaseChatModel, Model, ModelRequest, ModelResponse, StreamingModel
+from gai.providers.base import BaseChatModel, Model, ModelRequest, ModelResponse
 from gai.types import ModelChunk
 
 __all__ = ["WrapperModel", "stream_of"]
 
 
-async def stream_of(model: Model, request: ModelRequest) -> AsyncGenerator[ModelChunk, None]:
-    """The model's stream, or its whole answer as chunks when it cannot stream."""
-    if isinstance(model, StreamingModel):
-        async for chunk in model.stream(request):
-            yield chunk
-        return
-    async for chunk in BaseChatModel.stream(_Generating(model), request):
-        yield chunk
+def stream_of(model: Model, request: ModelRequest) -> AsyncGenerator[ModelChunk, None]:
+    """The model's stream, or its whole answer as chunks when it cannot stream.
+
+    Returns the model's own generator when it has one, so wrappers add no layer of
+    their own per chunk.
+    """
+    stream = getattr(model, "stream", None)  # not isinstance(): Protocol checks are slow
+    if stream is not None:
+        return stream(request)  # type: ignore[no-any-return]
+    return BaseChatModel.stream(_Generating(model), request)  # type: ignore[return-value]
 
 
 class _Generating(BaseChatModel):

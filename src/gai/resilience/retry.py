@@ -69,24 +69,26 @@ class RetryPolicy:
         bound = min(self.max_delay, self.initial_delay * self.multiplier ** (attempt - 1))
         return random.uniform(0, bound) if self.jitter else bound
 
-    def _retrying(self, what: str) -> AsyncRetrying:
+    def _retrying(self, what: str, offset: int = 0) -> AsyncRetrying:
+        """Tenacity's loop for the attempts after the first `offset` ones."""
+
         def wait(state: RetryCallState) -> float:
             error = state.outcome.exception() if state.outcome else None
-            return self.delay(state.attempt_number, error)
+            return self.delay(state.attempt_number + offset, error)
 
         def log(state: RetryCallState) -> None:
             error = state.outcome.exception() if state.outcome else None
             logger.warning(
                 "%s: attempt %d of %d failed (%s); retrying in %.2fs",
                 what,
-                state.attempt_number,
+                state.attempt_number + offset,
                 self.max_attempts,
                 error,
                 state.upcoming_sleep,
             )
 
         return AsyncRetrying(
-            stop=stop_after_attempt(self.max_attempts),
+            stop=stop_after_attempt(self.max_attempts - offset),
             wait=wait,
             retry=retry_if_exception(is_retryable),
             before_sleep=log,
@@ -116,8 +118,25 @@ class RetryModel(WrapperModel):
 
     async def generate(self, request: ModelRequest) -> ModelResponse:
         """Call the wrapped model, retrying retryable failures."""
-        attempts = 0
-        async for attempt in self.policy._retrying(self.name):
+        try:
+            # The first attempt runs outside tenacity: most calls succeed, and setting up
+            # the retry machinery costs more per call than the rest of the run loop.
+            return await self.wrapped.generate(request)
+        except Exception as exc:
+            if not is_retryable(exc) or self.policy.max_attempts < 2:
+                raise
+            first_error = exc
+        wait = self.policy.delay(1, first_error)
+        logger.warning(
+            "%s: attempt 1 of %d failed (%s); retrying in %.2fs",
+            self.name,
+            self.policy.max_attempts,
+            first_error,
+            wait,
+        )
+        await self.policy.sleep(wait)
+        attempts = 1
+        async for attempt in self.policy._retrying(self.name, offset=1):
             with attempt:
                 attempts += 1
                 response = await self.wrapped.generate(request)

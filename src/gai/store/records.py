@@ -45,7 +45,7 @@ def utcnow() -> dt.datetime:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class RunSnapshot(_Model):

@@ -50,6 +50,15 @@ async def _in_thread(fn: Callable[[], Any]) -> Any:
     return await asyncio.get_running_loop().run_in_executor(_pool(), ctx.run, _call_guarded, fn)
 
 
+async def _run(tool: Tool, bound: Callable[[], Any]) -> Any:
+    if tool.is_async:
+        return await bound()
+    output = await _in_thread(bound)
+    if asyncio.iscoroutine(output):
+        output = await output
+    return output
+
+
 def format_validation_error(tool_name: str, exc: pydantic.ValidationError) -> str:
     """Say which argument is wrong and why, in words a model can act on."""
     problems = []
@@ -126,13 +135,11 @@ async def invoke_tool(
     )
     bound = tool.bind(validated, ctx)
     try:
-        async with asyncio.timeout(limit):
-            if tool.is_async:
-                output = await bound()
-            else:
-                output = await _in_thread(bound)
-                if asyncio.iscoroutine(output):
-                    output = await output
+        if limit is None:
+            output = await _run(tool, bound)
+        else:
+            async with asyncio.timeout(limit):
+                output = await _run(tool, bound)
     except TimeoutError:
         return _failure(
             call,
@@ -162,6 +169,7 @@ async def invoke_tool(
         call_id=call.call_id,
         name=call.name,
         output=output,
+        error=None,
         duration=time.perf_counter() - started,
         start_offset=None if run_started is None else started - run_started,
     )

@@ -25,7 +25,7 @@ Role = Literal["system", "user", "assistant", "tool"]
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Text(_Frozen):

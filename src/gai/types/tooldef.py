@@ -12,7 +12,7 @@ __all__ = ["ToolDefinition"]
 class ToolDefinition(BaseModel):
     """A tool as the model sees it."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     name: str
     """Name the model calls the tool by."""

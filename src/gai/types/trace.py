@@ -16,7 +16,7 @@ __all__ = ["RunTrace", "TraceStep", "TraceTool"]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class TraceTool(_Model):

@@ -15,7 +15,7 @@ class Usage(BaseModel):
     `total_tokens` defaults to input plus output when not given.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     input_tokens: int = 0
     """Tokens sent to the model."""

@@ -1,0 +1,55 @@
+"""Shared by every benchmark driver: timing, CPU, memory and the JSON line it prints."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+import urllib.request
+from collections.abc import Awaitable, Callable
+
+
+def pin(cpu: int | None) -> None:
+    if cpu is not None and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {cpu})
+
+
+def server_requests(base: str) -> int:
+    with urllib.request.urlopen(f"{base}/stats") as r:
+        return int(json.loads(r.read())["requests"])
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def report(
+    name: str, runs: int, import_seconds: float, run_all: Callable[[], Awaitable[int]], base: str
+) -> None:
+    import asyncio
+
+    before_requests = server_requests(base)
+    cpu0, wall0 = cpu_seconds(), time.perf_counter()
+    ok = asyncio.run(run_all())
+    wall, cpu = time.perf_counter() - wall0, cpu_seconds() - cpu0
+    requests = server_requests(base) - before_requests
+    print(
+        json.dumps(
+            {
+                "driver": name,
+                "runs": runs,
+                "ok": ok,
+                "model_requests": requests,
+                "wall_s": round(wall, 3),
+                "cpu_s": round(cpu, 3),
+                "cpu_us_per_request": round(cpu / max(requests, 1) * 1e6, 1),
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                "import_s": round(import_seconds, 3),
+            }
+        ),
+        flush=True,
+    )
+    sys.exit(0 if ok == runs else 1)

@@ -1,0 +1,120 @@
+"""`make bench`: CPU per model request, memory and import time, gai against the floor and peers.
+
+Starts the fake OpenAI server pinned to one core, runs every driver in its own process
+pinned to the other, 3 times in alternation for each R, and prints medians with each
+driver's ratio to the bare aiohttp loop measured in the same run. Peer drivers run
+from the virtual environment in benchmarks/.venv-peers when it exists.
+
+    .venv/bin/python benchmarks/run.py [--runs 200 1000] [--repeat 3] [--gai-only]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PEERS_PY = HERE / ".venv-peers" / "bin" / "python"
+CPUS = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else [0]
+SERVER_CPU, DRIVER_CPU = (CPUS[-1], CPUS[0]) if len(CPUS) > 1 else (None, None)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def drivers(gai_only: bool) -> list[tuple[str, list[str]]]:
+    me = sys.executable
+    out = [
+        ("bare-aiohttp", [me, str(HERE / "peers" / "bare_aiohttp.py")]),
+        ("gai", [me, str(HERE / "peers" / "gai_driver.py")]),
+        ("gai (stream)", [me, str(HERE / "peers" / "gai_driver.py"), "--stream"]),
+        (
+            "gai (sqlite store)",
+            [me, str(HERE / "peers" / "gai_driver.py"), "--store", "/tmp/gai-bench.db"],
+        ),
+    ]
+    if not gai_only and PEERS_PY.exists():
+        for name in ("pydantic_ai", "openai_agents", "langgraph"):
+            out.append(
+                (name.replace("_", "-"), [str(PEERS_PY), str(HERE / "peers" / f"{name}_driver.py")])
+            )
+    return out
+
+
+def run_driver(cmd: list[str], base: str, runs: int) -> dict[str, float] | None:
+    args = [*cmd, "--base", base, "--runs", str(runs)]
+    if DRIVER_CPU is not None:
+        args += ["--cpu", str(DRIVER_CPU)]
+    for leftover in Path("/tmp").glob("gai-bench.db*"):
+        leftover.unlink()
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=900, check=False)
+    try:
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        print(f"  {cmd[-1]} failed: {proc.stderr.strip()[-500:]}", file=sys.stderr)
+        return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, nargs="+", default=[200, 1000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--gai-only", action="store_true")
+    args = parser.parse_args()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server_cmd = [
+        sys.executable,
+        str(HERE / "fake_openai.py"),
+        "--port",
+        str(port),
+        "--rounds",
+        "3",
+        "--calls",
+        "4",
+    ]
+    if SERVER_CPU is not None:
+        server_cmd += ["--cpu", str(SERVER_CPU)]
+    server = subprocess.Popen(server_cmd)
+    try:
+        time.sleep(1.5)
+        for runs in args.runs:
+            samples: dict[str, list[dict[str, float]]] = {}
+            for _ in range(args.repeat):
+                for name, cmd in drivers(args.gai_only):
+                    result = run_driver(cmd, base, runs)
+                    if result is not None:
+                        samples.setdefault(name, []).append(result)
+            print(f"\nR={runs} (K=3 rounds of N=4 parallel tool calls; medians of {args.repeat})")
+            print(
+                f"{'driver':<20} {'CPU µs/req':>11} {'x floor':>8} {'peak RSS MB':>12} {'x floor':>8} {'import s':>9} {'ok':>6}"
+            )
+            floor = samples.get("bare-aiohttp")
+            floor_cpu = statistics.median(s["cpu_us_per_request"] for s in floor) if floor else None
+            floor_rss = statistics.median(s["peak_rss_mb"] for s in floor) if floor else None
+            for name, rows in samples.items():
+                cpu = statistics.median(r["cpu_us_per_request"] for r in rows)
+                rss = statistics.median(r["peak_rss_mb"] for r in rows)
+                imp = statistics.median(r["import_s"] for r in rows)
+                ok = min(r["ok"] for r in rows)
+                print(
+                    f"{name:<20} {cpu:>11.0f} {cpu / floor_cpu if floor_cpu else 0:>7.2f}x {rss:>12.0f} "
+                    f"{rss / floor_rss if floor_rss else 0:>7.2f}x {imp:>9.2f} {ok:>6.0f}"
+                )
+    finally:
+        server.terminate()
+        server.wait()
+
+
+if __name__ == "__main__":
+    main()

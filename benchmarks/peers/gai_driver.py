@@ -28,8 +28,11 @@ def main() -> None:
     parser.add_argument("--cpu", type=int, default=None)
     parser.add_argument("--stream", action="store_true")
     parser.add_argument("--store", default=None, help="SQLite path to checkpoint runs in")
+    parser.add_argument("--tune-gc", action="store_true", help="call gai.tune_gc() first")
     args = parser.parse_args()
     pin(args.cpu)
+    if args.tune_gc:
+        gai.tune_gc()
 
     async def run_all() -> int:
         import asyncio

@@ -4,22 +4,14 @@ A model calls tools, the tools run in parallel, the results go back to the model
 this repeats until a stop condition says done.
 """
 
+import importlib as _importlib
 import logging as _logging
+from typing import TYPE_CHECKING, Any
 
-from gai import control, models, observe, resilience, stop, store, workflows
+from gai import models, stop
+from gai._gc import tune_gc
 from gai._registry import register_provider, resolve_model
 from gai._version import __version__
-from gai.control import (
-    Budget,
-    ContinueWhen,
-    Guard,
-    PingPong,
-    RepeatedCall,
-    StagnantResults,
-    StopToken,
-    approve,
-    reject,
-)
 from gai.engine import (
     OnStepFinish,
     PrepareStep,
@@ -62,7 +54,7 @@ from gai.errors import (
     UnknownModelError,
     UserError,
 )
-from gai.models import FunctionModel, ReplayModel, ScriptedModel, TestModel
+from gai.models import FunctionModel, ScriptedModel, TestModel
 from gai.providers import (
     BaseChatModel,
     Model,
@@ -71,17 +63,6 @@ from gai.providers import (
     StreamingModel,
     ToolChoice,
 )
-from gai.resilience import (
-    CircuitBreaker,
-    FallbackModel,
-    RateLimiter,
-    RetryPolicy,
-    Timeouts,
-    with_breaker,
-    with_rate_limit,
-    with_retry,
-)
-from gai.resilience.recovery import Recovery
 from gai.stop import (
     MaxSteps,
     NoMoreTools,
@@ -93,6 +74,33 @@ from gai.stop import (
     combine_conditions,
 )
 from gai.tools import FunctionTool, Tool, ToolContext, ToolRegistry, tool
+
+if TYPE_CHECKING:
+    from gai import control, observe, resilience, store, workflows
+    from gai.control import (
+        Budget,
+        ContinueWhen,
+        Guard,
+        PingPong,
+        RepeatedCall,
+        StagnantResults,
+        StopToken,
+        approve,
+        reject,
+    )
+    from gai.models.replay import ReplayModel
+    from gai.resilience import (
+        CircuitBreaker,
+        FallbackModel,
+        RateLimiter,
+        RetryPolicy,
+        Timeouts,
+        with_breaker,
+        with_rate_limit,
+        with_retry,
+    )
+    from gai.resilience.recovery import Recovery
+
 from gai.types import (
     BudgetWarning,
     Degradation,
@@ -265,6 +273,7 @@ __all__ = [
     "stream_text",
     "system",
     "tool",
+    "tune_gc",
     "user",
     "with_breaker",
     "with_rate_limit",
@@ -274,3 +283,41 @@ __all__ = [
 
 # Libraries leave logging configuration to the application (stdlib logging guidance).
 _logging.getLogger("gai").addHandler(_logging.NullHandler())
+
+# Subsystems most programs never touch load on first use, so `import gai` stays fast.
+_LAZY: dict[str, str] = {
+    "Budget": "gai.control",
+    "CircuitBreaker": "gai.resilience",
+    "ContinueWhen": "gai.control",
+    "FallbackModel": "gai.resilience",
+    "Guard": "gai.control",
+    "PingPong": "gai.control",
+    "RateLimiter": "gai.resilience",
+    "Recovery": "gai.resilience.recovery",
+    "RepeatedCall": "gai.control",
+    "ReplayModel": "gai.models.replay",
+    "RetryPolicy": "gai.resilience",
+    "StagnantResults": "gai.control",
+    "StopToken": "gai.control",
+    "Timeouts": "gai.resilience",
+    "approve": "gai.control",
+    "reject": "gai.control",
+    "with_breaker": "gai.resilience",
+    "with_rate_limit": "gai.resilience",
+    "with_retry": "gai.resilience",
+    "control": "gai.control",
+    "observe": "gai.observe",
+    "resilience": "gai.resilience",
+    "store": "gai.store",
+    "workflows": "gai.workflows",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gai' has no attribute {name!r}")
+    loaded = _importlib.import_module(module)
+    value = loaded if module == f"gai.{name}" else getattr(loaded, name)
+    globals()[name] = value
+    return value

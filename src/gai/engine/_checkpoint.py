@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from gai._recorded import recorded_response
 from gai.providers.base import ModelRequest, ModelResponse
-from gai.store.base import RunStore
 from gai.store.records import RunSnapshot, RunStatus
 from gai.types import Step, TextResult, ToolResult
 
+if TYPE_CHECKING:
+    from gai.store.base import RunStore
+
 __all__ = ["Checkpointer"]
+
+
+_STEP_EXCLUDE = {"tool_calls", "tool_results"}
 
 
 @dataclass(slots=True)
@@ -43,9 +49,10 @@ class Checkpointer:
         )
 
     async def step_finished(self, step: Step) -> None:
-        await self.store.append(
-            self.run_id, "step_finished", step.step_number, step.model_dump(mode="json")
-        )
+        # Calls and results are in this step's earlier entries; storing them again would
+        # double what every step writes.
+        payload = step.model_dump(mode="json", exclude=_STEP_EXCLUDE)
+        await self.store.append(self.run_id, "step_finished", step.step_number, payload)
 
     async def finished(self, result: TextResult) -> None:
         await self.store.set_status(self.run_id, "completed", result=result)

@@ -6,13 +6,16 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from gai.control.approval import Decision
-from gai.control.budget import Budget, BudgetUse, resident_memory_mb
-from gai.control.cancel import StopToken
-from gai.control.guards import Guard
 from gai.errors import UserError
 from gai.stop import StopCondition
+
+if TYPE_CHECKING:
+    from gai.control.approval import Decision
+    from gai.control.budget import Budget, BudgetUse
+    from gai.control.cancel import StopToken
+    from gai.control.guards import Guard
 from gai.types import RunState, Step, StopReason, ToolCall, ToolResult
 
 __all__ = ["Control", "Paused", "StoppedBeforeTools"]
@@ -83,6 +86,8 @@ class Control:
     def memory(self) -> float | None:
         if self.budget is None or self.budget.max_memory_mb is None:
             return None
+        from gai.control.budget import resident_memory_mb
+
         return resident_memory_mb()
 
     def soft_warnings(self, use: BudgetUse | None) -> list[tuple[str, float, float]]:

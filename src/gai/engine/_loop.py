@@ -12,14 +12,9 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gai._recorded import response_from_record
 from gai._registry import resolve_model
-from gai.control.approval import Decision
-from gai.control.budget import BudgetUse
-from gai.control.continuation import ContinueWhen
-from gai.engine._checkpoint import Checkpointer
 from gai.engine._control import Control, Paused, StoppedBeforeTools, approval_error
 from gai.engine._parallel import run_tool_calls
 from gai.engine.request import Request, StepOverrides, check_tool_choice, normalize_tools
@@ -27,11 +22,16 @@ from gai.errors import BudgetExceededError, UserError
 from gai.observe.hub import combine, instrumented
 from gai.providers.base import Model, ModelRequest, ModelResponse, ToolChoice
 from gai.providers.streaming import StreamAssembler
-from gai.resilience.retry import DEFAULT_RETRY, RetryModel, RetryPolicy
-from gai.resilience.timeout import TimeoutModel, Timeouts
 from gai.stop import StopCondition, as_condition
-from gai.store.records import PendingStep, RunRecord, RunSnapshot
 from gai.tools import Tool
+
+if TYPE_CHECKING:
+    # Loaded only when a run uses them (a store, a budget, retries), to keep `import gai` light.
+    from gai.control.approval import Decision
+    from gai.control.budget import BudgetUse
+    from gai.engine._checkpoint import Checkpointer
+    from gai.resilience.timeout import Timeouts
+    from gai.store.records import PendingStep, RunRecord, RunSnapshot
 from gai.types import (
     BudgetWarning,
     Message,
@@ -73,6 +73,21 @@ _ERROR_SUMMARY_LIMIT = 500
 logger = logging.getLogger("gai.run")
 
 Emit = Callable[[RunEvent], None]
+
+
+class _NoTimeouts:
+    run: float | None = None
+    step: float | None = None
+    model_call: float | None = None
+
+
+_NO_TIMEOUTS = _NoTimeouts()
+
+
+def _timeouts(request: Request) -> Timeouts | _NoTimeouts:
+    # Request.__post_init__ has turned a plain number into Timeouts(run=...).
+    timeout = request.timeout
+    return timeout if timeout is not None and not isinstance(timeout, int | float) else _NO_TIMEOUTS
 
 
 async def _maybe_await(value: Any) -> Any:
@@ -269,6 +284,8 @@ async def _step(run: _Run) -> Step:
         pending = None
     started = time.perf_counter()
     if pending is not None and pending.response is not None:
+        from gai._recorded import response_from_record
+
         response = response_from_record(pending.response)
         model_duration = pending.response.model_duration
     else:
@@ -440,17 +457,19 @@ def _interrupted(call: ToolCall) -> ToolResult:
 def prepare_model(model: Model | str, request: Request) -> Model:
     """Resolve the model and wrap it with the request's model-call timeout and retry."""
     resolved = base = resolve_model(model)
-    timeouts = request.timeout if isinstance(request.timeout, Timeouts) else Timeouts()
-    if timeouts.model_call is not None:
-        resolved = TimeoutModel(resolved, timeouts.model_call)
+    model_call = _timeouts(request).model_call
+    if model_call is not None:
+        from gai.resilience.timeout import TimeoutModel
+
+        resolved = TimeoutModel(resolved, model_call)
     policy = request.retry
     if policy is None:
-        policy = DEFAULT_RETRY if getattr(base, "retry_by_default", False) else False
-    if isinstance(policy, RetryPolicy):
-        resolved = RetryModel(resolved, policy)
-    elif policy is True:
-        resolved = RetryModel(resolved, DEFAULT_RETRY)
-    return resolved
+        policy = getattr(base, "retry_by_default", False)
+    if policy is False:
+        return resolved
+    from gai.resilience.retry import DEFAULT_RETRY, RetryModel
+
+    return RetryModel(resolved, DEFAULT_RETRY if policy is True else policy)
 
 
 async def run_loop(
@@ -492,10 +511,12 @@ async def run_loop(
     )
     run.control = _control(request, approvals)
     if request.run_store is not None:
+        from gai.engine._checkpoint import Checkpointer
+
         run.checkpoint = Checkpointer(request.run_store, run.run_id)
     if emit is not None:
         emit(RunStarted(run.run_id, run.model.name))
-    timeouts = request.timeout if isinstance(request.timeout, Timeouts) else Timeouts()
+    timeouts = _timeouts(request)
     try:
         if resume is not None:
             if run.checkpoint is not None:
@@ -567,6 +588,8 @@ def _emitter(observers: Emit | None, stream: Emit | None) -> Emit | None:
 
 
 def _control(request: Request, approvals: Mapping[str, Decision] | None) -> Control:
+    from gai.control.continuation import ContinueWhen
+
     continue_when = request.continue_when
     control = Control(
         budget=request.budget,
@@ -680,6 +703,8 @@ async def _fail(run: _Run, exc: BaseException, reason: StopReason) -> None:
 
 
 def _snapshot(request: Request) -> RunSnapshot:
+    from gai.store.records import RunSnapshot
+
     return RunSnapshot(
         messages=list(request.messages),
         system=request.system,

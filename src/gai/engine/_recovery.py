@@ -10,7 +10,6 @@ from gai.engine._loop import Emit, run_loop
 from gai.engine.request import Request, ToolLike
 from gai.errors import ProviderError
 from gai.providers.base import Model
-from gai.resilience.retry import is_retryable
 from gai.stop import MaxSteps, StopWhen
 from gai.types import Degradation, TextResult
 
@@ -28,6 +27,8 @@ async def run_with_recovery(
         GaiError: The last failure when nothing worked; `partial_result` holds the
             steps of the last attempt.
     """
+    from gai.resilience.retry import is_retryable
+
     recovery = request.recovery
     assert recovery is not None
     last: ProviderError | None = None

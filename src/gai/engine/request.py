@@ -4,22 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from gai.control.budget import Budget
-from gai.control.cancel import StopToken
-from gai.control.continuation import ContinueWhen
-from gai.control.guards import Guard
 from gai.errors import UserError
-from gai.observe.hub import Observer
 from gai.providers.base import Model, ToolChoice
-from gai.resilience.recovery import Recovery
-from gai.resilience.retry import RetryPolicy
-from gai.resilience.timeout import Timeouts
-from gai.stop import StopWhen
-from gai.store.base import RunStore
 from gai.tools import Tool, tool
 from gai.types import Message, RunState, Step, user
+
+if TYPE_CHECKING:
+    from gai.control.budget import Budget
+    from gai.control.cancel import StopToken
+    from gai.control.continuation import ContinueWhen
+    from gai.control.guards import Guard
+    from gai.observe.hub import Observer
+    from gai.resilience.recovery import Recovery
+    from gai.resilience.retry import RetryPolicy
+    from gai.resilience.timeout import Timeouts
+    from gai.stop import StopWhen
+    from gai.store.base import RunStore
 
 __all__ = ["OnStepFinish", "PrepareStep", "Request", "StepOverrides"]
 
@@ -126,6 +128,8 @@ class Request:
         if self.tool_timeout is not None and self.tool_timeout <= 0:
             raise UserError(f"tool_timeout must be positive or None, got {self.tool_timeout}.")
         if isinstance(self.timeout, int | float):
+            from gai.resilience.timeout import Timeouts
+
             self.timeout = Timeouts(run=float(self.timeout))
         self.tools = normalize_tools(self.tools)
         check_tool_choice(self.tool_choice, self.tools)

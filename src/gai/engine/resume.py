@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gai.control.approval import Decision
 from gai.engine._loop import run_loop
 from gai.engine.request import Request, ToolLike, normalize_tools
 from gai.errors import UserError
 from gai.providers.base import Model
-from gai.stop import StopWhen
-from gai.store.base import RunStore
 from gai.types import TextResult
+
+if TYPE_CHECKING:
+    from gai.control.approval import Decision
+    from gai.stop import StopWhen
+    from gai.store.base import RunStore
 
 __all__ = ["resume"]
 

@@ -4,25 +4,27 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from gai.control.budget import Budget
-from gai.control.cancel import StopToken
-from gai.control.continuation import ContinueWhen
-from gai.control.guards import Guard
 from gai.engine._loop import run_loop
 from gai.engine._recovery import run_with_recovery
 from gai.engine._sync import run_sync
 from gai.engine.request import OnStepFinish, PrepareStep, Request, ToolLike
 from gai.engine.stream import TextStream
-from gai.observe.hub import Observer
 from gai.providers.base import Model, ToolChoice
-from gai.resilience.recovery import Recovery
-from gai.resilience.retry import RetryPolicy
-from gai.resilience.timeout import Timeouts
-from gai.stop import StopWhen
-from gai.store.base import RunStore
 from gai.types import Message, TextResult
+
+if TYPE_CHECKING:
+    from gai.control.budget import Budget
+    from gai.control.cancel import StopToken
+    from gai.control.continuation import ContinueWhen
+    from gai.control.guards import Guard
+    from gai.observe.hub import Observer
+    from gai.resilience.recovery import Recovery
+    from gai.resilience.retry import RetryPolicy
+    from gai.resilience.timeout import Timeouts
+    from gai.stop import StopWhen
+    from gai.store.base import RunStore
 
 __all__ = ["generate_text", "generate_text_sync", "run_request", "stream_text"]
 

@@ -6,13 +6,13 @@
 from typing import TYPE_CHECKING, Any
 
 from gai.observe.hub import Observer, instrument, instrumented
-from gai.observe.metrics import ExecutionMetrics, step_cost
-from gai.observe.monitor import ActiveRun, EventsDropped, Monitor, Subscription
-from gai.observe.timeline import render_timeline
 from gai.types.trace import RunTrace, TraceStep, TraceTool
 
 if TYPE_CHECKING:
+    from gai.observe.metrics import ExecutionMetrics, step_cost
+    from gai.observe.monitor import ActiveRun, EventsDropped, Monitor, Subscription
     from gai.observe.otel import OpenTelemetryObserver
+    from gai.observe.timeline import render_timeline
 
 __all__ = [
     "ActiveRun",
@@ -32,10 +32,24 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # Imported on first use so `import gai` does not load OpenTelemetry.
-    if name == "OpenTelemetryObserver":
-        from gai.observe.otel import OpenTelemetryObserver
+_LAZY = {
+    "ActiveRun": "gai.observe.monitor",
+    "EventsDropped": "gai.observe.monitor",
+    "ExecutionMetrics": "gai.observe.metrics",
+    "Monitor": "gai.observe.monitor",
+    "OpenTelemetryObserver": "gai.observe.otel",
+    "Subscription": "gai.observe.monitor",
+    "render_timeline": "gai.observe.timeline",
+    "step_cost": "gai.observe.metrics",
+}
 
-        return OpenTelemetryObserver
-    raise AttributeError(f"module 'gai.observe' has no attribute {name!r}")
+
+def __getattr__(name: str) -> Any:
+    # Loaded on first use: the run loop imports this package, and most runs need none of
+    # these (OpenTelemetry least of all).
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gai.observe' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

@@ -64,7 +64,7 @@ class ModelResponse(BaseModel):
     """Text the model produced."""
     tool_calls: tuple[ToolCall, ...] = ()
     """Tool calls the model asked for, in its order."""
-    usage: Usage = Usage()
+    usage: Usage = Field(default_factory=Usage)
     """Tokens used by this call."""
     finish_reason: FinishReason = "stop"
     """Why the model stopped, normalised."""

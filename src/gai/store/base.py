@@ -109,7 +109,16 @@ def fold_checkpoints(record: RunRecord, checkpoints: list[Checkpoint]) -> RunRec
             result = ToolResult.model_validate(cp.payload)
             pending.results[result.call_id] = result
         elif cp.kind == "step_finished":
-            steps.append(Step.model_validate(cp.payload))
+            payload = cp.payload
+            if "tool_calls" not in payload and pending.response is not None:
+                # The step entry leaves out what the entries before it already hold.
+                calls = pending.response.tool_calls
+                payload = {
+                    **payload,
+                    "tool_calls": calls,
+                    "tool_results": [pending.results[c.call_id] for c in calls],
+                }
+            steps.append(Step.model_validate(payload))
             pending = None
     return record.model_copy(
         update={

@@ -68,7 +68,7 @@ class RecordedResponse(_Model):
 
     text: str = ""
     tool_calls: list[ToolCall] = Field(default_factory=list)
-    usage: Usage = Usage()
+    usage: Usage = Field(default_factory=Usage)
     finish_reason: FinishReason = "stop"
     model_name: str | None = None
     answered_by: str | None = None

@@ -32,6 +32,9 @@ __all__ = ["SQLiteStore"]
 T = TypeVar("T")
 
 
+_Entry = tuple[str, str, int, str, "asyncio.Future[None]"]
+
+
 def _in_transaction(conn: sqlite3.Connection, body: Callable[[sqlite3.Connection], None]) -> None:
     # BEGIN IMMEDIATE takes the write lock up front, so concurrent writers queue on the
     # busy timeout instead of failing halfway through.
@@ -71,6 +74,8 @@ class SQLiteStore(BaseStore):
         )
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gai-sqlite")
+        self._queues: dict[asyncio.AbstractEventLoop, list[_Entry]] = {}
+        self._flushes: set[asyncio.Task[None]] = set()
         with self._lock:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -125,26 +130,74 @@ class SQLiteStore(BaseStore):
     async def append(
         self, run_id: str, kind: CheckpointKind, step_number: int, payload: dict[str, Any]
     ) -> None:
-        """Append a checkpoint in its own transaction."""
-        data = orjson.dumps(payload).decode()
+        """Append a checkpoint; it is committed before this returns.
+
+        Checkpoints from concurrent runs are committed together (group commit): each
+        caller still waits for its own commit, but many runs share one transaction and
+        one trip to the database thread.
+        """
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        entry = (run_id, kind, step_number, orjson.dumps(payload).decode(), done)
+        queue = self._queues.setdefault(loop, [])
+        queue.append(entry)
+        if len(queue) == 1:
+            loop.call_soon(self._flush_soon, loop)
+        await done
+
+    def _flush_soon(self, loop: asyncio.AbstractEventLoop) -> None:
+        batch = self._queues.pop(loop, [])
+        if batch:
+            task = loop.create_task(self._flush(batch))
+            self._flushes.add(task)
+            task.add_done_callback(self._flushes.discard)
+
+    async def _flush(self, batch: list[_Entry]) -> None:
         now = utcnow().isoformat()
 
-        def insert(conn: sqlite3.Connection) -> None:
-            updated = conn.execute(
-                "UPDATE gai_runs SET updated_at = ? WHERE run_id = ?", (now, run_id)
-            ).rowcount
-            if not updated:
-                raise RunNotFoundError(f"No run {run_id!r} in SQLite store {self.path}.")
-            row = conn.execute(
-                "SELECT COALESCE(MAX(seq), 0) FROM gai_checkpoints WHERE run_id = ?", (run_id,)
-            ).fetchone()
-            conn.execute(
-                "INSERT INTO gai_checkpoints (run_id, seq, kind, step_number, payload)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (run_id, row[0] + 1, kind, step_number, data),
-            )
+        def write(conn: sqlite3.Connection) -> list[Exception | None]:
+            outcomes: list[Exception | None] = []
 
-        await self._run(lambda conn: _in_transaction(conn, insert))
+            def insert_all(conn: sqlite3.Connection) -> None:
+                known: dict[str, bool] = {}
+                for run_id, kind, step_number, data, _ in batch:
+                    if run_id not in known:
+                        known[run_id] = bool(
+                            conn.execute(
+                                "UPDATE gai_runs SET updated_at = ? WHERE run_id = ?",
+                                (now, run_id),
+                            ).rowcount
+                        )
+                    if not known[run_id]:
+                        outcomes.append(
+                            RunNotFoundError(f"No run {run_id!r} in SQLite store {self.path}.")
+                        )
+                        continue
+                    conn.execute(
+                        "INSERT INTO gai_checkpoints (run_id, seq, kind, step_number, payload)"
+                        " SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ? FROM gai_checkpoints"
+                        " WHERE run_id = ?",
+                        (run_id, kind, step_number, data, run_id),
+                    )
+                    outcomes.append(None)
+
+            _in_transaction(conn, insert_all)
+            return outcomes
+
+        try:
+            outcomes = await self._run(write)
+        except Exception as exc:
+            for *_, done in batch:
+                if not done.done():
+                    done.set_exception(exc)
+            return
+        for (*_, done), error in zip(batch, outcomes, strict=True):
+            if done.done():
+                continue
+            if error is None:
+                done.set_result(None)
+            else:
+                done.set_exception(error)
 
     async def set_status(
         self,
@@ -246,6 +299,11 @@ class SQLiteStore(BaseStore):
         return [str(r[0]) for r in rows]
 
     async def aclose(self) -> None:
-        """Close the database."""
+        """Close the database (after committing checkpoints still queued)."""
+        for loop in list(self._queues):
+            if loop is asyncio.get_running_loop():
+                self._flush_soon(loop)
+        if self._flushes:
+            await asyncio.gather(*self._flushes, return_exceptions=True)
         await self._run(lambda conn: conn.close())
         self._executor.shutdown(wait=False)

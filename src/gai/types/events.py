@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, eq=False)
 class RunStarted:
     """The run began."""
 
@@ -52,7 +52,7 @@ class RunStarted:
     """Wall-clock time of the event, seconds since the epoch."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, eq=False)
 class StepStarted:
     """A step began: the model is about to be called."""
 
@@ -64,7 +64,7 @@ class StepStarted:
     """Wall-clock time of the event, seconds since the epoch."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, eq=False)
 class ModelCallStarted:
     """The model is being called for this step."""
 
@@ -78,7 +78,7 @@ class ModelCallStarted:
     """Wall-clock time of the event, seconds since the epoch."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, eq=False)
 class ModelCallFinished:
     """The model answered (after any retries)."""
 
@@ -98,7 +98,7 @@ class ModelCallFinished:
     """Wall-clock time of the event, seconds since the epoch."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, eq=False)
 class TextDelta:
     """A piece of the model's text, as it streams."""
 
@@ -110,7 +110,7 @@ class TextDelta:
     """Wall-clock time of the event, seconds since the epoch."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, eq=False)
 class ModelCallRetried:
     """A streamed model call failed part-way and is being retried.
 
@@ -127,7 +127,7 @@ class ModelCallRetried:
     """Wall-clock time of the event, seconds since the epoch."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, eq=False)
 class ToolCallStarted:
     """The model began a tool call (its name is known, its arguments may still stream)."""
 
@@ -141,7 +141,7 @@ class ToolCallStarted:
     """Wall-clock time of the event, seconds since the epoch."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, eq=False)
 class ToolCallDelta:
     """A fragment of a tool call's JSON arguments."""
 
@@ -154,7 +154,7 @@ class ToolCallDelta:
     """Wall-clock time of the event, seconds since the epoch."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, eq=False)
 class ToolCallFinished:
     """A tool call is complete, with its parsed arguments; it is about to run."""
 
@@ -167,7 +167,7 @@ class ToolCallFinished:
     """Wall-clock time of the event, seconds since the epoch."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, eq=False)
 class ToolStarted:
     """A tool began running."""
 
@@ -179,7 +179,7 @@ class ToolStarted:
     """Wall-clock time of the event, seconds since the epoch."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, eq=False)
 class ToolFinished:
     """A tool finished (successfully or with an error result)."""
 
@@ -191,7 +191,7 @@ class ToolFinished:
     """Wall-clock time of the event, seconds since the epoch."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, eq=False)
 class StepFinished:
     """A step is complete: model call and tools."""
 
@@ -203,7 +203,7 @@ class StepFinished:
     """Wall-clock time of the event, seconds since the epoch."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, eq=False)
 class BudgetWarning:
     """A budget limit crossed its soft ratio: the run is close to it."""
 
@@ -217,7 +217,7 @@ class BudgetWarning:
     """Wall-clock time of the event, seconds since the epoch."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, eq=False)
 class RunFinished:
     """The run ended normally; `result` is the same `TextResult` generate_text returns."""
 
@@ -229,7 +229,7 @@ class RunFinished:
     """Wall-clock time of the event, seconds since the epoch."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, eq=False)
 class RunFailed:
     """The run ended with an error; the error is raised right after this event."""
 

@@ -114,7 +114,7 @@ class Step(_Frozen):
     """Tool calls the model asked for, in its order."""
     tool_results: tuple[ToolResult, ...] = ()
     """Their results, in the same order."""
-    usage: Usage = Usage()
+    usage: Usage = Field(default_factory=Usage)
     """Tokens used by this step's model call."""
     duration: float = 0.0
     """Seconds of wall time for the model call plus the tools."""
@@ -215,7 +215,7 @@ class RunState(_Frozen):
     """Identifier of the run."""
     steps: tuple[Step, ...] = ()
     """Completed steps, in order."""
-    usage: Usage = Usage()
+    usage: Usage = Field(default_factory=Usage)
     """Usage summed over the completed steps."""
     elapsed: float = 0.0
     """Seconds since the run started."""

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LINT_PATHS := src tests examples $(wildcard benchmarks)
 
-.PHONY: demo test lint install clean bench-soak bench-checkpoint
+.PHONY: demo test lint install clean bench bench-soak bench-checkpoint
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,18 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff format $(LINT_PATHS)
 	$(BIN)/ruff check --fix $(LINT_PATHS)
+
+PEERS := benchmarks/.venv-peers
+
+$(PEERS)/.installed:
+	$(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/python -m pip install --quiet --upgrade pip
+	$(PEERS)/bin/python -m pip install --quiet "pydantic-ai-slim[openai]" openai-agents langgraph langchain-openai aiohttp
+	touch $@
+
+# The peers live in their own environment, never in gai's dependencies.
+bench: $(STAMP) $(PEERS)/.installed
+	$(BIN)/python benchmarks/run.py --runs 200 1000 --repeat 3
 
 bench-soak: $(STAMP)
 	$(BIN)/python benchmarks/soak_faults.py --runs 200

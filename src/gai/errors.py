@@ -26,10 +26,16 @@ GaiError                       root; errors leaving a run carry .partial_result
 │   └── FallbackExhaustedError every model of a FallbackModel failed; .errors has each
 ├── RunError                   a run could not finish
 │   └── BudgetExceededError    a hard budget limit was reached (with on_budget="raise")
-└── StoreError                 a run or state store failed
-    ├── RunNotFoundError       no run with that id in the store
-    ├── RunExistsError         a new run reuses the id of a stored one
-    └── SchemaVersionError     the store was written by a newer gai
+├── StoreError                 a run or state store failed
+│   ├── RunNotFoundError       no run with that id in the store
+│   ├── RunExistsError         a new run reuses the id of a stored one
+│   └── SchemaVersionError     the store was written by a newer gai
+└── WorkflowError              a workflow template or composition is invalid or failed
+    ├── MissingVariablesError  required template variables are missing (all listed)
+    ├── DependencyCycleError   workflows depend on each other in a cycle (named)
+    ├── HandoffLimitError      agents handed off more often than allowed; .turns has each
+    ├── TaskTreeError          a task-tree change would corrupt it (unknown task, cycle)
+    └── TemplateError          a template file or prompt cannot be used
 ```
 
 Not errors: a failed tool call becomes a `ToolResult.error` the model sees, and
@@ -49,11 +55,14 @@ __all__ = [
     "CircuitOpenError",
     "ConfigError",
     "ContextLengthError",
+    "DependencyCycleError",
     "FallbackExhaustedError",
     "GaiError",
+    "HandoffLimitError",
     "InvalidRequestError",
     "MissingAPIKeyError",
     "MissingExtraError",
+    "MissingVariablesError",
     "NotFoundError",
     "PermissionDeniedError",
     "ProviderConnectionError",
@@ -70,9 +79,12 @@ __all__ = [
     "SchemaVersionError",
     "ScriptExhaustedError",
     "StoreError",
+    "TaskTreeError",
+    "TemplateError",
     "ToolDefinitionError",
     "UnknownModelError",
     "UserError",
+    "WorkflowError",
 ]
 
 
@@ -304,3 +316,61 @@ class SchemaVersionError(StoreError):
         )
         self.found = found
         self.supported = supported
+
+
+class WorkflowError(GaiError):
+    """A workflow template or composition is invalid, or one of its runs failed."""
+
+
+class MissingVariablesError(WorkflowError):
+    """Required template variables are missing.
+
+    Attributes:
+        missing: Every missing variable, sorted.
+    """
+
+    def __init__(self, template: str, missing: list[str]) -> None:
+        super().__init__(
+            f"Template {template!r} needs variables that were not given: "
+            f"{', '.join(missing)}. Pass them as variables (or give them default_vars)."
+        )
+        self.missing = missing
+
+
+class DependencyCycleError(WorkflowError):
+    """Workflows depend on each other in a cycle.
+
+    Attributes:
+        cycle: The workflows of the cycle, the first repeated at the end.
+    """
+
+    def __init__(self, cycle: list[str]) -> None:
+        super().__init__(
+            f"Workflow dependencies form a cycle: {' -> '.join(cycle)}. Remove one of "
+            f"these dependencies."
+        )
+        self.cycle = cycle
+
+
+class TemplateError(WorkflowError):
+    """A template file or one of its prompts cannot be used."""
+
+
+class HandoffLimitError(WorkflowError):
+    """Agents handed control to each other more often than allowed.
+
+    Attributes:
+        turns: Every agent turn that ran (`gai.workflows.AgentTurn`), in order.
+    """
+
+    def __init__(self, limit: int, turns: list[Any]) -> None:
+        path = " -> ".join(t.agent for t in turns)
+        super().__init__(
+            f"Agents handed off more than {limit} times ({path}); raise max_handoffs or "
+            f"tell the agents when to answer."
+        )
+        self.turns = turns
+
+
+class TaskTreeError(WorkflowError):
+    """A task-tree change would corrupt it: an unknown task, a cycle, open dependencies."""

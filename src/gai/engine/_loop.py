@@ -82,6 +82,7 @@ class _NoTimeouts:
 
 
 _NO_TIMEOUTS = _NoTimeouts()
+_NO_CONTROL = Control()
 
 
 def _timeouts(request: Request) -> Timeouts | _NoTimeouts:
@@ -117,7 +118,7 @@ class _Run:
     """The step a resumed run was in when it stopped (its recorded parts are reused)."""
     emit: Emit | None = None
     stream: bool = False
-    control: Control = field(default_factory=Control)
+    control: Control = field(default_factory=lambda: _NO_CONTROL)
     budget_use: BudgetUse | None = None
 
     def state(self) -> RunState:
@@ -591,6 +592,8 @@ def _control(request: Request, approvals: Mapping[str, Decision] | None) -> Cont
     from gai.control.continuation import ContinueWhen
 
     continue_when = request.continue_when
+    if not (request.budget or request.guards or request.stop_token or approvals or continue_when):
+        return _NO_CONTROL  # shared: with nothing configured it never changes
     control = Control(
         budget=request.budget,
         guards=request.guards,

@@ -1,5 +1,40 @@
-"""Workflows built on the run loop: persistent state (templates and agents come later)."""
+"""Workflows built on the run loop.
 
+Templates (`WorkflowTemplate`) and their composition (`CompositeWorkflow`), multi-agent
+runs (`Agent`, `run_sequential`, `run_with_handoffs`, `Agent.as_tool`), task trees
+(`TaskTree`), state-aware tools (`StateTracker`, `ProgressReached`) and persistent
+workflow state (`PersistentWorkflowManager`).
+"""
+
+from gai.workflows.agents import (
+    Agent,
+    AgentTurn,
+    MultiAgentResult,
+    run_sequential,
+    run_with_handoffs,
+)
+from gai.workflows.composite import CompositeResult, CompositeWorkflow, WorkflowNode
 from gai.workflows.persistent import PersistentWorkflowManager
+from gai.workflows.state import ProgressReached, StateTracker
+from gai.workflows.tasks import Task, TaskStatus, TaskTree
+from gai.workflows.template import TemplateResult, TemplateStep, WorkflowTemplate
 
-__all__ = ["PersistentWorkflowManager"]
+__all__ = [
+    "Agent",
+    "AgentTurn",
+    "CompositeResult",
+    "CompositeWorkflow",
+    "MultiAgentResult",
+    "PersistentWorkflowManager",
+    "ProgressReached",
+    "StateTracker",
+    "Task",
+    "TaskStatus",
+    "TaskTree",
+    "TemplateResult",
+    "TemplateStep",
+    "WorkflowNode",
+    "WorkflowTemplate",
+    "run_sequential",
+    "run_with_handoffs",
+]

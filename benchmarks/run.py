@@ -40,22 +40,22 @@ def drivers(gai_only: bool) -> list[tuple[str, list[str]]]:
         ("gai (stream)", [me, str(HERE / "peers" / "gai_driver.py"), "--stream"]),
         (
             "gai (sqlite store)",
-            ("gai + tune_gc", [me, str(HERE / "peers" / "gai_driver.py"), "--tune-gc"]),
-            (
-                "gai stream + tune_gc",
-                [me, str(HERE / "peers" / "gai_driver.py"), "--stream", "--tune-gc"],
-            ),
-            (
-                "gai sqlite + tune_gc",
-                [
-                    me,
-                    str(HERE / "peers" / "gai_driver.py"),
-                    "--store",
-                    "/tmp/gai-bench.db",
-                    "--tune-gc",
-                ],
-            ),
             [me, str(HERE / "peers" / "gai_driver.py"), "--store", "/tmp/gai-bench.db"],
+        ),
+        ("gai + tune_gc", [me, str(HERE / "peers" / "gai_driver.py"), "--tune-gc"]),
+        (
+            "gai stream + tune_gc",
+            [me, str(HERE / "peers" / "gai_driver.py"), "--stream", "--tune-gc"],
+        ),
+        (
+            "gai sqlite + tune_gc",
+            [
+                me,
+                str(HERE / "peers" / "gai_driver.py"),
+                "--store",
+                "/tmp/gai-bench.db",
+                "--tune-gc",
+            ],
         ),
     ]
     if not gai_only and PEERS_PY.exists():

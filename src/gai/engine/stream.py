@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterator
 from types import TracebackType
 
@@ -31,7 +32,10 @@ class TextStream:
     def __init__(self, model: Model | str, request: Request) -> None:
         self._model = model
         self._request = request
-        self._queue: asyncio.Queue[object] = asyncio.Queue()
+        # A deque and one waiter instead of asyncio.Queue: the run emits dozens of events
+        # per model call, and Queue's bookkeeping per event showed in the benchmark.
+        self._pending: deque[object] = deque()
+        self._waiter: asyncio.Future[None] | None = None
         self._task: asyncio.Task[TextResult] | None = None
         self._result: TextResult | None = None
         self._consumed = False
@@ -83,23 +87,33 @@ class TextStream:
             except Exception:  # the run's own failure was already delivered or is moot
                 return
 
+    def _emit(self, event: object) -> None:
+        self._pending.append(event)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
     async def _run(self) -> TextResult:
         try:
             if self._request.recovery is not None:
                 return await run_with_recovery(
-                    self._model, self._request, emit=self._queue.put_nowait, stream=True
+                    self._model, self._request, emit=self._emit, stream=True
                 )
-            return await run_loop(
-                self._model, self._request, emit=self._queue.put_nowait, stream=True
-            )
+            return await run_loop(self._model, self._request, emit=self._emit, stream=True)
         finally:
-            self._queue.put_nowait(_END)
+            self._emit(_END)
 
     async def _events(self) -> AsyncIterator[RunEvent]:
         self._task = asyncio.create_task(self._run())
+        pending = self._pending
+        loop = asyncio.get_running_loop()
         try:
             while True:
-                event = await self._queue.get()
+                if not pending:
+                    self._waiter = loop.create_future()
+                    await self._waiter
+                    continue
+                event = pending.popleft()
                 if event is _END:
                     break
                 yield event  # type: ignore[misc]

@@ -174,25 +174,41 @@ class SSEEvent:
 
 async def iter_sse(response: aiohttp.ClientResponse) -> AsyncIterator[SSEEvent]:
     """Yield server-sent events; comment lines (`: ...`) are skipped."""
+    # Whatever the network delivered is split here at once: reading line by line through
+    # aiohttp costs more than parsing the events themselves.
+    pending = b""
+    async for received in response.content.iter_any():
+        pending += received
+        held = b""
+        if b"\r" in pending:
+            if pending[-1:] == b"\r":  # its "\n" may be in the next read
+                pending, held = pending[:-1], b"\r"
+            pending = pending.replace(b"\r\n", b"\n")
+        *blocks, pending = pending.split(b"\n\n")
+        pending += held
+        for block in blocks:
+            event = _sse_event(block)
+            if event is not None:
+                yield event
+    last = _sse_event(pending.replace(b"\r\n", b"\n"))
+    if last is not None:
+        yield last
+
+
+def _sse_event(block: bytes) -> SSEEvent | None:
     event: str | None = None
     data: list[str] = []
-    async for raw_line in response.content:
-        line = raw_line.decode("utf-8").rstrip("\r\n")
-        if not line:
-            if data:
-                yield SSEEvent(event, "\n".join(data))
-            event, data = None, []
-            continue
-        if line.startswith(":"):
+    for line in block.decode("utf-8").split("\n"):
+        if not line or line[0] == ":":
             continue
         field, _, value = line.partition(":")
-        value = value.removeprefix(" ")
+        if value[:1] == " ":
+            value = value[1:]
         if field == "data":
             data.append(value)
         elif field == "event":
             event = value
-    if data:
-        yield SSEEvent(event, "\n".join(data))
+    return SSEEvent(event, "\n".join(data)) if data else None
 
 
 async def iter_ndjson(response: aiohttp.ClientResponse, provider: str) -> AsyncIterator[Any]:

@@ -32,7 +32,9 @@ __all__ = ["SQLiteStore"]
 T = TypeVar("T")
 
 
-_Entry = tuple[str, str, int, str, "asyncio.Future[None]"]
+_Write = Callable[[sqlite3.Connection, dict[str, bool]], None]
+"""One queued write; the dict notes which runs this transaction already touched."""
+_Entry = tuple[_Write, "asyncio.Future[None]"]
 
 
 def _in_transaction(conn: sqlite3.Connection, body: Callable[[sqlite3.Connection], None]) -> None:
@@ -75,7 +77,7 @@ class SQLiteStore(BaseStore):
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gai-sqlite")
         self._queues: dict[asyncio.AbstractEventLoop, list[_Entry]] = {}
-        self._flushes: set[asyncio.Task[None]] = set()
+        self._flushers: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
         with self._lock:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -112,20 +114,22 @@ class SQLiteStore(BaseStore):
     async def create_run(self, run_id: str, model: str, snapshot: RunSnapshot) -> None:
         """Record a new run."""
         now = utcnow().isoformat()
+        data = snapshot.model_dump_json()
 
-        def insert(conn: sqlite3.Connection) -> None:
+        def insert(conn: sqlite3.Connection, touched: dict[str, bool]) -> None:
             try:
                 conn.execute(
                     "INSERT INTO gai_runs (run_id, status, model, created_at, updated_at, snapshot)"
                     " VALUES (?, 'running', ?, ?, ?, ?)",
-                    (run_id, model, now, now, snapshot.model_dump_json()),
+                    (run_id, model, now, now, data),
                 )
             except sqlite3.IntegrityError:
                 raise RunExistsError(
                     f"Run {run_id!r} already exists; resume it or use another run_id."
                 ) from None
+            touched[run_id] = True
 
-        await self._run(insert)
+        await self._write(insert)
 
     async def append(
         self, run_id: str, kind: CheckpointKind, step_number: int, payload: dict[str, Any]
@@ -136,62 +140,73 @@ class SQLiteStore(BaseStore):
         caller still waits for its own commit, but many runs share one transaction and
         one trip to the database thread.
         """
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
-        entry = (run_id, kind, step_number, orjson.dumps(payload).decode(), done)
-        queue = self._queues.setdefault(loop, [])
-        queue.append(entry)
-        if len(queue) == 1:
-            loop.call_soon(self._flush_soon, loop)
-        await done
-
-    def _flush_soon(self, loop: asyncio.AbstractEventLoop) -> None:
-        batch = self._queues.pop(loop, [])
-        if batch:
-            task = loop.create_task(self._flush(batch))
-            self._flushes.add(task)
-            task.add_done_callback(self._flushes.discard)
-
-    async def _flush(self, batch: list[_Entry]) -> None:
+        data = orjson.dumps(payload).decode()
         now = utcnow().isoformat()
 
+        def insert(conn: sqlite3.Connection, touched: dict[str, bool]) -> None:
+            if run_id not in touched:
+                touched[run_id] = bool(
+                    conn.execute(
+                        "UPDATE gai_runs SET updated_at = ? WHERE run_id = ?", (now, run_id)
+                    ).rowcount
+                )
+            if not touched[run_id]:
+                raise RunNotFoundError(f"No run {run_id!r} in SQLite store {self.path}.")
+            conn.execute(
+                "INSERT INTO gai_checkpoints (run_id, seq, kind, step_number, payload)"
+                " SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ? FROM gai_checkpoints"
+                " WHERE run_id = ?",
+                (run_id, kind, step_number, data, run_id),
+            )
+
+        await self._write(insert)
+
+    async def _write(self, write: _Write) -> None:
+        """Queue a write and wait until its transaction has committed.
+
+        One flusher per event loop writes everything queued in one transaction; what
+        arrives meanwhile waits for the next one. The busier the store, the larger the
+        batches, so commits and trips to the database thread stay few.
+        """
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        self._queues.setdefault(loop, []).append((write, done))
+        if loop not in self._flushers:
+            self._flushers[loop] = loop.create_task(self._flush_all(loop))
+        await done
+
+    async def _flush_all(self, loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            while batch := self._queues.pop(loop, None):
+                await self._flush(batch)
+        finally:
+            del self._flushers[loop]
+
+    async def _flush(self, batch: list[_Entry]) -> None:
         def write(conn: sqlite3.Connection) -> list[Exception | None]:
             outcomes: list[Exception | None] = []
 
-            def insert_all(conn: sqlite3.Connection) -> None:
-                known: dict[str, bool] = {}
-                for run_id, kind, step_number, data, _ in batch:
-                    if run_id not in known:
-                        known[run_id] = bool(
-                            conn.execute(
-                                "UPDATE gai_runs SET updated_at = ? WHERE run_id = ?",
-                                (now, run_id),
-                            ).rowcount
-                        )
-                    if not known[run_id]:
-                        outcomes.append(
-                            RunNotFoundError(f"No run {run_id!r} in SQLite store {self.path}.")
-                        )
-                        continue
-                    conn.execute(
-                        "INSERT INTO gai_checkpoints (run_id, seq, kind, step_number, payload)"
-                        " SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ? FROM gai_checkpoints"
-                        " WHERE run_id = ?",
-                        (run_id, kind, step_number, data, run_id),
-                    )
-                    outcomes.append(None)
+            def write_all(conn: sqlite3.Connection) -> None:
+                touched: dict[str, bool] = {}
+                for op, _ in batch:
+                    try:
+                        op(conn, touched)
+                    except (RunExistsError, RunNotFoundError) as exc:
+                        outcomes.append(exc)
+                    else:
+                        outcomes.append(None)
 
-            _in_transaction(conn, insert_all)
+            _in_transaction(conn, write_all)
             return outcomes
 
         try:
             outcomes = await self._run(write)
         except Exception as exc:
-            for *_, done in batch:
+            for _, done in batch:
                 if not done.done():
                     done.set_exception(exc)
             return
-        for (*_, done), error in zip(batch, outcomes, strict=True):
+        for (_, done), error in zip(batch, outcomes, strict=True):
             if done.done():
                 continue
             if error is None:
@@ -211,7 +226,7 @@ class SQLiteStore(BaseStore):
         now = utcnow().isoformat()
         data = result.model_dump_json() if result is not None else None
 
-        def update(conn: sqlite3.Connection) -> None:
+        def update(conn: sqlite3.Connection, touched: dict[str, bool]) -> None:
             changed = conn.execute(
                 "UPDATE gai_runs SET status = ?, result = ?, error = ?, updated_at = ?"
                 " WHERE run_id = ?",
@@ -219,8 +234,9 @@ class SQLiteStore(BaseStore):
             ).rowcount
             if not changed:
                 raise RunNotFoundError(f"No run {run_id!r} in SQLite store {self.path}.")
+            touched[run_id] = True
 
-        await self._run(update)
+        await self._write(update)
 
     async def _load_row(self, run_id: str) -> RunRecord | None:
         row = await self._run(
@@ -300,10 +316,8 @@ class SQLiteStore(BaseStore):
 
     async def aclose(self) -> None:
         """Close the database (after committing checkpoints still queued)."""
-        for loop in list(self._queues):
-            if loop is asyncio.get_running_loop():
-                self._flush_soon(loop)
-        if self._flushes:
-            await asyncio.gather(*self._flushes, return_exceptions=True)
+        flusher = self._flushers.get(asyncio.get_running_loop())
+        if flusher is not None:
+            await asyncio.gather(flusher, return_exceptions=True)
         await self._run(lambda conn: conn.close())
         self._executor.shutdown(wait=False)

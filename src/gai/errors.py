@@ -25,7 +25,8 @@ GaiError                       root; errors leaving a run carry .partial_result
 │   ├── CircuitOpenError       the circuit breaker refuses calls for now (retryable later)
 │   └── FallbackExhaustedError every model of a FallbackModel failed; .errors has each
 ├── RunError                   a run could not finish
-│   └── BudgetExceededError    a hard budget limit was reached (with on_budget="raise")
+│   ├── BudgetExceededError    a hard budget limit was reached (with on_budget="raise")
+│   └── OutputValidationError  no answer validated as the output type; .attempts has each
 ├── StoreError                 a run or state store failed
 │   ├── RunNotFoundError       no run with that id in the store
 │   ├── RunExistsError         a new run reuses the id of a stored one
@@ -64,6 +65,7 @@ __all__ = [
     "MissingExtraError",
     "MissingVariablesError",
     "NotFoundError",
+    "OutputValidationError",
     "PermissionDeniedError",
     "ProviderConnectionError",
     "ProviderError",
@@ -374,3 +376,23 @@ class HandoffLimitError(WorkflowError):
 
 class TaskTreeError(WorkflowError):
     """A task-tree change would corrupt it: an unknown task, a cycle, open dependencies."""
+
+
+class OutputValidationError(RunError):
+    """The model gave no answer that validates as the requested output type.
+
+    Attributes:
+        attempts: Every refused answer (`gai.OutputAttempt`: what was given, and why
+            it was refused), oldest first.
+    """
+
+    def __init__(self, output_type: Any, attempts: list[Any], result: TextResult) -> None:
+        name = getattr(output_type, "__name__", repr(output_type))
+        detail = f" Last error: {attempts[-1].error}" if attempts else ""
+        super().__init__(
+            f"No answer validated as {name} after {len(attempts)} refused attempts "
+            f"(run stopped: {result.stop_reason}).{detail} Raise max_output_retries or the "
+            f"step limit, or simplify the output type."
+        )
+        self.attempts = attempts
+        self.partial_result = result

@@ -101,6 +101,11 @@ class Gemini(BaseHTTPModel):
             max_connections=max_connections,
         )
 
+    def native_output(self, name: str, schema: dict[str, Any]) -> dict[str, Any]:
+        """Settings asking for JSON matching `schema` (JSON mime type and schema)."""
+        config = {"responseMimeType": "application/json", "responseJsonSchema": schema}
+        return {"generationConfig": config}
+
     def payload(self, request: ModelRequest) -> dict[str, Any]:
         """The JSON body for a request (the same for streamed and plain calls)."""
         system, messages = split_system(request.messages)

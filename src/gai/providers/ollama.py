@@ -86,6 +86,10 @@ class Ollama(BaseHTTPModel):
             max_connections=max_connections,
         )
 
+    def native_output(self, name: str, schema: dict[str, Any]) -> dict[str, Any]:
+        """Settings asking for JSON matching `schema` (`format`)."""
+        return {"format": schema}
+
     def payload(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:
         """The JSON body for a request.
 

@@ -120,6 +120,11 @@ class OpenAI(BaseHTTPModel):
             max_connections=max_connections,
         )
 
+    def native_output(self, name: str, schema: dict[str, Any]) -> dict[str, Any]:
+        """Settings asking for JSON matching `schema` (`response_format` json_schema)."""
+        spec = {"name": name, "schema": schema, "strict": False}
+        return {"response_format": {"type": "json_schema", "json_schema": spec}}
+
     def payload(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:
         """The JSON body for a request."""
         body: dict[str, Any] = {

@@ -95,6 +95,11 @@ class OpenAIResponses(BaseHTTPModel):
         """The model string, e.g. "openai-responses:gpt-5-mini"."""
         return f"openai-responses:{self.model}"
 
+    def native_output(self, name: str, schema: dict[str, Any]) -> dict[str, Any]:
+        """Settings asking for JSON matching `schema` (`text.format` json_schema)."""
+        spec = {"type": "json_schema", "name": name, "schema": schema, "strict": False}
+        return {"text": {"format": spec}}
+
     def payload(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:
         """The JSON body for a request."""
         system, messages = split_system(request.messages)

@@ -1,0 +1,407 @@
+"""`generate_object` and `stream_object`: a run whose answer is a validated Python object.
+
+The default mode works on every provider that can call tools: the model is given an
+output tool whose parameters are the output type's JSON schema, and answers by calling
+it (after any other tools it needs). Arguments that fail validation come back to the
+model as a tool error naming each problem, and it tries again, up to
+`max_output_retries` times. `mode="text"` asks for JSON in the answer instead and
+extracts it, for models without tool calling.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, Generic, Literal, TypeVar
+
+import pydantic_core
+from pydantic import BaseModel, TypeAdapter, ValidationError, create_model
+from typing_extensions import override
+
+from gai._registry import resolve_model
+from gai.engine.request import ToolLike
+from gai.engine.run import generate_text, stream_text
+from gai.engine.stream import TextStream
+from gai.errors import OutputValidationError, UserError
+from gai.providers.base import Model
+from gai.stop import MaxSteps, StopCondition, StopWhen, any_of
+from gai.tools import Tool
+from gai.types import (
+    Message,
+    RunState,
+    StopReason,
+    TextResult,
+    ToolCallDelta,
+    ToolCallStarted,
+    user,
+)
+
+__all__ = ["ObjectResult", "ObjectStream", "OutputAttempt", "generate_object", "stream_object"]
+
+T = TypeVar("T")
+
+_DEFAULT_STEPS = 10
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OutputAttempt:
+    """One answer that did not validate: what the model gave, and why it was refused."""
+
+    given: str
+    """The arguments (tool mode) or text (text mode) the model produced."""
+    error: str
+    """The validation errors, as sent back to the model."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ObjectResult(Generic[T]):
+    """A validated object and the run that produced it."""
+
+    object: T
+    """The output, an instance of the output type."""
+    result: TextResult
+    """The run: every step, usage, stop reason."""
+    failed_attempts: list[OutputAttempt]
+    """Answers refused before the accepted one (oldest first)."""
+
+
+def _is_object_type(output_type: Any) -> bool:
+    if isinstance(output_type, type) and issubclass(output_type, BaseModel):
+        return True
+    if dataclasses.is_dataclass(output_type):
+        return True
+    return isinstance(output_type, type) and hasattr(output_type, "__required_keys__")
+
+
+class _Output(Generic[T]):
+    """The output tool of one run, and how to read its result back."""
+
+    def __init__(self, output_type: Any, name: str, max_retries: int) -> None:
+        if max_retries < 0:
+            raise UserError(f"max_output_retries must be 0 or more, got {max_retries}.")
+        self.name = name
+        self.max_retries = max_retries
+        self.adapter: TypeAdapter[T] = TypeAdapter(output_type)
+        # Tool parameters must be a JSON object; other types travel in a `result` field.
+        self.wrapped = not _is_object_type(output_type)
+        input_type: Any = (
+            create_model(f"{name}_arguments", result=(output_type, ...))
+            if self.wrapped
+            else output_type
+        )
+        self.tool = Tool(
+            name=name,
+            description="Give your final answer by calling this tool with it.",
+            fn=_accept,
+            input_type=input_type,
+        )
+
+    def unwrap(self, arguments: dict[str, Any]) -> Any:
+        return arguments.get("result") if self.wrapped else arguments
+
+    def read(self, result: TextResult) -> tuple[T | None, list[OutputAttempt]]:
+        failed: list[OutputAttempt] = []
+        for step in result.steps:
+            calls = {c.call_id: c for c in step.tool_calls}
+            for tool_result in step.tool_results:
+                if tool_result.name != self.name:
+                    continue
+                call = calls.get(tool_result.call_id)
+                arguments = call.arguments if call is not None else {}
+                if tool_result.ok:
+                    return self.adapter.validate_python(self.unwrap(arguments)), failed
+                failed.append(
+                    OutputAttempt(
+                        given=pydantic_core.to_json(arguments).decode(),
+                        error=tool_result.error or "",
+                    )
+                )
+        return None, failed
+
+
+def _accept(value: Any) -> str:
+    return "Answer accepted."
+
+
+class _OutputDone(StopCondition):
+    """Stop once the output tool succeeded, or failed more often than allowed."""
+
+    def __init__(self, name: str, max_retries: int) -> None:
+        self.name = name
+        self.max_retries = max_retries
+
+    @override
+    def check(self, run: RunState) -> StopReason | None:
+        failures = 0
+        for step in run.steps:
+            for result in step.tool_results:
+                if result.name != self.name:
+                    continue
+                if result.ok:
+                    return self._reason(
+                        "tool_seen",
+                        f"output tool '{self.name}' accepted in step {step.step_number}",
+                    )
+                failures += 1
+        if failures > self.max_retries:
+            return self._reason("condition", f"{failures} answers failed validation")
+        return None
+
+    def __repr__(self) -> str:
+        return f"OutputDone({self.name!r})"
+
+
+def _request_parts(
+    output: _Output[Any], tools: Sequence[ToolLike], stop_when: StopWhen | None
+) -> tuple[list[ToolLike], str, StopCondition]:
+    if any(getattr(t, "name", None) == output.name for t in tools):
+        raise UserError(f"A tool is already named {output.name!r}; pass another output_tool_name.")
+    done = _OutputDone(output.name, output.max_retries)
+    limit = stop_when if stop_when is not None else MaxSteps(_DEFAULT_STEPS)
+    # Without other tools the output tool is forced; with them, some tool must be called
+    # each step, so the model cannot end with plain text.
+    choice = output.name if not tools else "required"
+    return [*tools, output.tool], choice, any_of(done, limit)
+
+
+async def generate_object(
+    model: Model | str,
+    output_type: type[T],
+    *,
+    prompt: str | None = None,
+    messages: Sequence[Message] = (),
+    system: str | None = None,
+    tools: Sequence[ToolLike] = (),
+    stop_when: StopWhen | None = None,
+    mode: Literal["tool", "native", "text"] = "tool",
+    max_output_retries: int = 2,
+    output_tool_name: str = "final_result",
+    **options: Any,
+) -> ObjectResult[T]:
+    """Run until the model gives an answer that validates as `output_type`.
+
+    Args:
+        model: The model.
+        output_type: A pydantic model, dataclass, TypedDict, list, enum... anything
+            pydantic validates.
+        prompt: The user's message (or give `messages`).
+        messages: The conversation so far.
+        system: System instructions.
+        tools: Tools the model may use before answering.
+        stop_when: Limit on the run (default 10 steps).
+        mode: "tool" (an output tool; any tool-calling model), "native" (the
+            provider's own JSON-schema output: OpenAI `response_format`, Responses
+            `text.format`, Gemini `responseJsonSchema`, Ollama `format`), or "text"
+            (JSON asked for in the prompt and extracted; for models without either).
+        max_output_retries: Refused answers sent back for another try.
+        output_tool_name: Name of the output tool.
+        **options: More `generate_text` options (retry, budget, run_store...).
+
+    Raises:
+        OutputValidationError: No valid answer within the retries; `.attempts` holds
+            every refused answer and `.partial_result` the run.
+    """
+    if mode == "native":
+        options = _with_native_settings(model, output_type, output_tool_name, options)
+        mode = "text"
+    if mode == "text":
+        return await _generate_in_text(
+            model, output_type, prompt, messages, system, tools, stop_when,
+            max_output_retries, options,
+        )  # fmt: skip
+    output: _Output[T] = _Output(output_type, output_tool_name, max_output_retries)
+    all_tools, choice, stop = _request_parts(output, tools, stop_when)
+    result = await generate_text(
+        model,
+        prompt=prompt,
+        messages=messages,
+        system=system,
+        tools=all_tools,
+        tool_choice=choice,
+        stop_when=stop,
+        **options,
+    )
+    value, failed = output.read(result)
+    if value is None:
+        raise OutputValidationError(output_type, failed, result)
+    return ObjectResult(value, result, failed)
+
+
+def _with_native_settings(
+    model: Model | str, output_type: Any, name: str, options: dict[str, Any]
+) -> dict[str, Any]:
+    resolved = resolve_model(model)
+    native = getattr(resolved, "native_output", None)
+    if native is None:
+        raise UserError(
+            f"Model {resolved.name!r} has no native structured output; use mode='tool' "
+            f"(any model that calls tools) or mode='text'."
+        )
+    schema = TypeAdapter(output_type).json_schema()
+    settings = {**native(name, schema), **dict(options.get("settings") or {})}
+    return {**options, "settings": settings}
+
+
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
+
+
+def extract_json(text: str) -> str:
+    """The JSON in a model's text answer: a fenced block, else from the first bracket."""
+    fenced = _FENCE.search(text)
+    if fenced:
+        return fenced.group(1).strip()
+    starts = [i for i in (text.find("{"), text.find("[")) if i >= 0]
+    if not starts:
+        return text.strip()
+    start = min(starts)
+    end = max(text.rfind("}"), text.rfind("]"))
+    return text[start : end + 1] if end > start else text[start:]
+
+
+async def _generate_in_text(
+    model: Model | str,
+    output_type: type[T],
+    prompt: str | None,
+    messages: Sequence[Message],
+    system: str | None,
+    tools: Sequence[ToolLike],
+    stop_when: StopWhen | None,
+    max_retries: int,
+    options: dict[str, Any],
+) -> ObjectResult[T]:
+    adapter: TypeAdapter[T] = TypeAdapter(output_type)
+    schema = pydantic_core.to_json(adapter.json_schema()).decode()
+    instructions = (
+        "Answer with only a JSON value (no prose) that matches this JSON schema:\n" + schema
+    )
+    system = f"{system}\n\n{instructions}" if system else instructions
+    failed: list[OutputAttempt] = []
+    conversation: Sequence[Message] = messages
+    ask = prompt
+    for _ in range(max_retries + 1):
+        result = await generate_text(
+            model,
+            prompt=ask,
+            messages=conversation,
+            system=system,
+            tools=tools,
+            stop_when=stop_when if stop_when is not None else MaxSteps(_DEFAULT_STEPS),
+            **options,
+        )
+        try:
+            value = adapter.validate_json(extract_json(result.text))
+        except ValidationError as exc:
+            error = str(exc)
+            failed.append(OutputAttempt(given=result.text, error=error))
+            conversation = [
+                *result.messages,
+                user(f"That answer is not valid:\n{error}\nAnswer again with only the JSON."),
+            ]
+            ask, system = None, None
+            continue
+        return ObjectResult(value, result, failed)
+    raise OutputValidationError(output_type, failed, result)
+
+
+class ObjectStream(Generic[T]):
+    """Partial objects as the model writes its answer; made by `gai.stream_object`.
+
+    Iterating yields dicts (or lists, or values) that are valid prefixes of the answer,
+    parsed tolerantly from the incomplete JSON, then the validated object last. After
+    iteration, `stream.object` is the validated object and `stream.result` the run.
+    """
+
+    def __init__(self, text_stream: TextStream, output: _Output[T], output_type: Any) -> None:
+        self._stream = text_stream
+        self._output = output
+        self._output_type = output_type
+        self._object: T | None = None
+        self.failed_attempts: list[OutputAttempt] = []
+
+    async def __aenter__(self) -> ObjectStream[T]:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._stream.aclose()
+
+    @property
+    def object(self) -> T:
+        """The validated object, once iteration has finished."""
+        if self._object is None:
+            raise UserError("The stream has not finished; iterate it to the end first.")
+        return self._object
+
+    @property
+    def result(self) -> TextResult:
+        """The run, once iteration has finished."""
+        return self._stream.result
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        return self._partials()
+
+    async def _partials(self) -> AsyncIterator[Any]:
+        watched: tuple[int, int] | None = None
+        buffer = ""
+        last: Any = None
+        async for event in self._stream:
+            if isinstance(event, ToolCallStarted):
+                if event.name == self._output.name:
+                    watched, buffer = (event.step_number, event.index), ""
+            elif isinstance(event, ToolCallDelta):
+                if watched != (event.step_number, event.index):
+                    continue
+                buffer += event.arguments
+                try:
+                    parsed = pydantic_core.from_json(buffer, allow_partial="trailing-strings")
+                except ValueError:
+                    continue
+                partial = self._output.unwrap(parsed) if isinstance(parsed, dict) else parsed
+                if partial is not None and partial != last:
+                    last = partial
+                    yield partial
+        value, self.failed_attempts = self._output.read(self._stream.result)
+        if value is None:
+            raise OutputValidationError(
+                self._output_type, self.failed_attempts, self._stream.result
+            )
+        self._object = value
+        yield value
+
+
+def stream_object(
+    model: Model | str,
+    output_type: type[T],
+    *,
+    prompt: str | None = None,
+    messages: Sequence[Message] = (),
+    system: str | None = None,
+    tools: Sequence[ToolLike] = (),
+    stop_when: StopWhen | None = None,
+    max_output_retries: int = 2,
+    output_tool_name: str = "final_result",
+    **options: Any,
+) -> ObjectStream[T]:
+    """Like `generate_object` (tool mode), streaming partial objects as they arrive.
+
+    Example:
+        ```python
+        async with gai.stream_object(model, Recipe, prompt="a pancake recipe") as stream:
+            async for partial in stream:
+                print(partial)
+        recipe = stream.object
+        ```
+    """
+    output: _Output[T] = _Output(output_type, output_tool_name, max_output_retries)
+    all_tools, choice, stop = _request_parts(output, tools, stop_when)
+    text_stream = stream_text(
+        model,
+        prompt=prompt,
+        messages=messages,
+        system=system,
+        tools=all_tools,
+        tool_choice=choice,
+        stop_when=stop,
+        **options,
+    )
+    return ObjectStream(text_stream, output, output_type)

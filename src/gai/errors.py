@@ -24,6 +24,7 @@ GaiError                       root; errors leaving a run carry .partial_result
 │   ├── ResponseFormatError    malformed or truncated model response
 │   ├── CircuitOpenError       the circuit breaker refuses calls for now (retryable later)
 │   └── FallbackExhaustedError every model of a FallbackModel failed; .errors has each
+├── MCPError                   an MCP server could not be reached or refused a call
 ├── RunError                   a run could not finish
 │   ├── BudgetExceededError    a hard budget limit was reached (with on_budget="raise")
 │   └── OutputValidationError  no answer validated as the output type; .attempts has each
@@ -61,6 +62,7 @@ __all__ = [
     "GaiError",
     "HandoffLimitError",
     "InvalidRequestError",
+    "MCPError",
     "MissingAPIKeyError",
     "MissingExtraError",
     "MissingVariablesError",
@@ -396,3 +398,7 @@ class OutputValidationError(RunError):
         )
         self.attempts = attempts
         self.partial_result = result
+
+
+class MCPError(GaiError):
+    """An MCP server could not be started or reached, or refused a tool call."""

@@ -312,9 +312,57 @@ def test_native_settings_of_each_provider():
         stream=False,
     )
     assert body["text"]["format"]["type"] == "json_schema"
-    assert body["text"]["format"]["schema"] == schema
+    assert body["text"]["format"]["schema"] == {**schema, "additionalProperties": False}
+    assert body["text"]["format"]["strict"] is True
 
 
 async def test_native_mode_needs_a_provider_that_has_it():
     with pytest.raises(UserError, match="no native structured output"):
         await gai.generate_object(ScriptedModel(["{}"]), City, prompt="x", mode="native")
+
+
+def test_openai_native_schemas_are_strict_when_every_field_is_required():
+    class Loose(BaseModel):
+        name: str
+        nickname: str | None = None
+
+    class Nested(BaseModel):
+        city: City
+        tags: list[str]
+
+    model = OpenAI("m", api_key="k")
+    strict = model.native_output("o", Nested.model_json_schema())["response_format"]["json_schema"]
+    assert strict["strict"] is True
+    assert strict["schema"]["additionalProperties"] is False
+    assert strict["schema"]["$defs"]["City"]["additionalProperties"] is False
+    loose = model.native_output("o", Loose.model_json_schema())["response_format"]["json_schema"]
+    assert loose["strict"] is False
+    assert "additionalProperties" not in loose["schema"]
+
+
+async def test_output_type_on_generate_text_runs_tools_then_sets_output():
+    @gai.tool
+    def population(city: str) -> int:
+        """Population of a city."""
+        return 545_000
+
+    model = ScriptedModel(
+        [
+            ModelResponse(tool_calls=(ToolCall(name="population", arguments={"city": "Lisbon"}),)),
+            answer(name="Lisbon", population=-1),
+            answer(name="Lisbon", population=545_000),
+        ]
+    )
+    result = await gai.generate_text(
+        model, prompt="x", tools=[population], stop_when=gai.MaxSteps(6), output_type=City
+    )
+    assert result.output == City(name="Lisbon", population=545_000)
+    assert len(result.steps) == 3
+    assert model.requests[0].tool_choice == "required"
+
+
+def test_output_type_on_generate_text_sync():
+    result = gai.generate_text_sync(
+        ScriptedModel([answer(result=[3, 1, 2])]), prompt="x", output_type=list[int]
+    )
+    assert result.output == [3, 1, 2]

@@ -70,6 +70,7 @@ async def generate_text(
     continue_when: StopWhen | ContinueWhen | None = None,
     guards: Sequence[Guard] = (),
     stop_token: StopToken | None = None,
+    output_type: Any = None,
 ) -> TextResult:
     """Let the model work through a job: call it, run its tools in parallel, repeat.
 
@@ -109,6 +110,9 @@ async def generate_text(
             nudge and the run goes on (`gai.ContinueWhen` to set the nudge).
         guards: Loop guards that nudge the model, block a tool or stop the run.
         stop_token: `gai.StopToken`; `request()` stops the run at the next step boundary.
+        output_type: End with an answer validated as this type (pydantic model,
+            dataclass, TypedDict, list...) through an output tool, after any other
+            tools; it is `result.output`. See `gai.generate_object` for the options.
 
     Returns:
         The final text, every step, summed usage, the transcript and the stop reason.
@@ -116,9 +120,17 @@ async def generate_text(
     Raises:
         gai.errors.UserError: The arguments are invalid.
         gai.errors.GaiError: The run failed; `partial_result` holds the steps done so far.
+        gai.errors.OutputValidationError: With `output_type`, no answer validated.
         asyncio.CancelledError: The task was cancelled; `partial_result` is attached too.
     """
-    return await run_request(model, _request(**locals()))
+    options = locals()
+    del options["output_type"]
+    if output_type is not None:
+        from gai.engine.structured import run_for_output
+
+        result, _ = await run_for_output(model, output_type, options)
+        return result
+    return await run_request(model, _request(**options))
 
 
 def _request(model: object, **options: Any) -> Request:

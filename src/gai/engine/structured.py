@@ -210,22 +210,51 @@ async def generate_object(
             model, output_type, prompt, messages, system, tools, stop_when,
             max_output_retries, options,
         )  # fmt: skip
-    output: _Output[T] = _Output(output_type, output_tool_name, max_output_retries)
-    all_tools, choice, stop = _request_parts(output, tools, stop_when)
-    result = await generate_text(
-        model,
-        prompt=prompt,
-        messages=messages,
-        system=system,
-        tools=all_tools,
-        tool_choice=choice,
-        stop_when=stop,
+    run_options = {
         **options,
+        "prompt": prompt,
+        "messages": messages,
+        "system": system,
+        "tools": tools,
+        "stop_when": stop_when,
+    }
+    result, failed = await run_for_output(
+        model,
+        output_type,
+        run_options,
+        max_output_retries=max_output_retries,
+        output_tool_name=output_tool_name,
+    )
+    return ObjectResult(result.output, result, failed)
+
+
+async def run_for_output(
+    model: Model | str,
+    output_type: Any,
+    options: dict[str, Any],
+    *,
+    max_output_retries: int = 2,
+    output_tool_name: str = "final_result",
+) -> tuple[TextResult, list[OutputAttempt]]:
+    """Run `generate_text` with `options` plus an output tool; the answer is `.output`.
+
+    Raises:
+        OutputValidationError: No answer validated within the retries.
+    """
+    output: _Output[Any] = _Output(output_type, output_tool_name, max_output_retries)
+    options = dict(options)
+    for handled in ("model", "tool_choice", "output_type"):
+        options.pop(handled, None)
+    all_tools, choice, stop = _request_parts(
+        output, options.pop("tools", ()), options.pop("stop_when", None)
+    )
+    result = await generate_text(
+        model, tools=all_tools, tool_choice=choice, stop_when=stop, **options
     )
     value, failed = output.read(result)
     if value is None:
         raise OutputValidationError(output_type, failed, result)
-    return ObjectResult(value, result, failed)
+    return result.model_copy(update={"output": value}), failed
 
 
 def _with_native_settings(

@@ -143,3 +143,34 @@ def nested_settings(
 def passthrough(settings: Mapping[str, Any]) -> dict[str, Any]:
     """The settings that are not standard: provider-specific options sent as they are."""
     return {k: v for k, v in settings.items() if k not in STANDARD_SETTINGS}
+
+
+def strict_schema(schema: dict[str, Any]) -> dict[str, Any] | None:
+    """`schema` in OpenAI's strict form, or None when it has no such form.
+
+    Strict mode needs every property of every object required and no additional
+    properties. A schema with optional properties (defaults) would change meaning, so
+    it is sent non-strict instead.
+    """
+
+    def visit(node: Any) -> Any:
+        if isinstance(node, list):
+            return [visit(n) for n in node]
+        if not isinstance(node, dict):
+            return node
+        out = {k: visit(v) for k, v in node.items()}
+        if out.get("type") == "object" and "properties" in out:
+            if set(out.get("required", [])) != set(out["properties"]):
+                raise _NotStrictError
+            out["additionalProperties"] = False
+        return out
+
+    try:
+        result: dict[str, Any] = visit(schema)
+    except _NotStrictError:
+        return None
+    return result
+
+
+class _NotStrictError(Exception):
+    pass

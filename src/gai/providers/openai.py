@@ -15,6 +15,7 @@ from gai.providers._common import (
     finish_reason,
     passthrough,
     response_shape,
+    strict_schema,
     usage_from,
 )
 from gai.providers._http import error_for_status, iter_sse, loads
@@ -122,7 +123,8 @@ class OpenAI(BaseHTTPModel):
 
     def native_output(self, name: str, schema: dict[str, Any]) -> dict[str, Any]:
         """Settings asking for JSON matching `schema` (`response_format` json_schema)."""
-        spec = {"name": name, "schema": schema, "strict": False}
+        strict = strict_schema(schema)
+        spec = {"name": name, "schema": strict or schema, "strict": strict is not None}
         return {"response_format": {"type": "json_schema", "json_schema": spec}}
 
     def payload(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:

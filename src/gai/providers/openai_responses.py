@@ -15,6 +15,7 @@ from gai.providers._common import (
     passthrough,
     response_shape,
     split_system,
+    strict_schema,
     usage_from,
 )
 from gai.providers._http import error_for_status, iter_sse, loads
@@ -97,7 +98,13 @@ class OpenAIResponses(BaseHTTPModel):
 
     def native_output(self, name: str, schema: dict[str, Any]) -> dict[str, Any]:
         """Settings asking for JSON matching `schema` (`text.format` json_schema)."""
-        spec = {"type": "json_schema", "name": name, "schema": schema, "strict": False}
+        strict = strict_schema(schema)
+        spec = {
+            "type": "json_schema",
+            "name": name,
+            "schema": strict or schema,
+            "strict": strict is not None,
+        }
         return {"text": {"format": spec}}
 
     def payload(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:

@@ -189,6 +189,8 @@ class TextResult(_Frozen):
     """Tool calls waiting for a person's decision (stop reason "approval_pending")."""
     raw: Any = None
     """The provider's raw payload for the last model call, when it kept one."""
+    output: Any = None
+    """The validated answer, when the run was given an `output_type`."""
 
     @property
     def tool_calls(self) -> list[ToolCall]:

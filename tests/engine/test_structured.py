@@ -366,3 +366,39 @@ def test_output_type_on_generate_text_sync():
         ScriptedModel([answer(result=[3, 1, 2])]), prompt="x", output_type=list[int]
     )
     assert result.output == [3, 1, 2]
+
+
+async def test_auto_mode_is_native_without_tools_and_tool_mode_with_them():
+    bodies: list[dict[str, Any]] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        body = await request.json()
+        bodies.append(body)
+        if "tools" in body:
+            call = {
+                "id": "c1",
+                "type": "function",
+                "function": {"name": "final_result", "arguments": '{"name": "A", "population": 1}'},
+            }
+            message: dict[str, Any] = {"role": "assistant", "content": None, "tool_calls": [call]}
+        else:
+            message = {"role": "assistant", "content": '{"name": "B", "population": 2}'}
+        return web.json_response(
+            {"choices": [{"index": 0, "message": message, "finish_reason": "stop"}], "model": "m"}
+        )
+
+    @gai.tool
+    def noop() -> str:
+        """Nothing."""
+        return ""
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", handle)
+    async with TestServer(app) as server:
+        async with OpenAI("m", api_key="k", base_url=str(server.make_url("/v1"))) as model:
+            native = await gai.generate_object(model, City, prompt="x")
+            with_tools = await gai.generate_object(model, City, prompt="x", tools=[noop])
+    assert native.object.name == "B"
+    assert "response_format" in bodies[0]
+    assert with_tools.object.name == "A"
+    assert "response_format" not in bodies[1]

@@ -1,8 +1,9 @@
 """`generate_object` and `stream_object`: a run whose answer is a validated Python object.
 
-The default mode works on every provider that can call tools: the model is given an
-output tool whose parameters are the output type's JSON schema, and answers by calling
-it (after any other tools it needs). Arguments that fail validation come back to the
+By default a provider's own JSON-schema output is used when it has one and the run has
+no tools; otherwise the model is given an output tool whose parameters are the output
+type's JSON schema, and answers by calling it (after any other tools it needs), which
+works on every provider that can call tools. Arguments that fail validation come back to the
 model as a tool error naming each problem, and it tries again, up to
 `max_output_retries` times. `mode="text"` asks for JSON in the answer instead and
 extracts it, for models without tool calling.
@@ -174,7 +175,7 @@ async def generate_object(
     system: str | None = None,
     tools: Sequence[ToolLike] = (),
     stop_when: StopWhen | None = None,
-    mode: Literal["tool", "native", "text"] = "tool",
+    mode: Literal["auto", "tool", "native", "text"] = "auto",
     max_output_retries: int = 2,
     output_tool_name: str = "final_result",
     **options: Any,
@@ -190,7 +191,8 @@ async def generate_object(
         system: System instructions.
         tools: Tools the model may use before answering.
         stop_when: Limit on the run (default 10 steps).
-        mode: "tool" (an output tool; any tool-calling model), "native" (the
+        mode: "auto" (native when the provider has it and no tools are given, else
+            tool), "tool" (an output tool; any tool-calling model), "native" (the
             provider's own JSON-schema output: OpenAI `response_format`, Responses
             `text.format`, Gemini `responseJsonSchema`, Ollama `format`), or "text"
             (JSON asked for in the prompt and extracted; for models without either).
@@ -202,6 +204,9 @@ async def generate_object(
         OutputValidationError: No valid answer within the retries; `.attempts` holds
             every refused answer and `.partial_result` the run.
     """
+    if mode == "auto":
+        native = getattr(resolve_model(model), "native_output", None)
+        mode = "native" if native is not None and not tools else "tool"
     if mode == "native":
         options = _with_native_settings(model, output_type, output_tool_name, options)
         mode = "text"

@@ -49,6 +49,13 @@ EXPECTED = {
         "research (",
         "write (",
     ],
+    "structured_output.py": [
+        'refused: {"name":"Lisbon","country":"Portugal","population":-1}',
+        "object: City(name='Lisbon', country='Portugal', population=545796)",
+        "steps: ['population', 'final_result', 'final_result']",
+        "partial: {'name': 'Lisbon', 'country': 'Port'}",
+        "partial: City(name='Lisbon', country='Portugal', population=545796)",
+    ],
     "composite.py": [
         "run 1: ran ['market', 'tech', 'decision'], reused []",
         "run 2: ran [], reused ['market', 'tech', 'decision']",

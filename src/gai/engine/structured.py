@@ -342,7 +342,9 @@ class ObjectStream(Generic[T]):
     """Partial objects as the model writes its answer; made by `gai.stream_object`.
 
     Iterating yields dicts (or lists, or values) that are valid prefixes of the answer,
-    parsed tolerantly from the incomplete JSON, then the validated object last. After
+    parsed tolerantly from the incomplete JSON (a number still streaming is left out),
+    then the validated object last. Partials of an answer that is then refused come
+    before those of the next attempt. After
     iteration, `stream.object` is the validated object and `stream.result` the run.
     """
 
@@ -386,12 +388,15 @@ class ObjectStream(Generic[T]):
                 if watched != (event.step_number, event.index):
                     continue
                 buffer += event.arguments
+                # A number at the very end may still be growing ("54" of "545"): leave it
+                # out until something follows it.
+                settled = buffer.rstrip("0123456789.-+eE")
                 try:
-                    parsed = pydantic_core.from_json(buffer, allow_partial="trailing-strings")
+                    parsed = pydantic_core.from_json(settled, allow_partial="trailing-strings")
                 except ValueError:
                     continue
                 partial = self._output.unwrap(parsed) if isinstance(parsed, dict) else parsed
-                if partial is not None and partial != last:
+                if partial not in (None, {}, []) and partial != last:
                     last = partial
                     yield partial
         value, self.failed_attempts = self._output.read(self._stream.result)

@@ -9,7 +9,8 @@ GaiError                       root; errors leaving a run carry .partial_result
 │   ├── MissingExtraError      an optional dependency is not installed (also ImportError)
 │   ├── ToolDefinitionError    a function that cannot become a tool
 │   ├── ReplayDriftError       a replayed run's requests differ from the recording
-│   └── ScriptExhaustedError   a ScriptedModel was asked for more responses than it holds
+│   ├── ScriptExhaustedError   a ScriptedModel was asked for more responses than it holds
+│   └── NotPortableError       a durable run's option cannot cross to a worker process
 ├── ProviderError              .provider .status .retryable .retry_after .body .request_id
 │   ├── AuthenticationError    401: the key is missing, wrong or revoked
 │   ├── PermissionDeniedError  403: the key may not use this model or endpoint
@@ -27,6 +28,7 @@ GaiError                       root; errors leaving a run carry .partial_result
 ├── MCPError                   an MCP server could not be reached or refused a call
 ├── RunError                   a run could not finish
 │   ├── BudgetExceededError    a hard budget limit was reached (with on_budget="raise")
+│   ├── RunCancelledError      a durable run was cancelled before it finished
 │   └── OutputValidationError  no answer validated as the output type; .attempts has each
 ├── StoreError                 a run or state store failed
 │   ├── RunNotFoundError       no run with that id in the store
@@ -67,6 +69,7 @@ __all__ = [
     "MissingExtraError",
     "MissingVariablesError",
     "NotFoundError",
+    "NotPortableError",
     "OutputValidationError",
     "PermissionDeniedError",
     "ProviderConnectionError",
@@ -77,6 +80,7 @@ __all__ = [
     "RateLimitError",
     "ReplayDriftError",
     "ResponseFormatError",
+    "RunCancelledError",
     "RunError",
     "RunExistsError",
     "RunNotFoundError",
@@ -175,6 +179,14 @@ class ToolDefinitionError(UserError):
 
 class ReplayDriftError(UserError):
     """A run replayed against a recording asked for something the recording does not hold."""
+
+
+class NotPortableError(UserError):
+    """Something given to a durable run cannot be sent to a worker process.
+
+    Raised at submission, not when a worker picks the run up: a lambda or closure as a
+    stop condition, a function defined in `__main__`, a tool object instead of a name.
+    """
 
 
 class ScriptExhaustedError(UserError):
@@ -287,6 +299,10 @@ class FallbackExhaustedError(ProviderError):
 
 class RunError(GaiError):
     """A run could not finish; `partial_result` holds the steps completed before it."""
+
+
+class RunCancelledError(RunError):
+    """A durable run was cancelled (`DurableHandle.cancel`) before it finished."""
 
 
 class BudgetExceededError(RunError):

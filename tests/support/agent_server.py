@@ -34,6 +34,8 @@ class AgentServer:
     always: str | None = None
     """Fault every request with this kind (e.g. "500", "400")."""
     seed: int = 0
+    latency: float = 0.0
+    """Seconds every answer waits before it is sent."""
     tool_names: tuple[str, ...] = ("lookup",)
     """Tool of call i in a round: tool_names[i % len(tool_names)]."""
     requests: int = 0
@@ -41,6 +43,11 @@ class AgentServer:
     max_in_flight: int = 0
     injected: Counter[str] = field(default_factory=Counter)
     request_times: list[float] = field(default_factory=list)
+    active: set[str] = field(default_factory=set)
+    """Conversations between their first request and their final answer."""
+    max_active: int = 0
+    finished: Counter[str] = field(default_factory=Counter)
+    """Final answers sent, per conversation."""
     clock: Any = time.monotonic
     _attempts: Counter[tuple[str, int]] = field(default_factory=Counter)
     _server: TestServer | None = None
@@ -94,7 +101,15 @@ class AgentServer:
             early = await self._early_fault(request, fault, stream)
             if early is not None:
                 return early
+        if self.latency:
+            await asyncio.sleep(self.latency)
         chunk = self._completion(conversation, round_, body["model"])
+        if round_ < self.rounds:
+            self.active.add(conversation)
+            self.max_active = max(self.max_active, len(self.active))
+        else:
+            self.active.discard(conversation)
+            self.finished[conversation] += 1
         if not stream:
             payload = json.dumps(chunk).encode()
             if fault == "malformed":

@@ -1,4 +1,4 @@
-"""The `gai` command: `gai runs ...`, `gai trace view`, `gai monitor`, `gai workflow ...`."""
+"""The `gai` command: `gai runs`, `gai trace view`, `gai monitor`, `gai workflow`, `gai worker`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from gai.cli import monitor, runs, trace, workflow
+from gai.cli import monitor, runs, trace, worker, workflow
 from gai.engine._sync import run_sync
 from gai.errors import GaiError
 
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_commands(commands)
     monitor.add_commands(commands)
     workflow.add_commands(commands)
+    worker.add_commands(commands)
     return parser
 
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import json
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from gai.errors import UserError
+from gai.cli._imports import load_object
 from gai.store import BaseStore, RunRecord, open_store
 from gai.tools import Tool, ToolRegistry
 from gai.types import Usage
@@ -61,20 +60,6 @@ def add_commands(commands: Any) -> None:
 
 async def _store(args: argparse.Namespace) -> BaseStore:
     return await open_store(args.store or os.environ.get("GAI_STORE") or DEFAULT_STORE)
-
-
-def _import(spec: str) -> Any:
-    module_name, _, attr = spec.partition(":")
-    if not attr:
-        raise UserError(f"Expected module:attribute, got {spec!r}.")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise UserError(f"Cannot import {module_name!r}: {exc}") from exc
-    try:
-        return getattr(module, attr)
-    except AttributeError:
-        raise UserError(f"Module {module_name!r} has no attribute {attr!r}.") from None
 
 
 async def list_runs(args: argparse.Namespace) -> int:
@@ -147,11 +132,11 @@ async def resume_run(args: argparse.Namespace) -> int:
     from gai.engine.resume import resume
 
     sys.path.insert(0, os.getcwd())
-    tools = _import(args.tools)
+    tools = load_object(args.tools)
     tool_list: list[Tool] = (
         list(tools) if isinstance(tools, ToolRegistry | list | tuple) else [tools]
     )
-    stop_when = _import(args.stop_when) if args.stop_when else None
+    stop_when = load_object(args.stop_when) if args.stop_when else None
     store = await _store(args)
     try:
         result = await resume(

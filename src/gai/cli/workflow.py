@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 from typing import Any
 
+from gai.cli._imports import load_registry
 from gai.errors import UserError
-from gai.tools import ToolRegistry
 from gai.workflows.template import WorkflowTemplate
 
 __all__ = ["add_commands", "parse_vars"]
@@ -52,25 +51,10 @@ def parse_vars(pairs: list[str]) -> dict[str, str]:
     return values
 
 
-def _registry(spec: str | None) -> ToolRegistry | None:
-    if spec is None:
-        return None
-    module_name, sep, attr = spec.partition(":")
-    if not sep:
-        raise UserError(f"--tools expects MODULE:NAME, got {spec!r}.")
-    try:
-        found = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError) as exc:
-        raise UserError(f"Cannot load tools from {spec!r}: {exc}") from exc
-    if not isinstance(found, ToolRegistry):
-        raise UserError(f"{spec!r} is a {type(found).__name__}, not a ToolRegistry.")
-    return found
-
-
 async def validate(args: argparse.Namespace) -> int:
     """`gai workflow validate`."""
     template = WorkflowTemplate.load(args.file)
-    template.validate_for(_registry(args.tools), parse_vars(args.var))
+    template.validate_for(load_registry(args.tools), parse_vars(args.var))
     print(f"{template.name}: {len(template.steps)} steps, ok")
     return 0
 
@@ -78,7 +62,9 @@ async def validate(args: argparse.Namespace) -> int:
 async def run(args: argparse.Namespace) -> int:
     """`gai workflow run`."""
     template = WorkflowTemplate.load(args.file)
-    result = await template.run(args.model, parse_vars(args.var), registry=_registry(args.tools))
+    result = await template.run(
+        args.model, parse_vars(args.var), registry=load_registry(args.tools)
+    )
     for name, step in result.results.items():
         print(f"[{name}] {result.durations[name]:.2f}s, {len(step.steps)} steps")
         print(step.text)

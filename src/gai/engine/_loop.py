@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from gai._registry import resolve_model
 from gai.engine._control import Control, Paused, StoppedBeforeTools, approval_error
+from gai.engine._hooks import interrupted_result
 from gai.engine._parallel import run_tool_calls
 from gai.engine.request import Request, StepOverrides, check_tool_choice, normalize_tools
 from gai.errors import BudgetExceededError, UserError
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from gai.control.approval import Decision
     from gai.control.budget import BudgetUse
     from gai.engine._checkpoint import Checkpointer
+    from gai.resilience.retry import RetryPolicy
     from gai.resilience.timeout import Timeouts
     from gai.store.records import PendingStep, RunRecord, RunSnapshot
 from gai.types import (
@@ -403,7 +405,7 @@ async def _run_tools(
                 refused = approval_error(call, decision)
         if refused is None and call.call_id in began and not (tool is not None and tool.idempotent):
             # It may have taken effect before the crash: do not run it twice.
-            refused = _interrupted(call)
+            refused = interrupted_result(call)
         if refused is None and control.active:
             refused = control.refusal(call, used, sum(used.values()))
         if refused is not None:
@@ -443,27 +445,19 @@ def _no_tools_now(call: ToolCall) -> ToolResult:
     )
 
 
-def _interrupted(call: ToolCall) -> ToolResult:
-    return ToolResult(
-        call_id=call.call_id,
-        name=call.name,
-        error=(
-            f"Tool '{call.name}' was interrupted (the run stopped while it ran) before its "
-            f"result was recorded; whether it took effect is unknown. Check before calling "
-            f"it again."
-        ),
-    )
-
-
 def prepare_model(model: Model | str, request: Request) -> Model:
     """Resolve the model and wrap it with the request's model-call timeout and retry."""
-    resolved = base = resolve_model(model)
-    model_call = _timeouts(request).model_call
+    return wrap_model(resolve_model(model), request.retry, _timeouts(request).model_call)
+
+
+def wrap_model(base: Model, retry: RetryPolicy | bool | None, model_call: float | None) -> Model:
+    """Wrap `base` with a per-call timeout and a retry policy (None: the model's default)."""
+    resolved = base
     if model_call is not None:
         from gai.resilience.timeout import TimeoutModel
 
         resolved = TimeoutModel(resolved, model_call)
-    policy = request.retry
+    policy = retry
     if policy is None:
         policy = getattr(base, "retry_by_default", False)
     if policy is False:

@@ -7,6 +7,7 @@ import functools
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
+from gai.engine._hooks import TOOL_HOOKS
 from gai.tools import Tool
 from gai.tools._invoke import invoke_tool
 from gai.tools.limits import has_global, tool_slot
@@ -45,10 +46,15 @@ async def run_tool_calls(
         run_started=run_started,
     )
 
+    hooks = TOOL_HOOKS.get()
+
     async def run_one(call: ToolCall) -> ToolResult:
         if emit is not None:
             emit(ToolStarted(run_id, step_number, call))
-        result = await invoke(call)
+        if hooks is None:
+            result = await invoke(call)
+        else:
+            result = await hooks.run(call, tools.get(call.name), functools.partial(invoke, call))
         if record is not None:
             await record(result)
         if emit is not None:
@@ -70,6 +76,8 @@ async def run_tool_calls(
 
     if not calls:
         return ()
+    if hooks is not None:
+        hooks.reserve(calls, tools)
     if len(calls) == 1:
         return (await one(calls[0]),)
     try:

@@ -1,0 +1,44 @@
+"""Objects named on the command line as `module:attribute`."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from gai.errors import UserError
+from gai.tools import ToolRegistry
+
+__all__ = ["load_object", "load_registry"]
+
+
+def load_object(spec: str) -> Any:
+    """Import `module` and return its `attribute`.
+
+    Raises:
+        UserError: The spec is malformed, or the module or attribute is missing.
+    """
+    module_name, _, attr = spec.partition(":")
+    if not attr:
+        raise UserError(f"Expected module:attribute, got {spec!r}.")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise UserError(f"Cannot import {module_name!r}: {exc}") from exc
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise UserError(f"Module {module_name!r} has no attribute {attr!r}.") from None
+
+
+def load_registry(spec: str | None) -> ToolRegistry | None:
+    """The `ToolRegistry` a `--tools module:name` option names, if any.
+
+    Raises:
+        UserError: It cannot be loaded or is not a `ToolRegistry`.
+    """
+    if spec is None:
+        return None
+    found = load_object(spec)
+    if not isinstance(found, ToolRegistry):
+        raise UserError(f"{spec!r} is a {type(found).__name__}, not a ToolRegistry.")
+    return found

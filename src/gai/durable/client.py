@@ -1,0 +1,327 @@
+"""Submit durable runs onto a queue and follow them: `DurableClient` and `DurableHandle`."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, TypeAlias
+
+from dbos import DBOS, DBOSClient
+from dbos._error import DBOSAwaitedWorkflowCancelledError, DBOSNonExistentWorkflowError
+
+from gai.durable._portable import ensure_portable
+from gai.durable._workflows import RUN_WORKFLOW, TEMPLATE_WORKFLOW
+from gai.durable.spec import RunJob, TemplateJob
+from gai.errors import NotPortableError, RunCancelledError, RunNotFoundError, UserError
+from gai.tools import Tool, ToolRegistry
+from gai.types import Message
+
+__all__ = ["DurableClient", "DurableHandle", "DurableState", "DurableStatus"]
+
+DurableState: TypeAlias = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+
+_STATES: dict[str, DurableState] = {
+    "ENQUEUED": "queued",
+    "DELAYED": "queued",
+    "PENDING": "running",
+    "SUCCESS": "succeeded",
+    "ERROR": "failed",
+    "MAX_RECOVERY_ATTEMPTS_EXCEEDED": "failed",
+    "CANCELLED": "cancelled",
+}
+
+# In-process only: they hold connections, threads or per-process state.
+_NOT_PORTABLE = {
+    "run_store": "pass store='sqlite:///...' (a URL the worker opens) instead",
+    "observers": "instrument the worker process (gai.observe.instrument) instead",
+    "stop_token": "cancel through the handle (DurableHandle.cancel) instead",
+    "run_id": "pass run_id= to submit, it names the durable run",
+}
+
+
+def _timestamp(ms: int | None) -> dt.datetime | None:
+    return None if ms is None else dt.datetime.fromtimestamp(ms / 1000, dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class DurableStatus:
+    """Where a durable run is."""
+
+    run_id: str
+    state: DurableState
+    queue: str | None
+    worker: str | None
+    """Executor id of the worker running (or that ran) it."""
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
+    recovery_attempts: int
+    """How many times the run was started, recoveries included."""
+
+
+class DurableHandle:
+    """A submitted run: poll its status, await its result, cancel it."""
+
+    def __init__(self, client: DurableClient, run_id: str) -> None:
+        self._client = client
+        self.run_id = run_id
+
+    def __repr__(self) -> str:
+        return f"DurableHandle(run_id={self.run_id!r})"
+
+    async def status(self) -> DurableStatus:
+        """The run's current state.
+
+        Raises:
+            RunNotFoundError: No durable run has this id.
+        """
+        dbos = self._client._dbos()
+        try:
+            handle: Any = await dbos.retrieve_workflow_async(self.run_id)
+            info = await handle.get_status()
+        except DBOSNonExistentWorkflowError:
+            raise RunNotFoundError(f"No durable run {self.run_id!r} in this database.") from None
+        return DurableStatus(
+            run_id=self.run_id,
+            state=_STATES.get(str(info.status), "running"),
+            queue=info.queue_name,
+            worker=info.executor_id,
+            created_at=_timestamp(info.created_at),
+            updated_at=_timestamp(info.updated_at),
+            recovery_attempts=int(info.recovery_attempts or 0),
+        )
+
+    async def result(self, timeout: float | None = None) -> Any:  # noqa: ASYNC109 - polls the database
+        """Wait for the run to finish and return what it returned.
+
+        A `generate_text` job returns its `TextResult`, a template job its
+        `TemplateResult`. A run that failed raises its error here (with
+        `partial_result` when it had one).
+
+        Args:
+            timeout: Seconds to wait; None waits as long as it takes.
+
+        Raises:
+            TimeoutError: The run did not finish within `timeout`.
+            RunCancelledError: The run was cancelled.
+            RunNotFoundError: No durable run has this id.
+        """
+        dbos = self._client._dbos()
+        try:
+            handle: Any = await dbos.retrieve_workflow_async(self.run_id)
+            async with asyncio.timeout(timeout):
+                return await handle.get_result(polling_interval_sec=self._client.poll_interval)
+        except DBOSNonExistentWorkflowError:
+            raise RunNotFoundError(f"No durable run {self.run_id!r} in this database.") from None
+        except DBOSAwaitedWorkflowCancelledError:
+            raise RunCancelledError(
+                f"Durable run {self.run_id!r} was cancelled before it finished."
+            ) from None
+
+    async def cancel(self) -> None:
+        """Cancel the run: a queued run never starts, a running one stops at its next step."""
+        await self._client._dbos().cancel_workflow_async(self.run_id)
+
+
+class DurableClient:
+    """Submits runs to the workers sharing a DBOS system database.
+
+    The client only talks to the database: no workflow runs in its process. Runs are
+    picked up by `gai worker` processes (or `Worker`) listening on the queue.
+
+    Args:
+        database_url: The DBOS system database: `postgresql://...` for workers on many
+            machines, `sqlite:///path.db` for workers on one.
+        poll_interval: Seconds between checks while waiting for a result.
+    """
+
+    def __init__(self, database_url: str, *, poll_interval: float = 0.1) -> None:
+        self.database_url = database_url
+        self.poll_interval = poll_interval
+        self._client: DBOSClient | None = None
+
+    def _dbos(self) -> DBOSClient:
+        if self._client is None:
+            # The client never migrates, and the first worker may not have started yet.
+            DBOS.migrate(self.database_url)
+            self._client = DBOSClient(system_database_url=self.database_url)
+        return self._client
+
+    async def _ready(self) -> DBOSClient:
+        if self._client is None:
+            await asyncio.to_thread(self._dbos)
+        assert self._client is not None
+        return self._client
+
+    async def __aenter__(self) -> DurableClient:
+        await self._ready()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Release the database connections."""
+        if self._client is not None:
+            client, self._client = self._client, None
+            await asyncio.to_thread(client.destroy)
+
+    async def create_queue(
+        self,
+        name: str,
+        *,
+        concurrency: int | None = None,
+        worker_concurrency: int | None = None,
+        rate_limit: tuple[int, float] | None = None,
+    ) -> None:
+        """Create or reconfigure a queue; the limits live in the database for every worker.
+
+        Args:
+            name: The queue's name, as workers and `submit` call it.
+            concurrency: Most runs of this queue running at once, across all workers.
+            worker_concurrency: Most runs of this queue running at once in one worker.
+            rate_limit: At most `limit` runs start in any `period` seconds: (limit, period).
+        """
+        client = await self._ready()
+        limiter = None if rate_limit is None else {"limit": rate_limit[0], "period": rate_limit[1]}
+        await client.register_queue_async(
+            name,
+            global_concurrency=concurrency,
+            worker_concurrency=worker_concurrency,
+            limiter=limiter,  # type: ignore[arg-type]
+            polling_interval_sec=self.poll_interval,
+        )
+
+    def handle(self, run_id: str) -> DurableHandle:
+        """A handle on a run submitted earlier (by any process)."""
+        return DurableHandle(self, run_id)
+
+    async def _enqueue(
+        self, queue: str, workflow: str, run_id: str | None, job: Any
+    ) -> DurableHandle:
+        client = await self._ready()
+        run_id = run_id or uuid.uuid4().hex
+        # A run id already in use attaches to that run: submitting twice runs once.
+        await client.enqueue_async(
+            {"queue_name": queue, "workflow_name": workflow, "workflow_id": run_id}, job
+        )
+        return DurableHandle(self, run_id)
+
+    async def submit(
+        self,
+        queue: str,
+        model: str,
+        *,
+        prompt: str | None = None,
+        messages: Sequence[Message] = (),
+        system: str | None = None,
+        tools: Sequence[str | Tool] = (),
+        run_id: str | None = None,
+        store: str | None = None,
+        registry: ToolRegistry | None = None,
+        **options: Any,
+    ) -> DurableHandle:
+        """Queue a `generate_text` run for the workers; returns at once.
+
+        Args:
+            queue: The queue's name.
+            model: A "provider:model" string; the worker resolves it with its own keys.
+            prompt: Shortcut for a single user message.
+            messages: The conversation to start from.
+            system: System prompt.
+            tools: Tool names (or tools, sent by name) from the workers' registry.
+            run_id: Names the run; submitting the same id again returns the same run.
+            store: URL of a run store the worker mirrors the run into.
+            registry: When given, tool names are checked against it now.
+            **options: More `generate_text` options (stop_when, budget, settings, ...).
+
+        Raises:
+            NotPortableError: An option cannot be sent to a worker (a lambda as stop
+                condition, a run store object, a function from `__main__`...).
+        """
+        if not isinstance(model, str):
+            raise NotPortableError(
+                f"model must be a 'provider:model' string for a durable run, got a "
+                f"{type(model).__name__}; the worker builds the model with its own keys."
+            )
+        names = tuple(t if isinstance(t, str) else t.name for t in tools)
+        if registry is not None:
+            unknown = [n for n in names if n not in registry]
+            if unknown:
+                raise UserError(
+                    f"Unknown tools {unknown}; the registry has {sorted(t.name for t in registry)}."
+                )
+        job = RunJob(
+            model=model,
+            messages=tuple(messages),
+            prompt=prompt,
+            system=system,
+            tools=names,
+            store=store,
+            options=_portable_options(options),
+        )
+        return await self._enqueue(queue, RUN_WORKFLOW, run_id, job)
+
+    async def submit_template(
+        self,
+        queue: str,
+        template: Any,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        model: str,
+        run_id: str | None = None,
+        registry: ToolRegistry | None = None,
+        **options: Any,
+    ) -> DurableHandle:
+        """Queue a workflow template run (a `WorkflowTemplate` or its file's path).
+
+        Missing variables (and, with `registry`, unknown tools) are reported now, not
+        by the worker.
+
+        Raises:
+            MissingVariablesError: Variables are missing.
+            NotPortableError: An option cannot be sent to a worker.
+        """
+        from gai.workflows.template import WorkflowTemplate
+
+        if isinstance(template, (str, Path)):
+            template = WorkflowTemplate.load(template)
+        if not isinstance(template, WorkflowTemplate):
+            raise UserError(
+                f"template must be a WorkflowTemplate or a path, got {type(template).__name__}."
+            )
+        if any(step.stop_when is not None for step in template.steps):
+            raise NotPortableError(
+                f"Template {template.name!r} has steps with code-only stop_when conditions, "
+                f"which do not travel with the template; use max_steps in the template."
+            )
+        if registry is None:
+            template.validate_for(_AnyTools(), variables)
+        else:
+            template.validate_for(registry, variables)
+        job = TemplateJob(
+            model=model,
+            template=template.model_dump(mode="json"),
+            variables=dict(variables or {}),
+            options=_portable_options(options),
+        )
+        ensure_portable("variables", job.variables)
+        return await self._enqueue(queue, TEMPLATE_WORKFLOW, run_id, job)
+
+
+class _AnyTools(ToolRegistry):
+    # Without the workers' registry, tool names are checked by the worker.
+    def __contains__(self, name: object) -> bool:
+        return True
+
+
+def _portable_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    for key, advice in _NOT_PORTABLE.items():
+        if key in options:
+            raise NotPortableError(f"{key} cannot be sent to a worker process: {advice}.")
+    for key, value in options.items():
+        ensure_portable(key, value)
+    return dict(options)

@@ -1,0 +1,127 @@
+"""Durable runs with a worker in this process on SQLite: the API, portability checks,
+idempotent submission, cancellation, templates, and transcripts equal to in-process runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("dbos")
+
+import gai
+from gai.durable import DurableClient, Worker
+from gai.errors import NotPortableError, RunCancelledError, RunNotFoundError
+from gai.stop import MaxSteps, NoMoreTools
+from tests.durable import _plugin
+from tests.support.agent_server import AgentServer
+
+QUEUE = "inproc"
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('dbos')}/system.db"
+    worker = Worker(url, [QUEUE], tools=_plugin.registry, worker_id="inproc-1")
+    worker.start()
+    yield url
+    worker.stop()
+
+
+@pytest.fixture
+async def server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AsyncIterator[AgentServer]:
+    async with AgentServer(rounds=2, calls_per_round=2, tool_names=("lookup", "write")) as srv:
+        monkeypatch.setenv("GAI_TEST_LOOPBACK_URL", srv.url())
+        monkeypatch.setenv("GAI_TEST_EFFECTS", str(tmp_path / "effects.log"))
+        yield srv
+
+
+@pytest.fixture
+async def client(database: str) -> AsyncIterator[DurableClient]:
+    async with DurableClient(database, poll_interval=0.05) as c:
+        yield c
+
+
+def model_name() -> str:
+    # A fresh name per test: model objects are cached per string, and each test has its server.
+    return f"loopback:agent-{uuid.uuid4().hex[:8]}"
+
+
+async def test_durable_run_matches_in_process_run(server: AgentServer, client: DurableClient) -> None:
+    model = model_name()
+    handle = await client.submit(
+        QUEUE, model, prompt="job-a", tools=["lookup", "write"], stop_when=NoMoreTools()
+    )
+    durable = await handle.result(timeout=30)
+    local = await gai.generate_text(
+        model, prompt="job-a", tools=list(_plugin.registry), stop_when=NoMoreTools()
+    )
+    assert durable.text == local.text == "done job-a"
+    assert durable.messages == local.messages
+    assert [s.tool_calls for s in durable.steps] == [s.tool_calls for s in local.steps]
+    status = await handle.status()
+    assert status.state == "succeeded"
+    assert status.worker == "inproc-1"
+    assert status.queue == QUEUE
+
+
+async def test_same_run_id_runs_once(server: AgentServer, client: DurableClient) -> None:
+    model = model_name()
+    run_id = f"order-{uuid.uuid4().hex[:6]}"
+    first = await client.submit(QUEUE, model, prompt="job-b", tools=["lookup", "write"], stop_when=NoMoreTools(), run_id=run_id)
+    second = await client.submit(QUEUE, model, prompt="something else", run_id=run_id)
+    assert first.run_id == second.run_id == run_id
+    assert (await second.result(timeout=30)).text == "done job-b"
+    assert server.finished["job-b"] == 1
+    assert server.requests == 3
+
+
+async def test_cancel_queued_run(client: DurableClient, server: AgentServer) -> None:
+    await client.create_queue("parked")  # no worker listens to it
+    handle = await client.submit("parked", model_name(), prompt="never")
+    assert (await handle.status()).state == "queued"
+    await handle.cancel()
+    assert (await handle.status()).state == "cancelled"
+    with pytest.raises(RunCancelledError, match="cancelled"):
+        await handle.result(timeout=5)
+    assert server.requests == 0
+
+
+async def test_unknown_run(client: DurableClient) -> None:
+    with pytest.raises(RunNotFoundError):
+        await client.handle("no-such-run").status()
+
+
+def closure_condition(limit: int):  # noqa: ANN201
+    def stop(steps):  # noqa: ANN001, ANN202
+        return len(steps) >= limit
+
+    return stop
+
+
+async def test_non_portable_options_rejected_at_submission(client: DurableClient) -> None:
+    with pytest.raises(NotPortableError, match="stop_when"):
+        await client.submit(QUEUE, model_name(), prompt="x", stop_when=lambda steps: True)
+    with pytest.raises(NotPortableError, match="stop_when"):
+        await client.submit(QUEUE, model_name(), prompt="x", stop_when=closure_condition(3))
+    with pytest.raises(NotPortableError, match="run_store"):
+        await client.submit(QUEUE, model_name(), prompt="x", run_store=object())
+    with pytest.raises(NotPortableError, match="provider:model"):
+        await client.submit(QUEUE, gai.TestModel(), prompt="x")  # type: ignore[arg-type]
+    # A built-in condition composed with operators travels fine.
+    handle = await client.submit(QUEUE, model_name(), prompt="x", stop_when=MaxSteps(1) | NoMoreTools())
+    assert handle.run_id
+    await handle.cancel()
+
+
+async def test_failed_run_raises_its_error(client: DurableClient, server: AgentServer) -> None:
+    server.always = "400"
+    handle = await client.submit(QUEUE, model_name(), prompt="job-c")
+    with pytest.raises(gai.InvalidRequestError, match="injected 400"):
+        await handle.result(timeout=30)
+    assert (await handle.status()).state == "failed"

@@ -17,16 +17,17 @@ from gai.providers.openai import OpenAI
 from gai.tools import ToolRegistry
 
 
-def _loopback(name: str) -> OpenAI:
+def loopback_model(name: str, url: str | None = None) -> OpenAI:
+    """The loopback server's model; `url` defaults to $GAI_TEST_LOOPBACK_URL."""
     return OpenAI(
         name or "agent",
         api_key="k",
-        base_url=os.environ["GAI_TEST_LOOPBACK_URL"],
+        base_url=url or os.environ["GAI_TEST_LOOPBACK_URL"],
         provider="loopback",
     )
 
 
-register_provider("loopback", _loopback, replace=True)
+register_provider("loopback", loopback_model, replace=True)
 
 
 def _effect(ctx: ToolContext[None], key: str) -> None:

@@ -4,8 +4,6 @@ idempotent submission, cancellation, templates, and transcripts equal to in-proc
 
 from __future__ import annotations
 
-import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -52,7 +50,9 @@ def model_name() -> str:
     return f"loopback:agent-{uuid.uuid4().hex[:8]}"
 
 
-async def test_durable_run_matches_in_process_run(server: AgentServer, client: DurableClient) -> None:
+async def test_durable_run_matches_in_process_run(
+    server: AgentServer, client: DurableClient
+) -> None:
     model = model_name()
     handle = await client.submit(
         QUEUE, model, prompt="job-a", tools=["lookup", "write"], stop_when=NoMoreTools()
@@ -73,7 +73,14 @@ async def test_durable_run_matches_in_process_run(server: AgentServer, client: D
 async def test_same_run_id_runs_once(server: AgentServer, client: DurableClient) -> None:
     model = model_name()
     run_id = f"order-{uuid.uuid4().hex[:6]}"
-    first = await client.submit(QUEUE, model, prompt="job-b", tools=["lookup", "write"], stop_when=NoMoreTools(), run_id=run_id)
+    first = await client.submit(
+        QUEUE,
+        model,
+        prompt="job-b",
+        tools=["lookup", "write"],
+        stop_when=NoMoreTools(),
+        run_id=run_id,
+    )
     second = await client.submit(QUEUE, model, prompt="something else", run_id=run_id)
     assert first.run_id == second.run_id == run_id
     assert (await second.result(timeout=30)).text == "done job-b"
@@ -97,8 +104,8 @@ async def test_unknown_run(client: DurableClient) -> None:
         await client.handle("no-such-run").status()
 
 
-def closure_condition(limit: int):  # noqa: ANN201
-    def stop(steps):  # noqa: ANN001, ANN202
+def closure_condition(limit: int):
+    def stop(steps):
         return len(steps) >= limit
 
     return stop
@@ -114,7 +121,9 @@ async def test_non_portable_options_rejected_at_submission(client: DurableClient
     with pytest.raises(NotPortableError, match="provider:model"):
         await client.submit(QUEUE, gai.TestModel(), prompt="x")  # type: ignore[arg-type]
     # A built-in condition composed with operators travels fine.
-    handle = await client.submit(QUEUE, model_name(), prompt="x", stop_when=MaxSteps(1) | NoMoreTools())
+    handle = await client.submit(
+        QUEUE, model_name(), prompt="x", stop_when=MaxSteps(1) | NoMoreTools()
+    )
     assert handle.run_id
     await handle.cancel()
 

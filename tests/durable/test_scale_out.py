@@ -83,7 +83,7 @@ async def drain_with_a_kill(
                 for n in range(runs)
             ]  # fmt: skip
             # Kill once a quarter is done, at a moment when the queue is full.
-            while sum(server.finished.values()) < runs // 4 or len(server.active) < concurrency:
+            while sum(server.finished.values()) < runs // 4 or len(server.active) < concurrency:  # noqa: ASYNC110 - state of other processes
                 await asyncio.sleep(0.001)
             victim = random.Random(runs).choice(ids)
             in_flight_at_kill = len(server.active)
@@ -123,8 +123,10 @@ async def drain_with_a_kill(
             assert len(g.tool_results) == len(w.tool_results) > 0
             for gr, wr in zip(g.tool_results, w.tool_results, strict=True):
                 if gr != wr:
-                    assert gr.name == "write" and gr.call_id == wr.call_id
-                    assert gr.is_error and gr.content == interrupted_result(call_of(gr)).error
+                    assert gr.name == "write"
+                    assert gr.call_id == wr.call_id
+                    assert gr.is_error
+                    assert gr.content == interrupted_result(call_of(gr)).error
                     interrupted.add((f"run-{n:03d}", gr.call_id, "write"))
     write_calls = {
         (f"run-{n:03d}", f"call_job-{n}_{r}_{i}", "write")
@@ -146,7 +148,8 @@ async def drain_with_a_kill(
         f"most model requests at once {most_at_once} (limit {concurrency})"
     )
     # Side effects: no write ran twice; every write ran, unless reported interrupted.
-    assert set(writes) <= write_calls and max(writes.values()) == 1
+    assert set(writes) <= write_calls
+    assert max(writes.values()) == 1
     assert write_calls - set(writes) <= interrupted
     # Idempotent calls all ran; repeats only for calls in flight on the killed worker.
     assert set(lookups) == lookup_calls
@@ -198,7 +201,7 @@ async def test_write_cut_off_by_a_kill_is_reported_not_repeated(
                 "one", "loopback:agent", prompt="cut", tools=["lookup", "write"],
                 stop_when=NoMoreTools(), run_id="cut-1",
             )  # fmt: skip
-            while len(read_effects(effects)) < 2:  # both calls are inside their tools
+            while len(read_effects(effects)) < 2:  # noqa: ASYNC110 - both calls are inside their tools (another process)
                 await asyncio.sleep(0.01)
             group.kill("solo")
             await group.procs["solo"].wait()
@@ -206,7 +209,8 @@ async def test_write_cut_off_by_a_kill_is_reported_not_repeated(
             result = await handle.result(timeout=60)
     assert result.text == "done cut"
     lookup, write = result.steps[0].tool_results
-    assert lookup.output == "value of cut/0/0" and lookup.error is None
+    assert lookup.output == "value of cut/0/0"
+    assert lookup.error is None
     assert write.error == interrupted_result(call_of(write)).error
     assert read_effects(effects) == {
         ("cut-1", "call_cut_0_0", "lookup"): 2,  # idempotent: run again

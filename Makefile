@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LINT_PATHS := src tests examples $(wildcard benchmarks)
 
-.PHONY: demo test lint install clean bench bench-soak bench-checkpoint
+.PHONY: demo test lint install clean bench bench-soak bench-checkpoint bench-durable
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ bench-soak: $(STAMP)
 
 bench-checkpoint: $(STAMP)
 	$(BIN)/python benchmarks/checkpoint_overhead.py
+
+# Uses PostgreSQL when GAI_TEST_POSTGRES_DSN is set (eval "$$(.ci/services.sh)").
+bench-durable: $(STAMP)
+	$(BIN)/python benchmarks/durable_throughput.py --runs 300 --workers 1 2 3
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .coverage

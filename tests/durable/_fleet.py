@@ -50,6 +50,12 @@ class Fleet:
         async for line in proc.stdout:
             self.logs[worker_id].append(line)
 
+    def cpu_seconds(self, worker_id: str) -> float:
+        """User plus system CPU time the worker process has used so far (Linux)."""
+        fields = Path(f"/proc/{self.procs[worker_id].pid}/stat").read_text().rsplit(")", 1)[1]
+        utime, stime = fields.split()[11:13]
+        return (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
+
     def kill(self, worker_id: str) -> None:
         self.procs[worker_id].send_signal(signal.SIGKILL)
 

@@ -4,6 +4,7 @@ idempotent submission, cancellation, templates, and transcripts equal to in-proc
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -134,3 +135,93 @@ async def test_failed_run_raises_its_error(client: DurableClient, server: AgentS
     with pytest.raises(gai.InvalidRequestError, match="injected 400"):
         await handle.result(timeout=30)
     assert (await handle.status()).state == "failed"
+
+
+def main_defined(steps) -> bool:
+    return len(steps) > 1
+
+
+main_defined.__module__ = "__main__"  # as if written in the script that submits
+
+
+async def test_function_from_main_rejected(client: DurableClient) -> None:
+    with pytest.raises(NotPortableError, match="__main__"):
+        await client.submit(QUEUE, model_name(), prompt="x", stop_when=main_defined)
+
+
+async def test_template_job_runs_every_step_durably(
+    server: AgentServer, client: DurableClient
+) -> None:
+    from gai.workflows import TemplateStep, WorkflowTemplate
+
+    template = WorkflowTemplate(
+        name="two-steps",
+        steps=[
+            TemplateStep(
+                name="gather", user_prompt="gather {{ topic }}", tools=["lookup", "write"]
+            ),
+            TemplateStep(name="report", user_prompt="report {{ gather_result }}"),
+        ],
+    )
+    with pytest.raises(gai.MissingVariablesError, match="topic"):
+        await client.submit_template(QUEUE, template, {}, model=model_name())
+    bad = template.model_copy(
+        update={"steps": [TemplateStep(name="s", user_prompt="x", tools=["nope"])]}
+    )
+    with pytest.raises(gai.TemplateError, match="nope"):
+        await client.submit_template(QUEUE, bad, {}, model=model_name(), registry=_plugin.registry)
+    handle = await client.submit_template(QUEUE, template, {"topic": "tides"}, model=model_name())
+    result = await handle.result(timeout=30)
+    assert list(result.results) == ["gather", "report"]
+    assert result.results["gather"].text == "done gather tides"
+    assert result.results["gather"].steps[0].tool_results[0].output == "value of gather tides/0/0"
+    assert result.text == "done report done gather tides"
+
+
+async def test_store_mirror_is_readable_by_gai_runs(
+    server: AgentServer, client: DurableClient, tmp_path: Path
+) -> None:
+    from gai.store import open_store
+
+    store_url = f"sqlite:///{tmp_path}/runs.db"
+    handle = await client.submit(
+        QUEUE, model_name(), prompt="job-d", tools=["lookup", "write"],
+        stop_when=NoMoreTools(), store=store_url, run_id="mirrored",
+    )  # fmt: skip
+    result = await handle.result(timeout=30)
+    store = await open_store(store_url)
+    try:
+        record = await store.load_run("mirrored")
+    finally:
+        await store.aclose()
+    assert record.status == "completed"
+    assert record.result is not None
+    assert record.result.text == result.text == "done job-d"
+    assert [s.tool_calls for s in record.steps] == [s.tool_calls for s in result.steps]
+
+
+def test_worker_command_rejects_bad_options(capsys: pytest.CaptureFixture[str]) -> None:
+    from gai.cli import main
+    from gai.cli.worker import parse_rate
+
+    assert parse_rate("100/60") == (100, 60.0)
+    for bad in ("100", "x/1", "0/5", "5/0"):
+        with pytest.raises(gai.UserError, match="N/SECONDS"):
+            parse_rate(bad)
+    env = os.environ.pop("GAI_DBOS_URL", None)
+    try:
+        assert main(["worker", "--queue", "q"]) == 1
+    finally:
+        if env is not None:
+            os.environ["GAI_DBOS_URL"] = env
+    assert "--db" in capsys.readouterr().err
+
+
+async def test_queue_counts(client: DurableClient, server: AgentServer) -> None:
+    await client.create_queue("counted")  # no worker listens to it
+    handles = [await client.submit("counted", model_name(), prompt=f"c{n}") for n in range(3)]
+    await handles[0].cancel()
+    counts = await client.queue_counts("counted")
+    # A cancelled run leaves its queue.
+    assert counts == {"queued": 2, "running": 0, "succeeded": 0, "failed": 0, "cancelled": 0}
+    assert (await handles[0].status()).state == "cancelled"

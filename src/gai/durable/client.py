@@ -195,6 +195,20 @@ class DurableClient:
             polling_interval_sec=self.poll_interval,
         )
 
+    async def queue_counts(self, queue: str) -> dict[DurableState, int]:
+        """How many runs of `queue` are in each state (every state present, 0 when none).
+
+        A cancelled run leaves its queue, so it is not counted here.
+        """
+        client = await self._ready()
+        rows = await client.list_workflows_async(
+            queue_name=queue, load_input=False, load_output=False
+        )
+        counts: dict[DurableState, int] = dict.fromkeys(_STATES.values(), 0)
+        for row in rows:
+            counts[_STATES.get(str(row.status), "running")] += 1
+        return counts
+
     def handle(self, run_id: str) -> DurableHandle:
         """A handle on a run submitted earlier (by any process)."""
         return DurableHandle(self, run_id)

@@ -71,25 +71,25 @@ async def durable_fleet(
 
 
 async def in_process(args: argparse.Namespace) -> tuple[float, float]:
-    async with AgentServer(
+    server = AgentServer(
         rounds=args.rounds, calls_per_round=args.calls, tool_names=("lookup", "write"),
         latency=args.latency,
-    ) as server:  # fmt: skip
-        async with _plugin.loopback_model("agent", server.url()) as model:  # noqa: SIM117 - needs the server's URL
-            limit = asyncio.Semaphore(args.worker_concurrency)
+    )  # fmt: skip
+    async with server, _plugin.loopback_model("agent", server.url()) as model:
+        limit = asyncio.Semaphore(args.worker_concurrency)
 
-            async def one(n: int) -> None:
-                async with limit:
-                    await gai.generate_text(
-                        model, prompt=f"job-{n}", tools=list(_plugin.registry),
-                        stop_when=NoMoreTools(),
-                    )  # fmt: skip
+        async def one(n: int) -> None:
+            async with limit:
+                await gai.generate_text(
+                    model, prompt=f"job-{n}", tools=list(_plugin.registry),
+                    stop_when=NoMoreTools(),
+                )  # fmt: skip
 
-            started, cpu = time.perf_counter(), time.process_time()
-            await asyncio.gather(*(one(n) for n in range(args.runs)))
-            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-            # This process also runs the model server: an upper bound on gai's share.
-            return args.runs / elapsed, cpu * 1000 / args.runs
+        started, cpu = time.perf_counter(), time.process_time()
+        await asyncio.gather(*(one(n) for n in range(args.runs)))
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        # This process also runs the model server: an upper bound on gai's share.
+        return args.runs / elapsed, cpu * 1000 / args.runs
 
 
 async def main() -> None:

@@ -225,3 +225,25 @@ async def test_queue_counts(client: DurableClient, server: AgentServer) -> None:
     # A cancelled run leaves its queue.
     assert counts == {"queued": 2, "running": 0, "succeeded": 0, "failed": 0, "cancelled": 0}
     assert (await handles[0].status()).state == "cancelled"
+
+
+async def test_worker_process_observers_see_durable_runs(
+    server: AgentServer, client: DurableClient
+) -> None:
+    from gai.observe import instrument
+
+    seen: list[tuple[str, str]] = []
+    remove = instrument(lambda event: seen.append((event.run_id, event.kind)))
+    try:
+        handle = await client.submit(
+            QUEUE, model_name(), prompt="job-e", tools=["lookup", "write"],
+            stop_when=NoMoreTools(), run_id=f"observed-{uuid.uuid4().hex[:6]}",
+        )  # fmt: skip
+        await handle.result(timeout=30)
+    finally:
+        remove()
+    kinds = [kind for run_id, kind in seen if run_id == handle.run_id]
+    assert kinds[0] == "run_started"
+    assert kinds[-1] == "run_finished"
+    assert kinds.count("tool_finished") == 4
+    assert kinds.count("step_finished") == 3

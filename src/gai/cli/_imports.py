@@ -38,6 +38,8 @@ def load_registry(spec: str | None) -> ToolRegistry | None:
     """
     if spec is None:
         return None
+    if ":" not in spec:
+        raise UserError(f"--tools expects MODULE:NAME, e.g. myapp.tools:registry; got {spec!r}.")
     found = load_object(spec)
     if not isinstance(found, ToolRegistry):
         raise UserError(f"{spec!r} is a {type(found).__name__}, not a ToolRegistry.")

@@ -66,3 +66,22 @@ async def write(ctx: ToolContext[None], key: str) -> str:
 
 
 registry = ToolRegistry([lookup, write])
+
+
+async def two_agents(task: str, model: str) -> dict[str, str]:
+    """A durable function: a researcher with tools, then a writer."""
+    from gai.durable import registry as worker_tools
+    from gai.workflows import Agent, run_sequential
+
+    researcher = Agent("researcher", "finds facts", model, tools=list(worker_tools()))
+    writer = Agent("writer", "writes the answer", model, tools=list(worker_tools()))
+    return (await run_sequential([researcher, writer], task)).results
+
+
+async def overlapping(model: str) -> list[str]:
+    """A durable function that wrongly runs two gai runs at once."""
+    results = await asyncio.gather(
+        gai.generate_text(model, prompt="left", tools=[lookup], stop_when=gai.NoMoreTools()),
+        gai.generate_text(model, prompt="right", tools=[lookup], stop_when=gai.NoMoreTools()),
+    )
+    return [r.text for r in results]

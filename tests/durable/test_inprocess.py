@@ -247,3 +247,58 @@ async def test_worker_process_observers_see_durable_runs(
     assert kinds[-1] == "run_finished"
     assert kinds.count("tool_finished") == 4
     assert kinds.count("step_finished") == 3
+
+
+async def test_durable_function_runs_agents(server: AgentServer, client: DurableClient) -> None:
+    model = model_name()
+    handle = await client.submit_call(QUEUE, _plugin.two_agents, "job-f", model=model)
+    results = await handle.result(timeout=30)
+    assert list(results) == ["researcher", "writer"]
+    assert results["researcher"] == "done job-f"
+    assert results["writer"].startswith("done ")
+    # The same path as a string, and the same run id, attaches to the same run.
+    again = await client.submit_call(
+        QUEUE, "tests.durable._plugin:two_agents", "other", model=model, run_id=handle.run_id
+    )
+    assert await again.result(timeout=5) == results
+
+
+async def test_overlapping_runs_in_a_durable_function_fail_clearly(
+    server: AgentServer, client: DurableClient
+) -> None:
+    handle = await client.submit_call(QUEUE, _plugin.overlapping, model_name())
+    with pytest.raises(gai.UserError, match="one at a time"):
+        await handle.result(timeout=30)
+
+
+async def local_helper() -> None:
+    pass
+
+
+async def test_durable_function_must_be_importable(client: DurableClient) -> None:
+    async def nested() -> None:
+        pass
+
+    with pytest.raises(NotPortableError, match="closure"):
+        await client.submit_call(QUEUE, nested)
+    with pytest.raises(NotPortableError, match="Cannot load"):
+        await client.submit_call(QUEUE, "tests.durable._plugin:missing")
+    with pytest.raises(NotPortableError, match="async function"):
+        await client.submit_call(QUEUE, "tests.durable._plugin:loopback_model")
+    with pytest.raises(NotPortableError, match="args"):
+        await client.submit_call(QUEUE, local_helper, lambda: None)
+
+
+async def test_retries_happen_inside_the_model_step(
+    server: AgentServer, client: DurableClient
+) -> None:
+    server.fault_rate, server.faults, server.max_consecutive_faults = 1.0, ("500",), 2
+    policy = gai.RetryPolicy(max_attempts=4, initial_delay=0.001, max_delay=0.002)
+    handle = await client.submit(
+        QUEUE, model_name(), prompt="job-g", tools=["lookup", "write"],
+        stop_when=NoMoreTools(), retry=policy,
+    )  # fmt: skip
+    result = await handle.result(timeout=30)
+    assert result.text == "done job-g"
+    assert [s.attempts for s in result.steps] == [3, 3, 3]
+    assert server.injected["500"] == 6

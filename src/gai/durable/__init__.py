@@ -27,11 +27,13 @@ except ImportError:  # pragma: no cover - depends on the installed extras
 
     raise MissingExtraError("dbos", "dbos") from None
 
+from gai.durable._workflows import registry
 from gai.durable.client import DurableClient, DurableHandle, DurableState, DurableStatus
-from gai.durable.spec import RunJob, TemplateJob
+from gai.durable.spec import CallJob, RunJob, TemplateJob
 from gai.durable.worker import Worker
 
 __all__ = [
+    "CallJob",
     "DurableClient",
     "DurableHandle",
     "DurableState",
@@ -39,4 +41,5 @@ __all__ = [
     "RunJob",
     "TemplateJob",
     "Worker",
+    "registry",
 ]

@@ -16,11 +16,12 @@ from dbos import DBOS, StepOptions
 from dbos._dbos import StepReservation
 
 from gai.engine._hooks import interrupted_result
+from gai.errors import UserError
 from gai.providers.base import BaseChatModel, Model, ModelRequest, ModelResponse
 from gai.tools import Tool
 from gai.types import ToolCall, ToolResult
 
-__all__ = ["DurableModel", "DurableTools"]
+__all__ = ["DurableModel", "DurableScope", "DurableTools"]
 
 # gai's RetryPolicy retries inside the step (see DurableModel).
 _NO_RETRY: StepOptions = {"retries_allowed": False}
@@ -28,6 +29,35 @@ _NO_RETRY: StepOptions = {"retries_allowed": False}
 
 def _options(name: str) -> StepOptions:
     return {**_NO_RETRY, "name": name}
+
+
+_CONCURRENT = (
+    "gai runs inside one durable workflow must run one at a time: DBOS numbers steps in "
+    "the order they begin, so overlapping runs would replay each other's results after "
+    "a crash. Await each run before starting the next, or submit concurrent work as "
+    "separate durable runs."
+)
+
+
+class DurableScope:
+    """The step bookkeeping of one workflow execution, shared by its model and tools.
+
+    It also refuses overlapping runs: within one run, a model call never overlaps
+    another step, and a step's tool calls are reserved only once nothing else runs.
+    """
+
+    def __init__(self) -> None:
+        self.in_flight = 0
+        self.tools = DurableTools(self)
+
+    def wrap(self, model: Model) -> Model:
+        """The `MODEL_HOOK`: `model` with each call a step."""
+        return DurableModel(model, self)
+
+    def check_alone(self) -> None:
+        """Raise unless no other step of this workflow is running."""
+        if self.in_flight:
+            raise UserError(_CONCURRENT)
 
 
 class DurableModel(BaseChatModel):
@@ -39,8 +69,9 @@ class DurableModel(BaseChatModel):
     take a different path than the first one.
     """
 
-    def __init__(self, inner: Model) -> None:
+    def __init__(self, inner: Model, scope: DurableScope) -> None:
         self._inner = inner
+        self._scope = scope
 
     @property
     def name(self) -> str:
@@ -54,7 +85,12 @@ class DurableModel(BaseChatModel):
 
     async def generate(self, request: ModelRequest) -> ModelResponse:
         """Call the model, or return the answer recorded before a crash."""
-        data = await DBOS.run_step_async(_options("gai.model"), self._call, request)
+        self._scope.check_alone()
+        self._scope.in_flight += 1
+        try:
+            data = await DBOS.run_step_async(_options("gai.model"), self._call, request)
+        finally:
+            self._scope.in_flight -= 1
         return ModelResponse.model_validate(data)
 
 
@@ -71,11 +107,16 @@ class DurableTools:
     as a resumed in-process run does.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, scope: DurableScope) -> None:
+        self._scope = scope
         self._reserved: dict[str, tuple[StepReservation | None, StepReservation]] = {}
 
     def reserve(self, calls: Sequence[ToolCall], tools: Mapping[str, Tool]) -> None:
         """Draw step numbers for `calls`, in order, before any of them starts."""
+        self._scope.check_alone()
+        # Busy from now on, not from when each call's task begins: another run's step
+        # starting in between would take a number the replay could not reproduce.
+        self._scope.in_flight += len(calls)
         for call in calls:
             tool = tools.get(call.name)
             marker = None if tool is None or tool.idempotent else DBOS.reserve_step()
@@ -86,6 +127,18 @@ class DurableTools:
     ) -> ToolResult:
         """Run `call` as a step, or return its recorded result."""
         marker, step = self._reserved.pop(call.call_id)
+        try:
+            return await self._run(call, marker, step, invoke)
+        finally:
+            self._scope.in_flight -= 1
+
+    async def _run(
+        self,
+        call: ToolCall,
+        marker: StepReservation | None,
+        step: StepReservation,
+        invoke: Callable[[], Awaitable[ToolResult]],
+    ) -> ToolResult:
         ran_before = False
         if marker is not None:
             token = uuid.uuid4().hex

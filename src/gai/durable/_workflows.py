@@ -1,48 +1,53 @@
-"""The DBOS workflows a worker runs: a `generate_text` run and a workflow template."""
+"""The DBOS workflows a worker runs: a `generate_text` run, a template, a function."""
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any
+import importlib
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from dbos import DBOS
 
-from gai._registry import resolve_model
-from gai.durable._steps import DurableModel, DurableTools
-from gai.durable.spec import RunJob, TemplateJob
-from gai.engine._hooks import TOOL_HOOKS
-from gai.engine._loop import wrap_model
+from gai.durable._steps import DurableScope
+from gai.durable.spec import CallJob, RunJob, TemplateJob
+from gai.engine._hooks import MODEL_HOOK, TOOL_HOOKS
+from gai.errors import UserError
 from gai.tools import ToolRegistry
 from gai.types import TextResult
 
-__all__ = ["RUN_WORKFLOW", "TEMPLATE_WORKFLOW", "set_registry"]
+__all__ = ["CALL_WORKFLOW", "RUN_WORKFLOW", "TEMPLATE_WORKFLOW", "registry", "set_registry"]
 
 RUN_WORKFLOW = "gai.run"
 TEMPLATE_WORKFLOW = "gai.template"
+CALL_WORKFLOW = "gai.call"
+
+T = TypeVar("T")
 
 _REGISTRY = ToolRegistry()
 
 
-def set_registry(registry: ToolRegistry) -> None:
+def set_registry(tools: ToolRegistry) -> None:
     """Tools the workflows of this process resolve names against (set by `Worker`)."""
     global _REGISTRY
-    _REGISTRY = registry
+    _REGISTRY = tools
 
 
-def _durable_model(model: str, options: dict[str, Any]) -> tuple[DurableModel, dict[str, Any]]:
-    # Retries and the per-call timeout go inside the model step (see DurableModel), so
-    # the engine itself gets neither.
-    from gai.resilience.timeout import Timeouts
+def registry() -> ToolRegistry:
+    """The tools of this worker process, for durable functions that name tools."""
+    return _REGISTRY
 
-    options = dict(options)
-    timeout = options.get("timeout")
-    model_call = None
-    if isinstance(timeout, Timeouts) and timeout.model_call is not None:
-        model_call = timeout.model_call
-        options["timeout"] = dataclasses.replace(timeout, model_call=None)
-    wrapped = wrap_model(resolve_model(model), options.pop("retry", None), model_call)
-    options["retry"] = False
-    return DurableModel(wrapped), options
+
+async def _durably(body: Callable[[], Awaitable[T]]) -> T:
+    # Every gai run `body` makes takes its model and tool calls as steps of this workflow.
+    scope = DurableScope()
+    model_token = MODEL_HOOK.set(scope.wrap)
+    tools_token = TOOL_HOOKS.set(scope.tools)
+    try:
+        return await body()
+    finally:
+        TOOL_HOOKS.reset(tools_token)
+        MODEL_HOOK.reset(model_token)
 
 
 @DBOS.workflow(name=RUN_WORKFLOW)
@@ -51,28 +56,27 @@ async def run_workflow(job: RunJob) -> TextResult:
     from gai.engine.run import generate_text
     from gai.store import open_store
 
-    model, options = _durable_model(job.model, job.options)
-    run_id = DBOS.workflow_id
+    run_id = str(DBOS.workflow_id)
     store = None
     if job.store is not None:
         store = await open_store(job.store)
         # A recovered run records itself again from the start: its replayed steps
         # come back from DBOS, so the mirror ends up complete rather than doubled.
-        await store.delete_run(str(run_id))
-    token = TOOL_HOOKS.set(DurableTools())
+        await store.delete_run(run_id)
     try:
-        return await generate_text(
-            model,
-            messages=job.messages,
-            prompt=job.prompt,
-            system=job.system,
-            tools=_REGISTRY.resolve(job.tools),
-            run_id=run_id,
-            run_store=store,
-            **options,
+        return await _durably(
+            lambda: generate_text(
+                job.model,
+                messages=job.messages,
+                prompt=job.prompt,
+                system=job.system,
+                tools=_REGISTRY.resolve(job.tools),
+                run_id=run_id,
+                run_store=store,
+                **job.options,
+            )
         )
     finally:
-        TOOL_HOOKS.reset(token)
         if store is not None:
             await store.aclose()
 
@@ -82,10 +86,32 @@ async def template_workflow(job: TemplateJob) -> Any:
     """Run one submitted workflow template, every step's calls durable."""
     from gai.workflows.template import WorkflowTemplate
 
-    model, options = _durable_model(job.model, job.options)
     template = WorkflowTemplate.model_validate(job.template)
-    token = TOOL_HOOKS.set(DurableTools())
+    return await _durably(
+        lambda: template.run(job.model, job.variables, registry=_REGISTRY, **job.options)
+    )
+
+
+def load_function(path: str) -> Callable[..., Awaitable[Any]]:
+    """The async function "module:qualified.name" names.
+
+    Raises:
+        UserError: It cannot be imported or is not an async function.
+    """
+    module_name, _, qualname = path.partition(":")
     try:
-        return await template.run(model, job.variables, registry=_REGISTRY, **options)
-    finally:
-        TOOL_HOOKS.reset(token)
+        found: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            found = getattr(found, part)
+    except (ImportError, AttributeError) as exc:
+        raise UserError(f"Cannot load durable function {path!r}: {exc}") from exc
+    if not inspect.iscoroutinefunction(found):
+        raise UserError(f"Durable function {path!r} must be an async function (async def).")
+    return found  # type: ignore[no-any-return]
+
+
+@DBOS.workflow(name=CALL_WORKFLOW)
+async def call_workflow(job: CallJob) -> Any:
+    """Run a submitted async function: every gai run it makes is durable."""
+    function = load_function(job.function)
+    return await _durably(lambda: function(*job.args, **job.kwargs))

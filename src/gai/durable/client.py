@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
@@ -14,8 +14,8 @@ from dbos import DBOS, DBOSClient
 from dbos._error import DBOSAwaitedWorkflowCancelledError, DBOSNonExistentWorkflowError
 
 from gai.durable._portable import ensure_portable
-from gai.durable._workflows import RUN_WORKFLOW, TEMPLATE_WORKFLOW
-from gai.durable.spec import RunJob, TemplateJob
+from gai.durable._workflows import CALL_WORKFLOW, RUN_WORKFLOW, TEMPLATE_WORKFLOW, load_function
+from gai.durable.spec import CallJob, RunJob, TemplateJob
 from gai.errors import NotPortableError, RunCancelledError, RunNotFoundError, UserError
 from gai.tools import Tool, ToolRegistry
 from gai.types import Message
@@ -324,6 +324,62 @@ class DurableClient:
         )
         ensure_portable("variables", job.variables)
         return await self._enqueue(queue, TEMPLATE_WORKFLOW, run_id, job)
+
+    async def submit_call(
+        self,
+        queue: str,
+        function: Callable[..., Awaitable[Any]] | str,
+        /,
+        *args: Any,
+        run_id: str | None = None,
+        **kwargs: Any,
+    ) -> DurableHandle:
+        """Queue an async function for the workers: agents, branching, your own flow.
+
+        Every gai run the function makes (`generate_text`, `Agent.run_sequential`,
+        hand-offs, templates) becomes durable: its model and tool calls are steps of
+        this run. The runs must be made one at a time (await each before the next);
+        overlapping ones fail with a `UserError` rather than replay wrongly.
+        `gai.durable.registry()` gives the function the worker's tools.
+
+        Args:
+            queue: The queue's name.
+            function: A top-level async function of a module the workers can import,
+                or its path "module:qualified.name".
+            *args: Its positional arguments (they must pickle).
+            run_id: Names the run; submitting the same id again returns the same run.
+            **kwargs: Its keyword arguments (they must pickle).
+
+        Raises:
+            NotPortableError: The function is not importable by path (a lambda, a
+                closure, defined in `__main__`) or an argument cannot be sent.
+        """
+        path = function if isinstance(function, str) else _function_path(function)
+        try:
+            found = load_function(path)
+        except UserError as exc:
+            raise NotPortableError(exc.message) from None
+        if not isinstance(function, str) and found is not function:
+            raise NotPortableError(
+                f"{path!r} names another object than the function given; a worker would "
+                f"run that one. Submit a function defined at the top level of a module."
+            )
+        job = CallJob(function=path, args=tuple(args), kwargs=dict(kwargs))
+        ensure_portable("args", job.args)
+        ensure_portable("kwargs", job.kwargs)
+        return await self._enqueue(queue, CALL_WORKFLOW, run_id, job)
+
+
+def _function_path(function: Callable[..., Any]) -> str:
+    module = getattr(function, "__module__", None)
+    qualname = getattr(function, "__qualname__", "")
+    if module is None or module == "__main__" or "<" in qualname:
+        raise NotPortableError(
+            f"{qualname or function!r} cannot be found by a worker process: it is a lambda, "
+            f"a closure or defined in __main__. Define it at the top level of a module the "
+            f"workers can import."
+        )
+    return f"{module}:{qualname}"
 
 
 class _AnyTools(ToolRegistry):

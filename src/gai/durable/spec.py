@@ -7,7 +7,7 @@ from typing import Any
 
 from gai.types import Message
 
-__all__ = ["RunJob", "TemplateJob"]
+__all__ = ["CallJob", "RunJob", "TemplateJob"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,3 +37,17 @@ class TemplateJob:
     template: dict[str, Any]
     variables: dict[str, Any] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CallJob:
+    """An async function for a worker, by import path, with its arguments.
+
+    Every gai run it makes (`generate_text`, agents, templates) is durable, as long as
+    it makes them one at a time.
+    """
+
+    function: str
+    """Import path of an async function the worker can import: module:qualified.name."""
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)

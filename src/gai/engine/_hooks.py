@@ -1,7 +1,8 @@
-"""A seam for running a step's tool calls elsewhere: durable execution (`gai.durable`).
+"""Seams for running model and tool calls elsewhere: durable execution (`gai.durable`).
 
-Set `TOOL_HOOKS` (a context variable) for the span of a run and the engine hands each
-step's tool calls to it: `reserve` once per step in the model's call order before any
+While `MODEL_HOOK` (a context variable) is set, every run's model is passed through it
+once retries and the call timeout are applied. While `TOOL_HOOKS` is set, the engine
+hands each step's tool calls to it: `reserve` once per step in the model's call order before any
 call starts, then `run` per call. Durable engines number their steps in the order the
 steps begin, which concurrent calls would make arbitrary; `reserve` lets them number
 the calls in the model's order instead.
@@ -13,10 +14,11 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
 from typing import Protocol
 
+from gai.providers.base import Model
 from gai.tools import Tool
 from gai.types import ToolCall, ToolResult
 
-__all__ = ["TOOL_HOOKS", "ToolHooks", "interrupted_result"]
+__all__ = ["MODEL_HOOK", "TOOL_HOOKS", "ToolHooks", "interrupted_result"]
 
 
 class ToolHooks(Protocol):
@@ -47,3 +49,7 @@ def interrupted_result(call: ToolCall) -> ToolResult:
             f"it again."
         ),
     )
+
+
+MODEL_HOOK: ContextVar[Callable[[Model], Model] | None] = ContextVar("gai_model_hook", default=None)
+"""Wraps every run's model (after its retry policy and call timeout) while set."""

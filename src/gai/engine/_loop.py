@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from gai._registry import resolve_model
 from gai.engine._control import Control, Paused, StoppedBeforeTools, approval_error
-from gai.engine._hooks import interrupted_result
+from gai.engine._hooks import MODEL_HOOK, interrupted_result
 from gai.engine._parallel import run_tool_calls
 from gai.engine.request import Request, StepOverrides, check_tool_choice, normalize_tools
 from gai.errors import BudgetExceededError, UserError
@@ -447,7 +447,9 @@ def _no_tools_now(call: ToolCall) -> ToolResult:
 
 def prepare_model(model: Model | str, request: Request) -> Model:
     """Resolve the model and wrap it with the request's model-call timeout and retry."""
-    return wrap_model(resolve_model(model), request.retry, _timeouts(request).model_call)
+    wrapped = wrap_model(resolve_model(model), request.retry, _timeouts(request).model_call)
+    hook = MODEL_HOOK.get()
+    return wrapped if hook is None else hook(wrapped)
 
 
 def wrap_model(base: Model, retry: RetryPolicy | bool | None, model_call: float | None) -> Model:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import signal
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -218,3 +219,36 @@ async def test_write_cut_off_by_a_kill_is_reported_not_repeated(
     }
     assert server.requests == 2
     assert (await handle.status()).recovery_attempts >= 2
+
+
+async def test_sigterm_lets_running_runs_finish_and_leaves_queued_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    effects = tmp_path / "effects.log"
+    url = f"sqlite:///{tmp_path}/system.db"
+    async with AgentServer(rounds=1, calls_per_round=1, tool_names=("lookup",)) as server:
+        async with (
+            DurableClient(url, poll_interval=0.05) as client,
+            fleet(url, "deploy", server.url(), effects, tool_seconds=0.5) as group,
+        ):
+            await client.create_queue("deploy", worker_concurrency=1)
+            await group.start("old")
+            handles = [
+                await client.submit(
+                    "deploy", "loopback:agent", prompt=f"d{n}", tools=["lookup"],
+                    stop_when=NoMoreTools(), run_id=f"deploy-{n}",
+                )
+                for n in range(3)
+            ]  # fmt: skip
+            while not effects.exists():  # noqa: ASYNC110 - the first run is inside its tool
+                await asyncio.sleep(0.01)
+            group.procs["old"].send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(group.procs["old"].wait(), 30) == 0
+            first = await handles[0].status()
+            assert first.state == "succeeded"
+            assert first.recovery_attempts == 1  # finished by the draining worker itself
+            assert [(await h.status()).state for h in handles[1:]] == ["queued", "queued"]
+            await group.start("new")
+            results = [await h.result(timeout=30) for h in handles]
+    assert [r.text for r in results] == ["done d0", "done d1", "done d2"]
+    assert sum(read_effects(effects).values()) == 3

@@ -46,6 +46,13 @@ def add_commands(commands: Any) -> None:
         metavar="ID",
         help="take over the unfinished runs of a worker that is gone for good",
     )
+    cmd.add_argument(
+        "--grace",
+        type=int,
+        default=10,
+        metavar="SECONDS",
+        help="on SIGTERM/SIGINT, let running runs finish this long (default 10)",
+    )
     cmd.add_argument("--concurrency", type=int, help="set the queues' limit across all workers")
     cmd.add_argument("--worker-concurrency", type=int, help="set the queues' limit per worker")
     cmd.add_argument("--rate-limit", metavar="N/SECONDS", help="at most N runs start per period")
@@ -67,7 +74,7 @@ def parse_rate(text: str | None) -> tuple[int, float] | None:
 
 
 async def run(args: argparse.Namespace) -> int:
-    """Start a worker and serve until SIGINT or SIGTERM."""
+    """Start a worker and serve until SIGINT or SIGTERM, then drain for `--grace` seconds."""
     if not args.db:
         raise UserError("Name the DBOS system database with --db or $GAI_DBOS_URL.")
     rate = parse_rate(args.rate_limit)
@@ -103,5 +110,5 @@ async def run(args: argparse.Namespace) -> int:
         )
         await stop.wait()
     finally:
-        await asyncio.to_thread(worker.stop)
+        await asyncio.to_thread(worker.stop, args.grace)
     return 0

@@ -123,9 +123,13 @@ class Worker:
         """Block until `stop` is called (True) or `timeout` passes (False)."""
         return self._stopped.wait(timeout)
 
-    def stop(self) -> None:
-        """Stop taking runs and disconnect; runs in progress are recovered later."""
+    def stop(self, grace: int = 0) -> None:
+        """Stop taking runs, let running ones finish for up to `grace` seconds, disconnect.
+
+        Runs still unfinished then are recovered by the next start with this
+        `worker_id` (or by a worker that adopts them).
+        """
         if self._started:
             self._started = False
-            DBOS.destroy(workflow_completion_timeout_sec=0)
+            DBOS.destroy(workflow_completion_timeout_sec=grace)
         self._stopped.set()

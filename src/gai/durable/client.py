@@ -78,7 +78,7 @@ class DurableHandle:
         Raises:
             RunNotFoundError: No durable run has this id.
         """
-        dbos = self._client._dbos()
+        dbos = await self._client._ready()
         try:
             handle: Any = await dbos.retrieve_workflow_async(self.run_id)
             info = await handle.get_status()
@@ -109,7 +109,7 @@ class DurableHandle:
             RunCancelledError: The run was cancelled.
             RunNotFoundError: No durable run has this id.
         """
-        dbos = self._client._dbos()
+        dbos = await self._client._ready()
         try:
             handle: Any = await dbos.retrieve_workflow_async(self.run_id)
             async with asyncio.timeout(timeout):
@@ -123,7 +123,7 @@ class DurableHandle:
 
     async def cancel(self) -> None:
         """Cancel the run: a queued run never starts, a running one stops at its next step."""
-        await self._client._dbos().cancel_workflow_async(self.run_id)
+        await (await self._client._ready()).cancel_workflow_async(self.run_id)
 
 
 class DurableClient:
@@ -142,18 +142,18 @@ class DurableClient:
         self.database_url = database_url
         self.poll_interval = poll_interval
         self._client: DBOSClient | None = None
+        self._connecting = asyncio.Lock()
 
-    def _dbos(self) -> DBOSClient:
-        if self._client is None:
-            # The client never migrates, and the first worker may not have started yet.
-            DBOS.migrate(self.database_url)
-            self._client = DBOSClient(system_database_url=self.database_url)
-        return self._client
+    def _connect(self) -> DBOSClient:
+        # The client itself never migrates, and the first worker may not have started.
+        DBOS.migrate(self.database_url)
+        return DBOSClient(system_database_url=self.database_url)
 
     async def _ready(self) -> DBOSClient:
         if self._client is None:
-            await asyncio.to_thread(self._dbos)
-        assert self._client is not None
+            async with self._connecting:
+                if self._client is None:
+                    self._client = await asyncio.to_thread(self._connect)
         return self._client
 
     async def __aenter__(self) -> DurableClient:

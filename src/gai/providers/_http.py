@@ -299,42 +299,39 @@ class HTTPClient:
         if session is not None and not session.closed:
             await session.close()
 
-    @asynccontextmanager
-    async def _request(
-        self, path: str, payload: Any, *, stream: bool, headers: Mapping[str, str] | None
-    ) -> AsyncIterator[aiohttp.ClientResponse]:
-        timeout = (
-            aiohttp.ClientTimeout(total=None, connect=self.connect_timeout, sock_read=self.timeout)
-            if stream
-            else aiohttp.ClientTimeout(total=self.timeout, connect=self.connect_timeout)
-        )
-        url = path if path.startswith(("http://", "https://")) else f"{self.base_url}{path}"
-        try:
-            async with self._get_session().post(
-                url, data=orjson.dumps(payload), headers=headers, timeout=timeout
-            ) as response:
-                if response.status >= 400:
-                    raw = await response.read()
-                    raise error_for_status(self.provider, response.status, response.headers, raw)
-                yield response
-        except ProviderError:
-            raise
-        except TimeoutError as exc:
-            raise ProviderTimeoutError(
+    def _timeout(self, stream: bool) -> aiohttp.ClientTimeout:
+        if stream:
+            return aiohttp.ClientTimeout(
+                total=None, connect=self.connect_timeout, sock_read=self.timeout
+            )
+        return aiohttp.ClientTimeout(total=self.timeout, connect=self.connect_timeout)
+
+    def _url(self, path: str) -> str:
+        return path if path.startswith(("http://", "https://")) else f"{self.base_url}{path}"
+
+    async def _raise_for_status(self, response: aiohttp.ClientResponse) -> None:
+        raw = await response.read()
+        raise error_for_status(self.provider, response.status, response.headers, raw)
+
+    def _transport_error(self, exc: Exception, url: str) -> ProviderError | None:
+        """The typed error for a failure of the connection or the body, if it is one."""
+        if isinstance(exc, TimeoutError):
+            return ProviderTimeoutError(
                 f"no response within {self.timeout:g} seconds (timeout)",
                 provider=self.provider,
                 retryable=True,
-            ) from exc
-        except aiohttp.ClientPayloadError as exc:
-            raise ResponseFormatError(
+            )
+        if isinstance(exc, aiohttp.ClientPayloadError):
+            return ResponseFormatError(
                 f"the response body was cut off: {exc}", provider=self.provider, retryable=True
-            ) from exc
-        except (aiohttp.ClientConnectionError, aiohttp.ClientResponseError) as exc:
-            raise ProviderConnectionError(
+            )
+        if isinstance(exc, (aiohttp.ClientConnectionError, aiohttp.ClientResponseError)):
+            return ProviderConnectionError(
                 f"connection to {url} failed: {exc or type(exc).__name__}",
                 provider=self.provider,
                 retryable=True,
-            ) from exc
+            )
+        return None
 
     async def post_json(
         self, path: str, payload: Any, *, headers: Mapping[str, str] | None = None
@@ -344,15 +341,23 @@ class HTTPClient:
         Raises:
             ProviderError: A typed error for the failure.
         """
-        async with self._request(path, payload, stream=False, headers=headers) as response:
-            try:
+        body = orjson.dumps(payload)
+        # Only the bytes are needed from here on; with many runs waiting for a
+        # connection, their request dicts would otherwise stay alive meanwhile.
+        del payload
+        url = self._url(path)
+        try:
+            async with self._get_session().post(
+                url, data=body, headers=headers, timeout=self._timeout(False)
+            ) as response:
                 raw = await response.read()
-            except aiohttp.ClientPayloadError as exc:
-                raise ResponseFormatError(
-                    f"the response body was cut off: {exc}",
-                    provider=self.provider,
-                    retryable=True,
-                ) from exc
+        except Exception as exc:
+            error = self._transport_error(exc, url)
+            if error is None:
+                raise
+            raise error from exc
+        if response.status >= 400:
+            raise error_for_status(self.provider, response.status, response.headers, raw)
         return loads(raw, self.provider)
 
     @asynccontextmanager
@@ -364,5 +369,18 @@ class HTTPClient:
         Raises:
             ProviderError: A typed error for the failure, also while reading the stream.
         """
-        async with self._request(path, payload, stream=True, headers=headers) as response:
-            yield response
+        body = orjson.dumps(payload)
+        del payload
+        url = self._url(path)
+        try:
+            async with self._get_session().post(
+                url, data=body, headers=headers, timeout=self._timeout(True)
+            ) as response:
+                if response.status >= 400:
+                    await self._raise_for_status(response)
+                yield response
+        except Exception as exc:
+            error = self._transport_error(exc, url)
+            if error is None:
+                raise
+            raise error from exc

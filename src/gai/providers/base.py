@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, Literal, Protocol, Self, TypeAlias, runtime_checkable
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from gai.types import (
     FinishReason,
@@ -19,6 +19,7 @@ from gai.types import (
     ToolDefinition,
     Usage,
 )
+from gai.types._frozen import Frozen
 
 if TYPE_CHECKING:
     from gai.engine.request import Request
@@ -37,10 +38,8 @@ ToolChoice: TypeAlias = Literal["auto", "none", "required"] | str
 """Whether the model may, must or must not call tools; any other string names one tool."""
 
 
-class ModelRequest(BaseModel):
+class ModelRequest(Frozen):
     """Everything a model needs for one call."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     messages: tuple[Message, ...]
     """The conversation so far, system message first when there is one."""
@@ -52,13 +51,11 @@ class ModelRequest(BaseModel):
     """Sampling options (temperature, max_tokens...) and provider-specific extras."""
 
 
-class ModelResponse(BaseModel):
+class ModelResponse(Frozen):
     """What a model answered: text and/or tool calls.
 
     `finish_reason` defaults to "tool_calls" when there are tool calls, else "stop".
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     text: str = ""
     """Text the model produced."""

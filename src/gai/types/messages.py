@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from gai.types._frozen import Frozen
 
 __all__ = [
     "ImageURL",
@@ -24,11 +26,7 @@ Role = Literal["system", "user", "assistant", "tool"]
 """Who wrote a message."""
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
-
-
-class Text(_Frozen):
+class Text(Frozen):
     """A piece of text."""
 
     kind: Literal["text"] = "text"
@@ -36,7 +34,7 @@ class Text(_Frozen):
     """The text itself."""
 
 
-class ImageURL(_Frozen):
+class ImageURL(Frozen):
     """An image given by URL (`https://...` or a `data:` URL)."""
 
     kind: Literal["image_url"] = "image_url"
@@ -57,7 +55,7 @@ class ImageURL(_Frozen):
         return cls(url=f"data:{media_type};base64,{encoded}", media_type=media_type)
 
 
-class ToolCallPart(_Frozen):
+class ToolCallPart(Frozen):
     """A tool call the assistant made, as it appears in the transcript."""
 
     kind: Literal["tool_call"] = "tool_call"
@@ -71,7 +69,7 @@ class ToolCallPart(_Frozen):
     """Opaque data the provider needs echoed back with the call."""
 
 
-class ToolResultPart(_Frozen):
+class ToolResultPart(Frozen):
     """The result of one tool call, sent back to the model."""
 
     kind: Literal["tool_result"] = "tool_result"
@@ -89,7 +87,7 @@ Part = Annotated[Text | ImageURL | ToolCallPart | ToolResultPart, Field(discrimi
 """Any message part; the `kind` field tells which."""
 
 
-class Message(_Frozen):
+class Message(Frozen):
     """One message of a conversation."""
 
     role: Role

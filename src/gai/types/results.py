@@ -7,8 +7,9 @@ import json
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from gai.types._frozen import Frozen
 from gai.types.messages import Message
 from gai.types.usage import Usage
 
@@ -48,11 +49,7 @@ def new_call_id() -> str:
     return f"call_{uuid.uuid4().hex[:16]}"
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
-
-
-class ToolCall(_Frozen):
+class ToolCall(Frozen):
     """A request from the model to run a tool."""
 
     call_id: str = Field(default_factory=new_call_id)
@@ -68,7 +65,7 @@ class ToolCall(_Frozen):
     """Opaque data the provider needs echoed back with the call (e.g. a thought signature)."""
 
 
-class ToolResult(_Frozen):
+class ToolResult(Frozen):
     """The outcome of one tool call.
 
     Exactly one of `output` and `error` is meaningful: when `error` is set the call
@@ -103,7 +100,7 @@ class ToolResult(_Frozen):
         return json.dumps(self.output, ensure_ascii=False, separators=(",", ":"))
 
 
-class Step(_Frozen):
+class Step(Frozen):
     """One model call plus the execution of every tool call it asked for."""
 
     step_number: int
@@ -141,7 +138,7 @@ class Step(_Frozen):
         return max(0.0, self.duration - self.model_duration)
 
 
-class StopReason(_Frozen):
+class StopReason(Frozen):
     """Why a run stopped: a kind to branch on, words for people, and what fired."""
 
     kind: StopKind
@@ -155,7 +152,7 @@ class StopReason(_Frozen):
         return f"{self.kind}: {self.detail}"
 
 
-class Degradation(_Frozen):
+class Degradation(Frozen):
     """How a run was degraded to get an answer at all."""
 
     level: Literal["essential_tools", "no_tools"]
@@ -164,7 +161,7 @@ class Degradation(_Frozen):
     """The error that made the full run fail."""
 
 
-class TextResult(_Frozen):
+class TextResult(Frozen):
     """The result of a run."""
 
     text: str
@@ -207,7 +204,7 @@ class TextResult(_Frozen):
         return RunTrace.from_result(self)
 
 
-class RunState(_Frozen):
+class RunState(Frozen):
     """What a stop condition or `prepare_step` sees: the run so far.
 
     It is rebuilt for every check, so conditions reading it keep no state of their own.

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from gai.types._frozen import Frozen
 
 __all__ = ["ToolDefinition"]
 
 
-class ToolDefinition(BaseModel):
+class ToolDefinition(Frozen):
     """A tool as the model sees it."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     name: str
     """Name the model calls the tool by."""

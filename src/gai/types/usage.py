@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import model_validator
+
+from gai.types._frozen import Frozen
 
 __all__ = ["Usage"]
 
 
-class Usage(BaseModel):
+class Usage(Frozen):
     """Tokens used by one or more model calls.
 
     `total_tokens` defaults to input plus output when not given.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     input_tokens: int = 0
     """Tokens sent to the model."""

@@ -1,0 +1,34 @@
+"""`Frozen`: the base of gai's immutable value types."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = ["Frozen"]
+
+
+class Frozen(BaseModel):
+    """An immutable pydantic model whose instances share their `model_fields_set`.
+
+    Pydantic gives every instance its own set of the field names it was given. A run
+    in flight holds dozens of these values, almost all with the same few sets, and
+    each set is memory and one more object for every garbage-collector pass; since
+    the values cannot change, instances of a class share one set per distinct content.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+    _shared_fields_sets: ClassVar[dict[int, set[str]]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._shared_fields_sets = {}
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Swap this instance's fields set for the class's identical shared one."""
+        fields = self.__pydantic_fields_set__
+        shared = self._shared_fields_sets.setdefault(len(fields), fields)
+        if shared is not fields and shared == fields:
+            object.__setattr__(self, "__pydantic_fields_set__", shared)

@@ -523,7 +523,7 @@ async def run_loop(
                 return await _finish(run, reason)
         elif run.checkpoint is not None:
             await run.checkpoint.start(run.model.name, _snapshot(request))
-        async with asyncio.timeout(timeouts.run) as run_deadline:
+        async with _time_limit(timeouts.run) as run_deadline:
             while True:
                 control = run.control
                 if control.stop_token is not None and control.stop_token.requested:
@@ -540,7 +540,7 @@ async def run_loop(
                 if wrap_up:
                     run.tool_choice = "none"
                 try:
-                    async with asyncio.timeout(timeouts.step) as step_deadline:
+                    async with _time_limit(timeouts.step) as step_deadline:
                         step = await _step(run)
                         if request.on_step_finish is not None:
                             await _maybe_await(request.on_step_finish(step))
@@ -570,6 +570,26 @@ async def run_loop(
         detail = _done(run, f"failed with {type(exc).__name__}: {exc}")
         await _fail(run, exc, StopReason(kind="error", detail=detail))
         raise
+
+
+class _NoDeadline:
+    """Stands in for `asyncio.timeout(None)` without its per-use objects."""
+
+    async def __aenter__(self) -> _NoDeadline:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    def expired(self) -> bool:
+        return False
+
+
+_NO_DEADLINE = _NoDeadline()
+
+
+def _time_limit(seconds: float | None) -> asyncio.Timeout | _NoDeadline:
+    return _NO_DEADLINE if seconds is None else asyncio.timeout(seconds)
 
 
 def _emitter(observers: Emit | None, stream: Emit | None) -> Emit | None:

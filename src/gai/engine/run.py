@@ -130,7 +130,11 @@ async def generate_text(
 
         result, _ = await run_for_output(model, output_type, options)
         return result
-    return await run_request(model, _request(**options))
+    request = _request(**options)
+    if request.recovery is not None:
+        return await run_with_recovery(model, request)
+    # Straight to the loop rather than through run_request: one coroutine less per run.
+    return await run_loop(model, request)
 
 
 def _request(model: object, **options: Any) -> Request:

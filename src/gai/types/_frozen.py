@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["Frozen"]
+__all__ = ["Frozen", "keep_dict"]
 
 
 class Frozen(BaseModel):
@@ -32,3 +33,16 @@ class Frozen(BaseModel):
         shared = self._shared_fields_sets.setdefault(len(fields), fields)
         if shared is not fields and shared == fields:
             object.__setattr__(self, "__pydantic_fields_set__", shared)
+
+
+def keep_dict(value: Any) -> dict[str, Any]:
+    """Validate a JSON-object field without copying it (pydantic copies dicts it checks).
+
+    Tool arguments are held by the call, its transcript part and the step; sharing one
+    dict instead of three matters with many runs in flight.
+    """
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
+        return dict(value)
+    raise ValueError(f"must be a JSON object (a dict with string keys), got {type(value).__name__}")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from gai.types._frozen import Frozen
+from gai.types._frozen import Frozen, keep_dict
 
 __all__ = [
     "ImageURL",
@@ -67,6 +67,11 @@ class ToolCallPart(Frozen):
     """Arguments as the model gave them."""
     provider_data: dict[str, Any] | None = None
     """Opaque data the provider needs echoed back with the call."""
+
+    @field_validator("arguments", mode="plain", json_schema_input_type=dict[str, Any])
+    @classmethod
+    def _arguments(cls, value: Any) -> dict[str, Any]:
+        return keep_dict(value)
 
 
 class ToolResultPart(Frozen):

@@ -7,9 +7,9 @@ import json
 import uuid
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from gai.types._frozen import Frozen
+from gai.types._frozen import Frozen, keep_dict
 from gai.types.messages import Message
 from gai.types.usage import Usage
 
@@ -63,6 +63,11 @@ class ToolCall(Frozen):
     error the model can correct."""
     provider_data: dict[str, Any] | None = None
     """Opaque data the provider needs echoed back with the call (e.g. a thought signature)."""
+
+    @field_validator("arguments", mode="plain", json_schema_input_type=dict[str, Any])
+    @classmethod
+    def _arguments(cls, value: Any) -> dict[str, Any]:
+        return keep_dict(value)
 
 
 class ToolResult(Frozen):

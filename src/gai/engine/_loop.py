@@ -229,6 +229,9 @@ def _should_stop(
 
 
 async def _call_model(run: _Run, request: ModelRequest, step_number: int) -> ModelResponse:
+    # The previous answer's payload is only for the result; a run waiting on the model
+    # should not hold it.
+    run.raw = None
     emit = run.emit
     # getattr, not isinstance(StreamingModel): runtime Protocol checks are slow per step.
     open_stream = getattr(run.model, "stream", None) if emit is not None and run.stream else None

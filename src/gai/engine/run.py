@@ -123,14 +123,40 @@ async def generate_text(
         gai.errors.OutputValidationError: With `output_type`, no answer validated.
         asyncio.CancelledError: The task was cancelled; `partial_result` is attached too.
     """
-    options = locals()
-    del options["output_type"]
+    # Not locals(): the frame would keep that dict for the whole run.
+    options: dict[str, Any] = {
+        "model": model,
+        "messages": messages,
+        "prompt": prompt,
+        "system": system,
+        "tools": tools,
+        "stop_when": stop_when,
+        "tool_choice": tool_choice,
+        "max_parallel_tools": max_parallel_tools,
+        "tool_timeout": tool_timeout,
+        "max_steps_limit": max_steps_limit,
+        "on_step_finish": on_step_finish,
+        "prepare_step": prepare_step,
+        "deps": deps,
+        "run_id": run_id,
+        "settings": settings,
+        "retry": retry,
+        "timeout": timeout,
+        "recovery": recovery,
+        "run_store": run_store,
+        "observers": observers,
+        "budget": budget,
+        "continue_when": continue_when,
+        "guards": guards,
+        "stop_token": stop_token,
+    }
     if output_type is not None:
         from gai.engine.structured import run_for_output
 
         result, _ = await run_for_output(model, output_type, options)
         return result
     request = _request(**options)
+    del options
     if request.recovery is not None:
         return await run_with_recovery(model, request)
     # Straight to the loop rather than through run_request: one coroutine less per run.

@@ -238,6 +238,12 @@ def _release_all() -> None:
         _release(client._session)
 
 
+def _exact(data: bytes) -> bytes:
+    # orjson returns its 4 KiB (or larger) output buffer as the bytes object, whatever
+    # the length; a body held while waiting for a connection should take what it needs.
+    return memoryview(data).tobytes()
+
+
 class HTTPClient:
     """A lazily created aiohttp session for one provider object.
 
@@ -341,7 +347,7 @@ class HTTPClient:
         Raises:
             ProviderError: A typed error for the failure.
         """
-        body = orjson.dumps(payload)
+        body = _exact(orjson.dumps(payload))
         # Only the bytes are needed from here on; with many runs waiting for a
         # connection, their request dicts would otherwise stay alive meanwhile.
         del payload
@@ -369,7 +375,7 @@ class HTTPClient:
         Raises:
             ProviderError: A typed error for the failure, also while reading the stream.
         """
-        body = orjson.dumps(payload)
+        body = _exact(orjson.dumps(payload))
         del payload
         url = self._url(path)
         try:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from pydantic import BaseModel
 
 from gai._recorded import recorded_response
 from gai.providers.base import ModelRequest, ModelResponse
@@ -19,12 +23,47 @@ __all__ = ["Checkpointer"]
 _STEP_EXCLUDE = {"tool_calls", "tool_results"}
 
 
+def _json_appender(store: RunStore) -> Callable[[str, Any, int, str], Awaitable[None]] | None:
+    """The store's `append_json`, when using it cannot bypass an override of `append`.
+
+    Backends built on `BaseStore` take JSON text. A store that wraps another by
+    delegation, or a subclass that overrides only `append`, gets the dict the
+    `RunStore` protocol names, so its `append` still sees every checkpoint.
+    """
+    owners = {
+        name: next((k for k in type(store).__mro__ if name in k.__dict__), None)
+        for name in ("append", "append_json")
+    }
+    appender, json_appender = owners["append"], owners["append_json"]
+    if appender is None or json_appender is None or not issubclass(json_appender, appender):
+        return None
+    method: Callable[[str, Any, int, str], Awaitable[None]] = store.append_json  # type: ignore[attr-defined]
+    return method
+
+
 @dataclass(slots=True)
 class Checkpointer:
     """The run loop's view of the store: one method per moment worth recording."""
 
     store: RunStore
     run_id: str
+    _append_json: Callable[[str, Any, int, str], Awaitable[None]] | None = field(
+        init=False, default=None
+    )
+
+    def __post_init__(self) -> None:
+        self._append_json = _json_appender(self.store)
+
+    # The per-checkpoint methods are plain functions returning the store's awaitable:
+    # a coroutine per layer would be held by every run while its checkpoint commits.
+    def _append(
+        self, kind: Any, step_number: int, model: BaseModel, exclude: set[str] | None = None
+    ) -> Awaitable[None]:
+        if self._append_json is not None:
+            data = model.model_dump_json(exclude=exclude)
+            return self._append_json(self.run_id, kind, step_number, data)
+        payload = model.model_dump(mode="json", exclude=exclude)
+        return self.store.append(self.run_id, kind, step_number, payload)
 
     async def start(self, model: str, snapshot: RunSnapshot) -> None:
         await self.store.create_run(self.run_id, model, snapshot)
@@ -32,27 +71,26 @@ class Checkpointer:
     async def resumed(self) -> None:
         await self.store.set_status(self.run_id, "running")
 
-    async def model_response(
+    def model_response(
         self, step_number: int, response: ModelResponse, request: ModelRequest, duration: float
-    ) -> None:
+    ) -> Awaitable[None]:
         record = recorded_response(response, request, duration)
-        await self.store.append(
-            self.run_id, "model_response", step_number, record.model_dump(mode="json")
-        )
+        return self._append("model_response", step_number, record)
 
-    async def tools_started(self, step_number: int, call_ids: list[str]) -> None:
-        await self.store.append(self.run_id, "tools_started", step_number, {"call_ids": call_ids})
+    def tools_started(self, step_number: int, call_ids: list[str]) -> Awaitable[None]:
+        if self._append_json is not None:
+            data = orjson.dumps({"call_ids": call_ids}).decode()
+            return self._append_json(self.run_id, "tools_started", step_number, data)
+        payload = {"call_ids": call_ids}
+        return self.store.append(self.run_id, "tools_started", step_number, payload)
 
-    async def tool_result(self, step_number: int, result: ToolResult) -> None:
-        await self.store.append(
-            self.run_id, "tool_result", step_number, result.model_dump(mode="json")
-        )
+    def tool_result(self, step_number: int, result: ToolResult) -> Awaitable[None]:
+        return self._append("tool_result", step_number, result)
 
-    async def step_finished(self, step: Step) -> None:
+    def step_finished(self, step: Step) -> Awaitable[None]:
         # Calls and results are in this step's earlier entries; storing them again would
         # double what every step writes.
-        payload = step.model_dump(mode="json", exclude=_STEP_EXCLUDE)
-        await self.store.append(self.run_id, "step_finished", step.step_number, payload)
+        return self._append("step_finished", step.step_number, step, _STEP_EXCLUDE)
 
     async def finished(self, result: TextResult) -> None:
         await self.store.set_status(self.run_id, "completed", result=result)

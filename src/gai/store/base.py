@@ -8,7 +8,10 @@ checkpoints back into a `RunRecord`, so every backend resumes runs the same way.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Awaitable
 from typing import Any, Protocol, runtime_checkable
+
+import orjson
 
 from gai.errors import RunNotFoundError, StoreError
 from gai.store.records import (
@@ -152,6 +155,16 @@ class BaseStore(ABC):
         self, run_id: str, kind: CheckpointKind, step_number: int, payload: dict[str, Any]
     ) -> None:
         """Append a checkpoint (durably, before returning)."""
+
+    def append_json(
+        self, run_id: str, kind: CheckpointKind, step_number: int, data: str
+    ) -> Awaitable[None]:
+        """`append` with the payload already serialised as a JSON object.
+
+        The run loop serialises its checkpoints straight from its models; backends that
+        store JSON text override this to skip building (and re-encoding) a dict.
+        """
+        return self.append(run_id, kind, step_number, orjson.loads(data))
 
     @abstractmethod
     async def set_status(

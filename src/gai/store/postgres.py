@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 import orjson
@@ -114,7 +115,17 @@ class PostgresStore(BaseStore):
         self, run_id: str, kind: CheckpointKind, step_number: int, payload: dict[str, Any]
     ) -> None:
         """Append a checkpoint in its own transaction."""
-        data = orjson.dumps(payload).decode()
+        await self.append_json(run_id, kind, step_number, orjson.dumps(payload).decode())
+
+    def append_json(
+        self, run_id: str, kind: CheckpointKind, step_number: int, data: str
+    ) -> Awaitable[None]:
+        """`append` with the payload already serialised as a JSON object."""
+        return self._append_json(run_id, kind, step_number, data)
+
+    async def _append_json(
+        self, run_id: str, kind: CheckpointKind, step_number: int, data: str
+    ) -> None:
         now = utcnow().isoformat()
         async with self._pool.connection() as conn, conn.transaction():
             # Locking the run row orders concurrent appends to one run.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable
 from typing import Any
 
 import orjson
@@ -126,7 +127,19 @@ class RedisStore(BaseStore):
         self, run_id: str, kind: CheckpointKind, step_number: int, payload: dict[str, Any]
     ) -> None:
         """Append a checkpoint."""
-        entry = orjson.dumps({"kind": kind, "step_number": step_number, "payload": payload})
+        await self.append_json(run_id, kind, step_number, orjson.dumps(payload).decode())
+
+    def append_json(
+        self, run_id: str, kind: CheckpointKind, step_number: int, data: str
+    ) -> Awaitable[None]:
+        """`append` with the payload already serialised as a JSON object."""
+        return self._append_json(run_id, kind, step_number, data)
+
+    async def _append_json(
+        self, run_id: str, kind: CheckpointKind, step_number: int, data: str
+    ) -> None:
+        head = orjson.dumps({"kind": kind, "step_number": step_number}).decode()
+        entry = f'{head[:-1]},"payload":{data}}}'
         key = self._run_key(run_id)
         length = await self._append(keys=[key, f"{key}:cp"], args=[entry, utcnow().isoformat()])
         if not length:

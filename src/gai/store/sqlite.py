@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,9 +32,83 @@ __all__ = ["SQLiteStore"]
 T = TypeVar("T")
 
 
-_Write = Callable[[sqlite3.Connection, dict[str, bool]], None]
-"""One queued write; the dict notes which runs this transaction already touched."""
-_Entry = tuple[_Write, "asyncio.Future[None]"]
+_Write = Callable[..., None]
+"""A queued write: called as write(conn, touched, path, *args); `touched` notes which
+runs this transaction has already found (and stamped)."""
+_Entry = tuple[_Write, tuple[Any, ...], "asyncio.Future[None]"]
+
+
+def _touch(
+    conn: sqlite3.Connection, touched: dict[str, bool], path: str, run_id: str, now: str
+) -> None:
+    if run_id not in touched:
+        touched[run_id] = bool(
+            conn.execute(
+                "UPDATE gai_runs SET updated_at = ? WHERE run_id = ?", (now, run_id)
+            ).rowcount
+        )
+    if not touched[run_id]:
+        raise RunNotFoundError(f"No run {run_id!r} in SQLite store {path}.")
+
+
+def _insert_run(
+    conn: sqlite3.Connection,
+    touched: dict[str, bool],
+    path: str,
+    run_id: str,
+    model: str,
+    now: str,
+    snapshot: str,
+) -> None:
+    try:
+        conn.execute(
+            "INSERT INTO gai_runs (run_id, status, model, created_at, updated_at, snapshot)"
+            " VALUES (?, 'running', ?, ?, ?, ?)",
+            (run_id, model, now, now, snapshot),
+        )
+    except sqlite3.IntegrityError:
+        raise RunExistsError(
+            f"Run {run_id!r} already exists; resume it or use another run_id."
+        ) from None
+    touched[run_id] = True
+
+
+def _insert_checkpoint(
+    conn: sqlite3.Connection,
+    touched: dict[str, bool],
+    path: str,
+    run_id: str,
+    kind: str,
+    step_number: int,
+    data: str,
+    now: str,
+) -> None:
+    _touch(conn, touched, path, run_id, now)
+    conn.execute(
+        "INSERT INTO gai_checkpoints (run_id, seq, kind, step_number, payload)"
+        " SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ? FROM gai_checkpoints"
+        " WHERE run_id = ?",
+        (run_id, kind, step_number, data, run_id),
+    )
+
+
+def _update_status(
+    conn: sqlite3.Connection,
+    touched: dict[str, bool],
+    path: str,
+    run_id: str,
+    status: str,
+    result: str | None,
+    error: str | None,
+    now: str,
+) -> None:
+    changed = conn.execute(
+        "UPDATE gai_runs SET status = ?, result = ?, error = ?, updated_at = ? WHERE run_id = ?",
+        (status, result, error, now, run_id),
+    ).rowcount
+    if not changed:
+        raise RunNotFoundError(f"No run {run_id!r} in SQLite store {path}.")
+    touched[run_id] = True
 
 
 def _in_transaction(conn: sqlite3.Connection, body: Callable[[sqlite3.Connection], None]) -> None:
@@ -114,22 +188,7 @@ class SQLiteStore(BaseStore):
     async def create_run(self, run_id: str, model: str, snapshot: RunSnapshot) -> None:
         """Record a new run."""
         now = utcnow().isoformat()
-        data = snapshot.model_dump_json()
-
-        def insert(conn: sqlite3.Connection, touched: dict[str, bool]) -> None:
-            try:
-                conn.execute(
-                    "INSERT INTO gai_runs (run_id, status, model, created_at, updated_at, snapshot)"
-                    " VALUES (?, 'running', ?, ?, ?, ?)",
-                    (run_id, model, now, now, data),
-                )
-            except sqlite3.IntegrityError:
-                raise RunExistsError(
-                    f"Run {run_id!r} already exists; resume it or use another run_id."
-                ) from None
-            touched[run_id] = True
-
-        await self._write(insert)
+        await self._write(_insert_run, (run_id, model, now, snapshot.model_dump_json()))
 
     async def append(
         self, run_id: str, kind: CheckpointKind, step_number: int, payload: dict[str, Any]
@@ -140,29 +199,20 @@ class SQLiteStore(BaseStore):
         caller still waits for its own commit, but many runs share one transaction and
         one trip to the database thread.
         """
-        data = orjson.dumps(payload).decode()
-        now = utcnow().isoformat()
+        await self.append_json(run_id, kind, step_number, orjson.dumps(payload).decode())
 
-        def insert(conn: sqlite3.Connection, touched: dict[str, bool]) -> None:
-            if run_id not in touched:
-                touched[run_id] = bool(
-                    conn.execute(
-                        "UPDATE gai_runs SET updated_at = ? WHERE run_id = ?", (now, run_id)
-                    ).rowcount
-                )
-            if not touched[run_id]:
-                raise RunNotFoundError(f"No run {run_id!r} in SQLite store {self.path}.")
-            conn.execute(
-                "INSERT INTO gai_checkpoints (run_id, seq, kind, step_number, payload)"
-                " SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ? FROM gai_checkpoints"
-                " WHERE run_id = ?",
-                (run_id, kind, step_number, data, run_id),
-            )
+    def append_json(
+        self, run_id: str, kind: CheckpointKind, step_number: int, data: str
+    ) -> Awaitable[None]:
+        """`append` with the payload already serialised as a JSON object."""
+        # A plain function handing back the commit's future: with many runs in flight,
+        # every coroutine and closure held while a batch commits is garbage-collector work.
+        return self._write(
+            _insert_checkpoint, (run_id, kind, step_number, data, utcnow().isoformat())
+        )
 
-        await self._write(insert)
-
-    async def _write(self, write: _Write) -> None:
-        """Queue a write and wait until its transaction has committed.
+    def _write(self, write: _Write, args: tuple[Any, ...]) -> asyncio.Future[None]:
+        """Queue a write; the future resolves once its transaction has committed.
 
         One flusher per event loop writes everything queued in one transaction; what
         arrives meanwhile waits for the next one. The busier the store, the larger the
@@ -170,10 +220,10 @@ class SQLiteStore(BaseStore):
         """
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
-        self._queues.setdefault(loop, []).append((write, done))
+        self._queues.setdefault(loop, []).append((write, args, done))
         if loop not in self._flushers:
             self._flushers[loop] = loop.create_task(self._flush_all(loop))
-        await done
+        return done
 
     async def _flush_all(self, loop: asyncio.AbstractEventLoop) -> None:
         try:
@@ -188,9 +238,9 @@ class SQLiteStore(BaseStore):
 
             def write_all(conn: sqlite3.Connection) -> None:
                 touched: dict[str, bool] = {}
-                for op, _ in batch:
+                for op, args, _ in batch:
                     try:
-                        op(conn, touched)
+                        op(conn, touched, self.path, *args)
                     except (RunExistsError, RunNotFoundError) as exc:
                         outcomes.append(exc)
                     else:
@@ -202,11 +252,11 @@ class SQLiteStore(BaseStore):
         try:
             outcomes = await self._run(write)
         except Exception as exc:
-            for _, done in batch:
+            for _, _, done in batch:
                 if not done.done():
                     done.set_exception(exc)
             return
-        for (_, done), error in zip(batch, outcomes, strict=True):
+        for (_, _, done), error in zip(batch, outcomes, strict=True):
             if done.done():
                 continue
             if error is None:
@@ -223,20 +273,8 @@ class SQLiteStore(BaseStore):
         error: str | None = None,
     ) -> None:
         """Record the run's status."""
-        now = utcnow().isoformat()
         data = result.model_dump_json() if result is not None else None
-
-        def update(conn: sqlite3.Connection, touched: dict[str, bool]) -> None:
-            changed = conn.execute(
-                "UPDATE gai_runs SET status = ?, result = ?, error = ?, updated_at = ?"
-                " WHERE run_id = ?",
-                (status, data, error, now, run_id),
-            ).rowcount
-            if not changed:
-                raise RunNotFoundError(f"No run {run_id!r} in SQLite store {self.path}.")
-            touched[run_id] = True
-
-        await self._write(update)
+        await self._write(_update_status, (run_id, status, data, error, utcnow().isoformat()))
 
     async def _load_row(self, run_id: str) -> RunRecord | None:
         row = await self._run(

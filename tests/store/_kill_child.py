@@ -2,6 +2,9 @@
 
     python -m tests.store._kill_child STORE_URL RUN_ID MODEL_URL EFFECTS_FILE [POINT N]
 
+With GAI_KILL_DIRECT=1 the run uses the store itself rather than a wrapper, so its
+checkpoints take the JSON path whose commits the run waits for per step.
+
 It prints `AT <point> <count>` at every kill point; when POINT/N match, it then waits
 to be killed (SIGKILL from the parent), so the kill lands exactly there.
 """
@@ -9,6 +12,7 @@ to be killed (SIGKILL from the parent), so the kill lands exactly there.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import threading
 import time
@@ -122,6 +126,28 @@ async def main(argv: list[str]) -> None:
     if len(argv) > 4:
         TARGET = (argv[4], int(argv[5]))
     store = await open_store(store_url)
+    run_store: Any = Announcing(store)
+    if os.environ.get("GAI_KILL_DIRECT"):
+        # The store as the run loop really uses it (JSON checkpoints whose commits it
+        # may wait for later): announce each checkpoint once its transaction committed.
+        run_store = store
+        queue = store.append_json
+
+        def announcing_json(run_id: str, kind: Any, step_number: int, data: str) -> Any:
+            committed = queue(run_id, kind, step_number, data)
+            if isinstance(committed, asyncio.Future):  # SQLite: queued, committed later
+                committed.add_done_callback(
+                    lambda f: None if f.cancelled() or f.exception() else at(f"after_{kind}")
+                )
+                return committed
+
+            async def then_announce() -> None:  # PostgreSQL: written when awaited
+                await committed
+                at(f"after_{kind}")
+
+            return then_announce()
+
+        store.append_json = announcing_json  # type: ignore[method-assign]
     async with OpenAI("agent", api_key="k", base_url=model_url) as model:
         await gai.generate_text(
             model,
@@ -129,7 +155,7 @@ async def main(argv: list[str]) -> None:
             tools=make_tools(effects_file),
             stop_when=gai.MaxSteps(10),
             run_id=run_id,
-            run_store=Announcing(store),  # type: ignore[arg-type]
+            run_store=run_store,
             retry=False,
         )
     print("DONE", flush=True)

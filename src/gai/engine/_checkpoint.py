@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,16 @@ __all__ = ["Checkpointer"]
 
 
 _STEP_EXCLUDE = {"tool_calls", "tool_results"}
+
+
+class _Done:
+    """An awaitable that is already complete (a write handed to `Checkpointer.sync`)."""
+
+    def __await__(self) -> Generator[None, None, None]:
+        yield from ()
+
+
+_DONE = _Done()
 
 
 def _json_appender(store: RunStore) -> Callable[[str, Any, int, str], Awaitable[None]] | None:
@@ -50,9 +61,35 @@ class Checkpointer:
     _append_json: Callable[[str, Any, int, str], Awaitable[None]] | None = field(
         init=False, default=None
     )
+    _pending: list[asyncio.Future[None]] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
         self._append_json = _json_appender(self.store)
+
+    def _later(self, write: Awaitable[None]) -> Awaitable[None]:
+        """A write the run need not wait for until the next `sync`.
+
+        Only a write the store has already queued (a future) can wait: it commits in
+        order with the others whether or not anyone awaits it. A coroutine has not
+        started, so it is awaited at once.
+        """
+        if isinstance(write, asyncio.Future):
+            self._pending.append(write)
+            return _DONE
+        return write
+
+    async def sync(self) -> None:
+        """Wait until every write handed over so far has committed; raise the first error."""
+        while self._pending:
+            pending, self._pending = self._pending, []
+            for write in pending:
+                await write
+
+    async def _discard(self) -> None:
+        # A run ending in failure still waits for its writes, without raising theirs.
+        pending, self._pending = self._pending, []
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
 
     # The per-checkpoint methods are plain functions returning the store's awaitable:
     # a coroutine per layer would be held by every run while its checkpoint commits.
@@ -75,29 +112,38 @@ class Checkpointer:
         self, step_number: int, response: ModelResponse, request: ModelRequest, duration: float
     ) -> Awaitable[None]:
         record = recorded_response(response, request, duration)
-        return self._append("model_response", step_number, record)
+        # Committed with tools_started (or step_finished): nothing runs in between.
+        return self._later(self._append("model_response", step_number, record))
 
-    def tools_started(self, step_number: int, call_ids: list[str]) -> Awaitable[None]:
+    async def tools_started(self, step_number: int, call_ids: list[str]) -> None:
+        # Durable before any tool starts: a resumed run must know they may have run.
         if self._append_json is not None:
             data = orjson.dumps({"call_ids": call_ids}).decode()
-            return self._append_json(self.run_id, "tools_started", step_number, data)
-        payload = {"call_ids": call_ids}
-        return self.store.append(self.run_id, "tools_started", step_number, payload)
+            await self._append_json(self.run_id, "tools_started", step_number, data)
+        else:
+            payload = {"call_ids": call_ids}
+            await self.store.append(self.run_id, "tools_started", step_number, payload)
+        await self.sync()
 
     def tool_result(self, step_number: int, result: ToolResult) -> Awaitable[None]:
-        return self._append("tool_result", step_number, result)
+        # Queued as each call completes; step_finished waits for them all together.
+        return self._later(self._append("tool_result", step_number, result))
 
-    def step_finished(self, step: Step) -> Awaitable[None]:
+    async def step_finished(self, step: Step) -> None:
         # Calls and results are in this step's earlier entries; storing them again would
         # double what every step writes.
-        return self._append("step_finished", step.step_number, step, _STEP_EXCLUDE)
+        await self._append("step_finished", step.step_number, step, _STEP_EXCLUDE)
+        await self.sync()
 
     async def finished(self, result: TextResult) -> None:
+        await self.sync()
         await self.store.set_status(self.run_id, "completed", result=result)
 
     async def paused(self, result: TextResult) -> None:
+        await self.sync()
         await self.store.set_status(self.run_id, "paused", result=result)
 
     async def failed(self, error: str, result: TextResult, *, cancelled: bool) -> None:
         status: RunStatus = "cancelled" if cancelled else "failed"
+        await self._discard()
         await self.store.set_status(self.run_id, status, result=result, error=error)

@@ -8,9 +8,9 @@ from gai.types import ToolCall, ToolResult
 
 
 def test_instances_share_one_fields_set_per_content() -> None:
+    c = ToolResult(call_id="3", name="t", error="boom")  # another set of the same size first
     a = ToolResult(call_id="1", name="t", output="x")
     b = ToolResult(call_id="2", name="t", output="y")
-    c = ToolResult(call_id="3", name="t", error="boom")
     assert a.model_fields_set is b.model_fields_set == {"call_id", "name", "output"}
     assert c.model_fields_set == {"call_id", "name", "error"}
     assert c.model_fields_set is not a.model_fields_set

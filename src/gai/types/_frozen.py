@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict
 
 __all__ = ["Frozen", "keep_dict"]
 
+_MAX_SHARED = 8
+"""Distinct fields sets kept per class and size; a class rarely has more in practice."""
+
 
 class Frozen(BaseModel):
     """An immutable pydantic model whose instances share their `model_fields_set`.
@@ -21,7 +24,7 @@ class Frozen(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
-    _shared_fields_sets: ClassVar[dict[int, set[str]]]
+    _shared_fields_sets: ClassVar[dict[int, list[set[str]]]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -30,9 +33,13 @@ class Frozen(BaseModel):
     def model_post_init(self, context: Any, /) -> None:
         """Swap this instance's fields set for the class's identical shared one."""
         fields = self.__pydantic_fields_set__
-        shared = self._shared_fields_sets.setdefault(len(fields), fields)
-        if shared is not fields and shared == fields:
-            object.__setattr__(self, "__pydantic_fields_set__", shared)
+        known = self._shared_fields_sets.setdefault(len(fields), [])
+        for shared in known:
+            if shared == fields:
+                object.__setattr__(self, "__pydantic_fields_set__", shared)
+                return
+        if len(known) < _MAX_SHARED:
+            known.append(fields)
 
 
 def keep_dict(value: Any) -> dict[str, Any]:

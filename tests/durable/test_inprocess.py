@@ -302,3 +302,17 @@ async def test_retries_happen_inside_the_model_step(
     assert result.text == "done job-g"
     assert [s.attempts for s in result.steps] == [3, 3, 3]
     assert server.injected["500"] == 6
+
+
+def test_missing_extra_names_the_install_line() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['dbos'] = None\n"
+        "try:\n    import gai.durable\nexcept ImportError as e:\n"
+        "    print(type(e).__name__, e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.startswith("MissingExtraError")
+    assert 'pip install "gai[dbos]"' in out.stdout

@@ -252,3 +252,33 @@ async def test_sigterm_lets_running_runs_finish_and_leaves_queued_ones(
             results = [await h.result(timeout=30) for h in handles]
     assert [r.text for r in results] == ["done d0", "done d1", "done d2"]
     assert sum(read_effects(effects).values()) == 3
+
+
+async def test_rate_limit_spaces_starts_on_postgres(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with AgentServer(rounds=1, calls_per_round=1, tool_names=("lookup",)) as server:
+        async with (
+            DurableClient(postgres_url, poll_interval=0.05) as client,
+            fleet(postgres_url, "metered", server.url(), tmp_path / "e.log", 0.0) as group,
+        ):
+            await client.create_queue("metered", rate_limit=(2, 1.0))
+            await group.start("m1")
+            handles = [
+                await client.submit(
+                    "metered", "loopback:agent", prompt=f"m{n}", tools=["lookup"],
+                    stop_when=NoMoreTools(),
+                )
+                for n in range(6)
+            ]  # fmt: skip
+            results = [await h.result(timeout=60) for h in handles]
+            statuses = [await h.status() for h in handles]
+    assert [r.text for r in results] == [f"done m{n}" for n in range(6)]
+    starts = sorted(s.started_at for s in statuses if s.started_at is not None)
+    assert len(starts) == 6
+    # At most 2 starts in any rolling second (PostgreSQL's clock, milliseconds).
+    gaps = [
+        (later - earlier).total_seconds()
+        for earlier, later in zip(starts, starts[2:], strict=False)
+    ]
+    assert min(gaps) >= 0.99

@@ -57,6 +57,8 @@ class DurableStatus:
     worker: str | None
     """Executor id of the worker running (or that ran) it."""
     created_at: dt.datetime | None
+    started_at: dt.datetime | None
+    """When a worker last took it from the queue (the database's clock)."""
     updated_at: dt.datetime | None
     recovery_attempts: int
     """How many times the run was started, recoveries included."""
@@ -90,6 +92,7 @@ class DurableHandle:
             queue=info.queue_name,
             worker=info.executor_id,
             created_at=_timestamp(info.created_at),
+            started_at=_timestamp(getattr(info, "dequeued_at", None)),
             updated_at=_timestamp(info.updated_at),
             recovery_attempts=int(info.recovery_attempts or 0),
         )

@@ -12,8 +12,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from dbos import DBOS, StepOptions
-from dbos._dbos import StepReservation
+from dbos import DBOS, StepOptions, StepReservation
 
 from gai.engine._hooks import interrupted_result
 from gai.errors import UserError

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeAlias
 
 from dbos import DBOS, DBOSClient
-from dbos._error import DBOSAwaitedWorkflowCancelledError, DBOSNonExistentWorkflowError
+from dbos.error import DBOSAwaitedWorkflowCancelledError, DBOSNonExistentWorkflowError
 
 from gai.durable._portable import ensure_portable
 from gai.durable._workflows import CALL_WORKFLOW, RUN_WORKFLOW, TEMPLATE_WORKFLOW, load_function

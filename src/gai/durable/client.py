@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeAlias
 
 from dbos import DBOS, DBOSClient
-from dbos.error import DBOSAwaitedWorkflowCancelledError, DBOSNonExistentWorkflowError
+from dbos import error as dbos_error
 
 from gai.durable._portable import ensure_portable
 from gai.durable._workflows import CALL_WORKFLOW, RUN_WORKFLOW, TEMPLATE_WORKFLOW, load_function
@@ -84,7 +84,7 @@ class DurableHandle:
         try:
             handle: Any = await dbos.retrieve_workflow_async(self.run_id)
             info = await handle.get_status()
-        except DBOSNonExistentWorkflowError:
+        except dbos_error.DBOSNonExistentWorkflowError:
             raise RunNotFoundError(f"No durable run {self.run_id!r} in this database.") from None
         return DurableStatus(
             run_id=self.run_id,
@@ -117,9 +117,9 @@ class DurableHandle:
             handle: Any = await dbos.retrieve_workflow_async(self.run_id)
             async with asyncio.timeout(timeout):
                 return await handle.get_result(polling_interval_sec=self._client.poll_interval)
-        except DBOSNonExistentWorkflowError:
+        except dbos_error.DBOSNonExistentWorkflowError:
             raise RunNotFoundError(f"No durable run {self.run_id!r} in this database.") from None
-        except DBOSAwaitedWorkflowCancelledError:
+        except dbos_error.DBOSAwaitedWorkflowCancelledError:
             raise RunCancelledError(
                 f"Durable run {self.run_id!r} was cancelled before it finished."
             ) from None

@@ -73,6 +73,12 @@ def _insert_run(
     touched[run_id] = True
 
 
+_INSERT_CHECKPOINT = (
+    "INSERT INTO gai_checkpoints (run_id, seq, kind, step_number, payload)"
+    " SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ? FROM gai_checkpoints WHERE run_id = ?"
+)
+
+
 def _insert_checkpoint(
     conn: sqlite3.Connection,
     touched: dict[str, bool],
@@ -84,12 +90,38 @@ def _insert_checkpoint(
     now: str,
 ) -> None:
     _touch(conn, touched, path, run_id, now)
-    conn.execute(
-        "INSERT INTO gai_checkpoints (run_id, seq, kind, step_number, payload)"
-        " SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ? FROM gai_checkpoints"
-        " WHERE run_id = ?",
-        (run_id, kind, step_number, data, run_id),
-    )
+    conn.execute(_INSERT_CHECKPOINT, (run_id, kind, step_number, data, run_id))
+
+
+def _write_batch(
+    conn: sqlite3.Connection, ops: list[tuple[_Write, tuple[Any, ...]]], path: str
+) -> list[Exception | None]:
+    """Run queued writes in order; each one's error (unknown or duplicate run) or None.
+
+    Consecutive checkpoints go to SQLite in one `executemany`: most of a busy batch is
+    checkpoints, and one call per row costs more than SQLite's own work.
+    """
+    touched: dict[str, bool] = {}
+    outcomes: list[Exception | None] = []
+    rows: list[tuple[Any, ...]] = []
+    for op, args in ops:
+        try:
+            if op is _insert_checkpoint:
+                run_id, kind, step_number, data, now = args
+                _touch(conn, touched, path, run_id, now)
+                rows.append((run_id, kind, step_number, data, run_id))
+            else:
+                if rows:
+                    conn.executemany(_INSERT_CHECKPOINT, rows)
+                    rows.clear()
+                op(conn, touched, path, *args)
+        except (RunExistsError, RunNotFoundError) as exc:
+            outcomes.append(exc)
+        else:
+            outcomes.append(None)
+    if rows:
+        conn.executemany(_INSERT_CHECKPOINT, rows)
+    return outcomes
 
 
 def _update_status(
@@ -235,16 +267,10 @@ class SQLiteStore(BaseStore):
     async def _flush(self, batch: list[_Entry]) -> None:
         def write(conn: sqlite3.Connection) -> list[Exception | None]:
             outcomes: list[Exception | None] = []
+            ops = [(op, args) for op, args, _ in batch]
 
             def write_all(conn: sqlite3.Connection) -> None:
-                touched: dict[str, bool] = {}
-                for op, args, _ in batch:
-                    try:
-                        op(conn, touched, self.path, *args)
-                    except (RunExistsError, RunNotFoundError) as exc:
-                        outcomes.append(exc)
-                    else:
-                        outcomes.append(None)
+                outcomes.extend(_write_batch(conn, ops, self.path))
 
             _in_transaction(conn, write_all)
             return outcomes

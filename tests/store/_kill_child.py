@@ -131,23 +131,34 @@ async def main(argv: list[str]) -> None:
         # The store as the run loop really uses it (JSON checkpoints whose commits it
         # may wait for later): announce each checkpoint once its transaction committed.
         run_store = store
-        queue = store.append_json
+        if hasattr(store, "queue_checkpoint"):  # SQLite: queued, committed in a batch later
+            queue = store.queue_checkpoint
 
-        def announcing_json(run_id: str, kind: Any, step_number: int, data: str) -> Any:
-            committed = queue(run_id, kind, step_number, data)
-            if isinstance(committed, asyncio.Future):  # SQLite: queued, committed later
-                committed.add_done_callback(
-                    lambda f: None if f.cancelled() or f.exception() else at(f"after_{kind}")
+            def announcing_queue(
+                run_id: str, kind: Any, step_number: int, data: str, seq: int
+            ) -> Any:
+                batch = queue(run_id, kind, step_number, data, seq)
+                batch.add_done_callback(
+                    lambda f: (
+                        None
+                        if f.cancelled() or f.exception() or run_id in f.result()
+                        else at(f"after_{kind}")
+                    )
                 )
-                return committed
+                return batch
 
-            async def then_announce() -> None:  # PostgreSQL: written when awaited
-                await committed
-                at(f"after_{kind}")
+            store.queue_checkpoint = announcing_queue  # type: ignore[method-assign]
+        else:  # PostgreSQL: written when awaited
+            write = store.append_json
 
-            return then_announce()
+            def announcing_json(run_id: str, kind: Any, step_number: int, data: str) -> Any:
+                async def then_announce() -> None:
+                    await write(run_id, kind, step_number, data)
+                    at(f"after_{kind}")
 
-        store.append_json = announcing_json  # type: ignore[method-assign]
+                return then_announce()
+
+            store.append_json = announcing_json  # type: ignore[method-assign]
     async with OpenAI("agent", api_key="k", base_url=model_url) as model:
         await gai.generate_text(
             model,

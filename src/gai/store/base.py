@@ -27,7 +27,7 @@ from gai.store.records import (
 )
 from gai.types import Step, TextResult, ToolResult
 
-__all__ = ["BaseStore", "RunStore", "StateStorage", "fold_checkpoints"]
+__all__ = ["BaseStore", "RunStore", "StateStorage", "fold_checkpoints", "result_json"]
 
 
 @runtime_checkable
@@ -95,6 +95,20 @@ class RunStore(Protocol):
         ...
 
 
+def result_json(status: RunStatus, result: TextResult | None) -> str | None:
+    """A run's result as the backends store it.
+
+    A completed or paused run has committed every step to its log before its status,
+    so its result is stored without them (they are most of its size) and
+    `fold_checkpoints` puts the log's steps back.
+    """
+    if result is None:
+        return None
+    if status in ("completed", "paused") and result.steps:
+        result = result.model_copy(update={"steps": ()})
+    return result.model_dump_json()
+
+
 def fold_checkpoints(record: RunRecord, checkpoints: list[Checkpoint]) -> RunRecord:
     """Rebuild completed steps, the pending step and recorded answers from the log."""
     steps: list[Step] = []
@@ -123,8 +137,12 @@ def fold_checkpoints(record: RunRecord, checkpoints: list[Checkpoint]) -> RunRec
                 }
             steps.append(Step.model_validate(payload))
             pending = None
+    stored = record.result
+    if stored is not None and not stored.steps and steps:
+        stored = stored.model_copy(update={"steps": tuple(steps)})
     return record.model_copy(
         update={
+            "result": stored,
             "steps": steps,
             "pending": pending,
             "responses": responses,

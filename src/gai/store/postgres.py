@@ -16,7 +16,7 @@ from gai.errors import (
 )
 from gai.store import _rows
 from gai.store._migrations import MIGRATIONS
-from gai.store.base import BaseStore
+from gai.store.base import BaseStore, result_json
 from gai.store.records import (
     Checkpoint,
     CheckpointKind,
@@ -151,7 +151,7 @@ class PostgresStore(BaseStore):
         error: str | None = None,
     ) -> None:
         """Record the run's status."""
-        data = result.model_dump_json() if result is not None else None
+        data = result_json(status, result)
         async with self._pool.connection() as conn:
             cur = await conn.execute(
                 "UPDATE gai_runs SET status = %s, result = %s, error = %s, updated_at = %s"

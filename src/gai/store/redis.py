@@ -15,7 +15,7 @@ from gai.errors import (
     SchemaVersionError,
     StoreError,
 )
-from gai.store.base import BaseStore
+from gai.store.base import BaseStore, result_json
 from gai.store.records import (
     SCHEMA_VERSION,
     Checkpoint,
@@ -160,7 +160,7 @@ class RedisStore(BaseStore):
         items = [
             "status", status,
             "updated_at", utcnow().isoformat(),
-            "result", result.model_dump_json() if result is not None else "",
+            "result", result_json(status, result) or "",
             "error", error or "",
         ]  # fmt: skip
         await self._redis.hset(key, items=items)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import sqlite3
 import threading
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 import orjson
@@ -15,7 +18,7 @@ import orjson
 from gai.errors import RunExistsError, RunNotFoundError, SchemaVersionError, StoreError
 from gai.store import _rows
 from gai.store._migrations import MIGRATIONS
-from gai.store.base import BaseStore
+from gai.store.base import BaseStore, result_json
 from gai.store.records import (
     Checkpoint,
     CheckpointKind,
@@ -32,33 +35,44 @@ __all__ = ["SQLiteStore"]
 T = TypeVar("T")
 
 
-_Write = Callable[..., None]
-"""A queued write: called as write(conn, touched, path, *args); `touched` notes which
-runs this transaction has already found (and stamped)."""
-_Entry = tuple[_Write, tuple[Any, ...], "asyncio.Future[None]"]
+# Queued writes wait in one flat list per event loop, _WIDTH items each:
+# (op, run_id, a, b, c, d). A tuple or future per write would be garbage-collector work
+# for every run in flight while its batch commits.
+_CREATE, _CHECKPOINT, _STATUS = 0, 1, 2
+_WIDTH = 6
+
+_TOUCH_EVERY = 1.0
+"""Seconds between refreshes of a running run's `updated_at` by its checkpoints."""
+
+Failures = Mapping[str, Exception]
+"""What a committed batch hands its writers: the error of each run whose write failed."""
+
+_NO_FAILURES: Failures = MappingProxyType({})
+
+# Checkpoint rows whose writer numbered them, and rows numbered here (the `append`
+# protocol). Selecting from gai_runs inserts nothing for an unknown run: the shortfall
+# in the row count says that some write must be retried one by one to find it.
+_INSERT_NUMBERED = (
+    "INSERT INTO gai_checkpoints (run_id, seq, kind, step_number, payload)"
+    " SELECT run_id, ?, ?, ?, ? FROM gai_runs WHERE run_id = ?"
+)
+_INSERT_NEXT = (
+    "INSERT INTO gai_checkpoints (run_id, seq, kind, step_number, payload)"
+    " SELECT r.run_id, (SELECT COALESCE(MAX(c.seq), 0) + 1 FROM gai_checkpoints c"
+    " WHERE c.run_id = r.run_id), ?, ?, ? FROM gai_runs r WHERE r.run_id = ?"
+)
 
 
-def _touch(
-    conn: sqlite3.Connection, touched: dict[str, bool], path: str, run_id: str, now: str
-) -> None:
-    if run_id not in touched:
-        touched[run_id] = bool(
-            conn.execute(
-                "UPDATE gai_runs SET updated_at = ? WHERE run_id = ?", (now, run_id)
-            ).rowcount
-        )
-    if not touched[run_id]:
-        raise RunNotFoundError(f"No run {run_id!r} in SQLite store {path}.")
+class _Retry(Exception):
+    """A batch wrote fewer checkpoints than queued; redo it write by write."""
 
 
-def _insert_run(
-    conn: sqlite3.Connection,
-    touched: dict[str, bool],
-    path: str,
-    run_id: str,
-    model: str,
-    now: str,
-    snapshot: str,
+def _not_found(run_id: str, path: str) -> RunNotFoundError:
+    return RunNotFoundError(f"No run {run_id!r} in SQLite store {path}.")
+
+
+def _create(
+    conn: sqlite3.Connection, run_id: str, model: str, snapshot: str, now: str, path: str
 ) -> None:
     try:
         conn.execute(
@@ -70,77 +84,142 @@ def _insert_run(
         raise RunExistsError(
             f"Run {run_id!r} already exists; resume it or use another run_id."
         ) from None
-    touched[run_id] = True
 
 
-_INSERT_CHECKPOINT = (
-    "INSERT INTO gai_checkpoints (run_id, seq, kind, step_number, payload)"
-    " SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ? FROM gai_checkpoints WHERE run_id = ?"
-)
-
-
-def _insert_checkpoint(
+def _status(
     conn: sqlite3.Connection,
-    touched: dict[str, bool],
-    path: str,
-    run_id: str,
-    kind: str,
-    step_number: int,
-    data: str,
-    now: str,
-) -> None:
-    _touch(conn, touched, path, run_id, now)
-    conn.execute(_INSERT_CHECKPOINT, (run_id, kind, step_number, data, run_id))
-
-
-def _write_batch(
-    conn: sqlite3.Connection, ops: list[tuple[_Write, tuple[Any, ...]]], path: str
-) -> list[Exception | None]:
-    """Run queued writes in order; each one's error (unknown or duplicate run) or None.
-
-    Consecutive checkpoints go to SQLite in one `executemany`: most of a busy batch is
-    checkpoints, and one call per row costs more than SQLite's own work.
-    """
-    touched: dict[str, bool] = {}
-    outcomes: list[Exception | None] = []
-    rows: list[tuple[Any, ...]] = []
-    for op, args in ops:
-        try:
-            if op is _insert_checkpoint:
-                run_id, kind, step_number, data, now = args
-                _touch(conn, touched, path, run_id, now)
-                rows.append((run_id, kind, step_number, data, run_id))
-            else:
-                if rows:
-                    conn.executemany(_INSERT_CHECKPOINT, rows)
-                    rows.clear()
-                op(conn, touched, path, *args)
-        except (RunExistsError, RunNotFoundError) as exc:
-            outcomes.append(exc)
-        else:
-            outcomes.append(None)
-    if rows:
-        conn.executemany(_INSERT_CHECKPOINT, rows)
-    return outcomes
-
-
-def _update_status(
-    conn: sqlite3.Connection,
-    touched: dict[str, bool],
-    path: str,
     run_id: str,
     status: str,
     result: str | None,
     error: str | None,
     now: str,
+    path: str,
 ) -> None:
     changed = conn.execute(
         "UPDATE gai_runs SET status = ?, result = ?, error = ?, updated_at = ? WHERE run_id = ?",
         (status, result, error, now, run_id),
     ).rowcount
     if not changed:
-        raise RunNotFoundError(f"No run {run_id!r} in SQLite store {path}.")
-    touched[run_id] = True
+        raise _not_found(run_id, path)
+
+
+def _checkpoint(
+    conn: sqlite3.Connection,
+    run_id: str,
+    kind: str,
+    step_number: int,
+    data: str,
+    seq: int | None,
+    path: str,
+) -> None:
+    try:
+        if seq is None:
+            cursor = conn.execute(_INSERT_NEXT, (kind, step_number, data, run_id))
+        else:
+            cursor = conn.execute(_INSERT_NUMBERED, (seq, kind, step_number, data, run_id))
+    except sqlite3.IntegrityError:
+        raise StoreError(
+            f"Checkpoint {seq} of run {run_id!r} is already in SQLite store {path}: another "
+            f"process is writing this run. Run each run in one place at a time."
+        ) from None
+    if not cursor.rowcount:
+        raise _not_found(run_id, path)
+
+
+class _Writer:
+    """The database thread's side of the write queue."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.touched_at: dict[str, float] = {}
+
+    def write(self, conn: sqlite3.Connection, items: list[Any]) -> Failures:
+        """Commit a batch in one transaction; the errors of runs whose writes failed.
+
+        Consecutive checkpoints go to SQLite in one `executemany`: most of a busy batch is
+        checkpoints, and one call per row costs more than SQLite's own work.
+        """
+        now = utcnow().isoformat()
+        try:
+            _in_transaction(conn, lambda conn: self._fast(conn, items, now))
+        except (_Retry, sqlite3.IntegrityError, RunExistsError, RunNotFoundError):
+            failures: dict[str, Exception] = {}
+            _in_transaction(conn, lambda conn: self._one_by_one(conn, items, now, failures))
+            return failures
+        return _NO_FAILURES
+
+    def _fast(self, conn: sqlite3.Connection, items: list[Any], now: str) -> None:
+        numbered: list[tuple[Any, ...]] = []
+        unnumbered: list[tuple[Any, ...]] = []
+        for i in range(0, len(items), _WIDTH):
+            op, run_id, a, b, c, d = items[i : i + _WIDTH]
+            if op == _CHECKPOINT:
+                if d is None:
+                    unnumbered.append((a, b, c, run_id))
+                else:
+                    numbered.append((d, a, b, c, run_id))
+                continue
+            self._checkpoints(conn, numbered, unnumbered)
+            if op == _CREATE:
+                _create(conn, run_id, a, b, now, self.path)
+            else:
+                _status(conn, run_id, a, b, c, now, self.path)
+        self._checkpoints(conn, numbered, unnumbered)
+        self._touch(conn, items, now)
+
+    @staticmethod
+    def _checkpoints(
+        conn: sqlite3.Connection,
+        numbered: list[tuple[Any, ...]],
+        unnumbered: list[tuple[Any, ...]],
+    ) -> None:
+        for sql, rows in ((_INSERT_NUMBERED, numbered), (_INSERT_NEXT, unnumbered)):
+            if rows:
+                if conn.executemany(sql, rows).rowcount != len(rows):
+                    raise _Retry
+                rows.clear()
+
+    def _one_by_one(
+        self, conn: sqlite3.Connection, items: list[Any], now: str, failures: dict[str, Exception]
+    ) -> None:
+        for i in range(0, len(items), _WIDTH):
+            op, run_id, a, b, c, d = items[i : i + _WIDTH]
+            if run_id in failures:
+                continue  # a run's later writes must not land after one that failed
+            try:
+                if op == _CHECKPOINT:
+                    _checkpoint(conn, run_id, a, b, c, d, self.path)
+                elif op == _CREATE:
+                    _create(conn, run_id, a, b, now, self.path)
+                else:
+                    _status(conn, run_id, a, b, c, now, self.path)
+            except (RunExistsError, RunNotFoundError, StoreError) as exc:
+                failures[run_id] = exc
+        self._touch(conn, items, now)
+
+    def _touch(self, conn: sqlite3.Connection, items: list[Any], now: str) -> None:
+        # A running run's updated_at follows its checkpoints to within _TOUCH_EVERY:
+        # an UPDATE per run per batch would cost as much as the checkpoints themselves.
+        clock = time.monotonic()
+        touched_at = self.touched_at
+        due: dict[str, None] = {}
+        for i in range(0, len(items), _WIDTH):
+            op, run_id = items[i], items[i + 1]
+            if op == _CHECKPOINT:
+                if clock - touched_at.get(run_id, -_TOUCH_EVERY) >= _TOUCH_EVERY:
+                    due[run_id] = None
+            elif op == _CREATE or items[i + 2] == "running":
+                touched_at[run_id] = clock
+            else:  # the run has ended here: forget it
+                touched_at.pop(run_id, None)
+                due.pop(run_id, None)
+        if due:
+            conn.executemany(
+                "UPDATE gai_runs SET updated_at = ? WHERE run_id = ?",
+                [(now, run_id) for run_id in due],
+            )
+            for run_id in due:
+                touched_at[run_id] = clock
 
 
 def _in_transaction(conn: sqlite3.Connection, body: Callable[[sqlite3.Connection], None]) -> None:
@@ -159,9 +238,10 @@ class SQLiteStore(BaseStore):
     """Runs and state in a SQLite file.
 
     The database runs in WAL mode with a busy timeout, so several runs in one process
-    and several processes on one machine can write at once. Each checkpoint is its own
-    committed transaction, so a killed process loses at most the write in progress.
-    Calls run on one worker thread per store, off the event loop.
+    and several processes on one machine can write at once. Writes queued while the
+    previous batch commits go to the database together, in one transaction (group
+    commit), so a killed process loses at most the writes not yet committed. Calls run
+    on one worker thread per store, off the event loop.
 
     Args:
         path: Database file (created with its folder if missing), or ":memory:".
@@ -182,7 +262,10 @@ class SQLiteStore(BaseStore):
         )
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gai-sqlite")
-        self._queues: dict[asyncio.AbstractEventLoop, list[_Entry]] = {}
+        self._writer = _Writer(self.path)
+        self._batches: dict[
+            asyncio.AbstractEventLoop, tuple[asyncio.Future[Failures], list[Any]]
+        ] = {}
         self._flushers: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
         with self._lock:
             self._conn.execute("PRAGMA journal_mode=WAL")
@@ -219,8 +302,9 @@ class SQLiteStore(BaseStore):
 
     async def create_run(self, run_id: str, model: str, snapshot: RunSnapshot) -> None:
         """Record a new run."""
-        now = utcnow().isoformat()
-        await self._write(_insert_run, (run_id, model, now, snapshot.model_dump_json()))
+        await self._checked(
+            self._queue(_CREATE, run_id, model, snapshot.model_dump_json(), None, None), run_id
+        )
 
     async def append(
         self, run_id: str, kind: CheckpointKind, step_number: int, payload: dict[str, Any]
@@ -237,58 +321,58 @@ class SQLiteStore(BaseStore):
         self, run_id: str, kind: CheckpointKind, step_number: int, data: str
     ) -> Awaitable[None]:
         """`append` with the payload already serialised as a JSON object."""
-        # A plain function handing back the commit's future: with many runs in flight,
-        # every coroutine and closure held while a batch commits is garbage-collector work.
-        return self._write(
-            _insert_checkpoint, (run_id, kind, step_number, data, utcnow().isoformat())
+        return self._checked(
+            self._queue(_CHECKPOINT, run_id, kind, step_number, data, None), run_id
         )
 
-    def _write(self, write: _Write, args: tuple[Any, ...]) -> asyncio.Future[None]:
-        """Queue a write; the future resolves once its transaction has committed.
+    def queue_checkpoint(
+        self, run_id: str, kind: CheckpointKind, step_number: int, data: str, seq: int
+    ) -> asyncio.Future[Failures]:
+        """Queue checkpoint number `seq` of a run (JSON text) without waiting for it.
+
+        The future is shared by every write of the batch; it resolves once the batch has
+        committed, to the errors of the runs whose writes failed (an unknown run, or a
+        `seq` another writer already used). The run loop waits for it before its tools
+        start and at the end of each step.
+        """
+        return self._queue(_CHECKPOINT, run_id, kind, step_number, data, seq)
+
+    @staticmethod
+    async def _checked(batch: asyncio.Future[Failures], run_id: str) -> None:
+        failures = await batch
+        if failures and run_id in failures:
+            raise failures[run_id]
+
+    def _queue(
+        self, op: int, run_id: str, a: Any, b: Any, c: Any, d: Any
+    ) -> asyncio.Future[Failures]:
+        """Queue a write; the batch's future resolves once its transaction has committed.
 
         One flusher per event loop writes everything queued in one transaction; what
         arrives meanwhile waits for the next one. The busier the store, the larger the
         batches, so commits and trips to the database thread stay few.
         """
         loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
-        self._queues.setdefault(loop, []).append((write, args, done))
-        if loop not in self._flushers:
-            self._flushers[loop] = loop.create_task(self._flush_all(loop))
-        return done
+        batch = self._batches.get(loop)
+        if batch is None:
+            batch = self._batches[loop] = (loop.create_future(), [])
+            if loop not in self._flushers:
+                self._flushers[loop] = loop.create_task(self._flush_all(loop))
+        batch[1].extend((op, run_id, a, b, c, d))
+        return batch[0]
 
     async def _flush_all(self, loop: asyncio.AbstractEventLoop) -> None:
         try:
-            while batch := self._queues.pop(loop, None):
-                await self._flush(batch)
+            while batch := self._batches.pop(loop, None):
+                done, items = batch
+                try:
+                    failures = await self._run(functools.partial(self._writer.write, items=items))
+                except Exception as exc:
+                    done.set_exception(exc)
+                else:
+                    done.set_result(failures)
         finally:
             del self._flushers[loop]
-
-    async def _flush(self, batch: list[_Entry]) -> None:
-        def write(conn: sqlite3.Connection) -> list[Exception | None]:
-            outcomes: list[Exception | None] = []
-            ops = [(op, args) for op, args, _ in batch]
-
-            def write_all(conn: sqlite3.Connection) -> None:
-                outcomes.extend(_write_batch(conn, ops, self.path))
-
-            _in_transaction(conn, write_all)
-            return outcomes
-
-        try:
-            outcomes = await self._run(write)
-        except Exception as exc:
-            for _, _, done in batch:
-                if not done.done():
-                    done.set_exception(exc)
-            return
-        for (_, _, done), error in zip(batch, outcomes, strict=True):
-            if done.done():
-                continue
-            if error is None:
-                done.set_result(None)
-            else:
-                done.set_exception(error)
 
     async def set_status(
         self,
@@ -299,8 +383,8 @@ class SQLiteStore(BaseStore):
         error: str | None = None,
     ) -> None:
         """Record the run's status."""
-        data = result.model_dump_json() if result is not None else None
-        await self._write(_update_status, (run_id, status, data, error, utcnow().isoformat()))
+        data = result_json(status, result)
+        await self._checked(self._queue(_STATUS, run_id, status, data, error, None), run_id)
 
     async def _load_row(self, run_id: str) -> RunRecord | None:
         row = await self._run(

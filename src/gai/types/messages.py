@@ -68,9 +68,11 @@ class ToolCallPart(Frozen):
     provider_data: dict[str, Any] | None = None
     """Opaque data the provider needs echoed back with the call."""
 
-    @field_validator("arguments", mode="plain", json_schema_input_type=dict[str, Any])
+    # "wrap" rather than "plain": a plain validator also wraps the field's serializer
+    # in a Python function, called on every dump of every call.
+    @field_validator("arguments", mode="wrap")
     @classmethod
-    def _arguments(cls, value: Any) -> dict[str, Any]:
+    def _arguments(cls, value: Any, _handler: Any) -> dict[str, Any]:
         return keep_dict(value)
 
 

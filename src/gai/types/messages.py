@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SerializeAsAny, field_validator
 
 from gai.types._frozen import Frozen, keep_dict
 
@@ -99,7 +99,9 @@ class Message(Frozen):
 
     role: Role
     """Who wrote it."""
-    parts: tuple[Part, ...] = ()
+    # Serialised by each part's own class: pydantic's union serializer costs more than
+    # the part itself (pydantic#12912), and every checkpoint and trace dumps parts.
+    parts: tuple[SerializeAsAny[Part], ...] = ()
     """Its content, in order."""
     name: str | None = None
     """Optional author name (e.g. an agent's name)."""

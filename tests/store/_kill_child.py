@@ -19,6 +19,8 @@ import time
 from collections import Counter
 from typing import Any
 
+import orjson
+
 import gai
 from gai.providers.openai import OpenAI
 from gai.store import BaseStore, open_store
@@ -86,7 +88,6 @@ class Announcing:
         self, run_id: str, kind: Any, step_number: int, payload: dict[str, Any]
     ) -> None:
         """The same write, with a pause between the INSERT and the COMMIT."""
-        import orjson
 
         data = orjson.dumps(payload).decode()
         inner = self.inner
@@ -94,13 +95,14 @@ class Announcing:
 
             def write(conn: Any) -> None:
                 conn.execute("BEGIN IMMEDIATE")
-                seq = conn.execute(
-                    "SELECT COALESCE(MAX(seq), 0) + 1 FROM gai_checkpoints WHERE run_id = ?",
+                key, seq = conn.execute(
+                    "SELECT run_key, (SELECT COALESCE(MAX(seq), 0) + 1 FROM gai_checkpoints c"
+                    " WHERE c.run_key = r.run_key) FROM gai_runs r WHERE run_id = ?",
                     (run_id,),
-                ).fetchone()[0]
+                ).fetchone()
                 conn.execute(
                     "INSERT INTO gai_checkpoints VALUES (?, ?, ?, ?, ?)",
-                    (run_id, seq, kind, step_number, data),
+                    (key, seq, kind, step_number, data),
                 )
                 at("in_checkpoint")
                 conn.execute("COMMIT")
@@ -138,13 +140,17 @@ async def main(argv: list[str]) -> None:
                 run_id: str, kind: Any, step_number: int, data: str, seq: int
             ) -> Any:
                 batch = queue(run_id, kind, step_number, data, seq)
-                batch.add_done_callback(
-                    lambda f: (
-                        None
-                        if f.cancelled() or f.exception() or run_id in f.result()
-                        else at(f"after_{kind}")
-                    )
-                )
+                # A model answer can carry the step's tools_started (one entry for both).
+                kinds = [kind]
+                if kind == "model_response" and orjson.loads(data).get("tools_started"):
+                    kinds.append("tools_started")
+
+                def announce(f: asyncio.Future[Any]) -> None:
+                    if not (f.cancelled() or f.exception() or run_id in f.result()):
+                        for name in kinds:
+                            at(f"after_{name}")
+
+                batch.add_done_callback(announce)
                 return batch
 
             store.queue_checkpoint = announcing_queue  # type: ignore[method-assign]

@@ -119,14 +119,14 @@ async def test_workflow_state(store: BaseStore):
 
 async def test_newer_schema_is_a_clear_error(tmp_path: Path):
     path = tmp_path / "new.db"
-    SQLiteStore(path)  # creates version 1
+    SQLiteStore(path)  # creates the current version
     conn = sqlite3.connect(path)
     conn.execute("UPDATE gai_meta SET value = '99' WHERE key = 'schema_version'")
     conn.commit()
     conn.close()
     with pytest.raises(gai.SchemaVersionError, match="schema version 99") as info:
         SQLiteStore(path)
-    assert (info.value.found, info.value.supported) == (99, 1)
+    assert (info.value.found, info.value.supported) == (99, 2)
 
 
 @pytest.mark.parametrize("kind", ["postgres", "redis"])

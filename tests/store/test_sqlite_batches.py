@@ -137,3 +137,38 @@ async def test_a_failed_run_keeps_the_steps_of_its_result(tmp_path: Path) -> Non
     assert record.steps == []  # no step_finished was logged
     assert record.result == partial
     await store.aclose()
+
+
+async def test_a_model_answer_and_its_tools_starting_are_one_entry(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "b.db")
+    model = ScriptedModel(
+        [
+            ModelResponse(
+                tool_calls=(
+                    gai.ToolCall(call_id="c1", name="lookup", arguments={"key": "x"}),
+                    gai.ToolCall(call_id="c2", name="lookup", arguments={"key": "y"}),
+                )
+            ),
+            "done",
+        ]
+    )
+    await gai.generate_text(
+        model, prompt="go", tools=[lookup], stop_when=gai.NoMoreTools(), run_store=store,
+        run_id="r1",
+    )  # fmt: skip
+    record = await store.load_run("r1")
+    assert [c.kind for c in record.checkpoints] == [
+        "model_response", "tool_result", "tool_result", "step_finished",
+        "model_response", "step_finished",
+    ]  # fmt: skip
+    assert record.checkpoints[0].payload["tools_started"] == ["c1", "c2"]
+    assert record.checkpoints[4].payload["tools_started"] is None
+    # Cut the log after the first entry, as a kill while the tools ran would leave it.
+    with sqlite3.connect(tmp_path / "b.db") as conn:
+        conn.execute("DELETE FROM gai_checkpoints WHERE seq > 1")
+        conn.execute("UPDATE gai_runs SET status = 'running'")
+    record = await store.load_run("r1")
+    assert record.pending is not None
+    assert record.pending.started == ["c1", "c2"]
+    assert record.pending.results == {}
+    await store.aclose()

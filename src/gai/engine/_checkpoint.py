@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from gai._recorded import recorded_response
 from gai.providers.base import ModelRequest, ModelResponse
-from gai.store.records import RunSnapshot, RunStatus
+from gai.store.records import RecordedResponse, RunSnapshot, RunStatus
 from gai.types import Step, TextResult, ToolResult
 
 if TYPE_CHECKING:
@@ -95,6 +95,7 @@ class Checkpointer:
     _pending: list[asyncio.Future[Mapping[str, Exception]]] = field(
         init=False, default_factory=list
     )
+    _held: tuple[int, RecordedResponse] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self._queue = _group_commit(self.store)
@@ -103,6 +104,8 @@ class Checkpointer:
 
     async def sync(self) -> None:
         """Wait until every write handed over so far has committed; raise the first error."""
+        if self._held is not None:
+            self._release()
         while self._pending:
             pending, self._pending = self._pending, []
             for batch in pending:
@@ -112,6 +115,8 @@ class Checkpointer:
 
     async def _discard(self) -> None:
         # A run ending in failure still waits for its writes, without raising theirs.
+        if self._held is not None:
+            self._release()
         pending, self._pending = self._pending, []
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
@@ -136,12 +141,23 @@ class Checkpointer:
         Consecutive writes mostly share a batch, so `_pending` holds each batch once.
         """
         assert self._queue is not None
+        if self._held is not None:
+            self._release()
         self.seq += 1
         batch = self._queue(self.run_id, kind, step_number, data, self.seq)
         pending = self._pending
         if not pending or pending[-1] is not batch:
             pending.append(batch)
         return _DONE
+
+    def _release(self, started: list[str] | None = None) -> None:
+        """Queue the held model answer, with the calls about to start if given."""
+        held, self._held = self._held, None
+        assert held is not None
+        step_number, record = held
+        if started is not None:
+            record = record.model_copy(update={"tools_started": started})
+        self._queued("model_response", step_number, record.model_dump_json())
 
     async def start(self, model: str, snapshot: RunSnapshot) -> None:
         await self.store.create_run(self.run_id, model, snapshot)
@@ -153,13 +169,22 @@ class Checkpointer:
         self, step_number: int, response: ModelResponse, request: ModelRequest, duration: float
     ) -> Awaitable[None]:
         record = recorded_response(response, request, duration)
+        if self._queue is not None:
+            # Held until the next write: when that is the step's tools_started (the usual
+            # case), one entry records both.
+            if self._held is not None:
+                self._release()
+            self._held = (step_number, record)
+            return _DONE
         # Committed with tools_started (or step_finished): nothing runs in between.
         return self._append("model_response", step_number, record)
 
     async def tools_started(self, step_number: int, call_ids: list[str]) -> None:
         # Durable before any tool starts, with everything queued before it: a resumed
         # run must know the calls may have run. This is the one wait inside a step.
-        if self._queue is not None:
+        if self._held is not None and self._held[0] == step_number:
+            self._release(started=call_ids)
+        elif self._queue is not None:
             self._queued(
                 "tools_started", step_number, orjson.dumps({"call_ids": call_ids}).decode()
             )
@@ -184,10 +209,14 @@ class Checkpointer:
     async def finished(self, result: TextResult) -> None:
         # The status queues behind the run's checkpoints, so one commit covers them all;
         # sync then only reports a checkpoint that failed.
+        if self._held is not None:
+            self._release()
         await self.store.set_status(self.run_id, "completed", result=result)
         await self.sync()
 
     async def paused(self, result: TextResult) -> None:
+        if self._held is not None:
+            self._release()
         await self.store.set_status(self.run_id, "paused", result=result)
         await self.sync()
 

@@ -10,7 +10,14 @@ import orjson
 from gai.store.records import Checkpoint, RunRecord, RunSnapshot, RunSummary
 from gai.types import TextResult
 
-__all__ = ["RUN_COLUMNS", "SUMMARY_COLUMNS", "checkpoints", "record", "summary"]
+__all__ = [
+    "RUN_COLUMNS",
+    "SQLITE_SUMMARY_COLUMNS",
+    "SUMMARY_COLUMNS",
+    "checkpoints",
+    "record",
+    "summary",
+]
 
 RUN_COLUMNS = "run_id, status, model, created_at, updated_at, snapshot, result, error"
 SUMMARY_COLUMNS = (
@@ -18,6 +25,8 @@ SUMMARY_COLUMNS = (
     " (SELECT COUNT(*) FROM gai_checkpoints c"
     "  WHERE c.run_id = r.run_id AND c.kind = 'step_finished')"
 )
+SQLITE_SUMMARY_COLUMNS = SUMMARY_COLUMNS.replace("c.run_id = r.run_id", "c.run_key = r.run_key")
+"""SQLite keys checkpoints by the run's integer key (schema v2)."""
 
 
 def record(row: Sequence[Any]) -> RunRecord:

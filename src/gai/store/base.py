@@ -120,6 +120,8 @@ def fold_checkpoints(record: RunRecord, checkpoints: list[Checkpoint]) -> RunRec
         if cp.kind == "model_response":
             pending.response = RecordedResponse.model_validate(cp.payload)
             responses.append(pending.response)
+            if pending.response.tools_started:
+                pending.started.extend(pending.response.tools_started)
         elif cp.kind == "tools_started":
             pending.started.extend(cp.payload["call_ids"])
         elif cp.kind == "tool_result":

@@ -80,6 +80,9 @@ class RecordedResponse(_Model):
     """Number of messages sent."""
     request_tool_results: list[tuple[str, str]] = Field(default_factory=list)
     """(call id, content) of the tool results sent back in the request."""
+    tools_started: list[str] | None = None
+    """Call ids whose tools began right after this answer, when the log records that in
+    this entry rather than in a `tools_started` entry of its own (SQLite does)."""
 
 
 class Checkpoint(_Model):

@@ -17,7 +17,7 @@ import orjson
 
 from gai.errors import RunExistsError, RunNotFoundError, SchemaVersionError, StoreError
 from gai.store import _rows
-from gai.store._migrations import MIGRATIONS
+from gai.store._migrations import SQLITE_MIGRATIONS
 from gai.store.base import BaseStore, result_json
 from gai.store.records import (
     Checkpoint,
@@ -53,13 +53,13 @@ _NO_FAILURES: Failures = MappingProxyType({})
 # protocol). Selecting from gai_runs inserts nothing for an unknown run: the shortfall
 # in the row count says that some write must be retried one by one to find it.
 _INSERT_NUMBERED = (
-    "INSERT INTO gai_checkpoints (run_id, seq, kind, step_number, payload)"
-    " SELECT run_id, ?, ?, ?, ? FROM gai_runs WHERE run_id = ?"
+    "INSERT INTO gai_checkpoints (run_key, seq, kind, step_number, payload)"
+    " SELECT run_key, ?, ?, ?, ? FROM gai_runs WHERE run_id = ?"
 )
 _INSERT_NEXT = (
-    "INSERT INTO gai_checkpoints (run_id, seq, kind, step_number, payload)"
-    " SELECT r.run_id, (SELECT COALESCE(MAX(c.seq), 0) + 1 FROM gai_checkpoints c"
-    " WHERE c.run_id = r.run_id), ?, ?, ? FROM gai_runs r WHERE r.run_id = ?"
+    "INSERT INTO gai_checkpoints (run_key, seq, kind, step_number, payload)"
+    " SELECT r.run_key, (SELECT COALESCE(MAX(c.seq), 0) + 1 FROM gai_checkpoints c"
+    " WHERE c.run_key = r.run_key), ?, ?, ? FROM gai_runs r WHERE r.run_id = ?"
 )
 
 
@@ -277,15 +277,17 @@ class SQLiteStore(BaseStore):
             conn.execute("CREATE TABLE IF NOT EXISTS gai_meta (key TEXT PRIMARY KEY, value TEXT)")
             row = conn.execute("SELECT value FROM gai_meta WHERE key = 'schema_version'").fetchone()
             version = int(row[0]) if row else 0
-            if version > len(MIGRATIONS):
-                raise SchemaVersionError(f"SQLite store {self.path}", version, len(MIGRATIONS))
-            for statements in MIGRATIONS[version:]:
+            if version > len(SQLITE_MIGRATIONS):
+                raise SchemaVersionError(
+                    f"SQLite store {self.path}", version, len(SQLITE_MIGRATIONS)
+                )
+            for statements in SQLITE_MIGRATIONS[version:]:
                 for sql in statements:
                     conn.execute(sql)
             conn.execute(
                 "INSERT INTO gai_meta (key, value) VALUES ('schema_version', ?) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (str(len(MIGRATIONS)),),
+                (str(len(SQLITE_MIGRATIONS)),),
             )
 
         _in_transaction(self._conn, migrate)
@@ -401,7 +403,7 @@ class SQLiteStore(BaseStore):
         rows = await self._run(
             lambda conn: conn.execute(
                 "SELECT seq, kind, step_number, payload FROM gai_checkpoints"
-                " WHERE run_id = ? ORDER BY seq",
+                " WHERE run_key = (SELECT run_key FROM gai_runs WHERE run_id = ?) ORDER BY seq",
                 (run_id,),
             ).fetchall()
         )
@@ -414,7 +416,7 @@ class SQLiteStore(BaseStore):
         where, args = ("WHERE r.status = ?", (status,)) if status else ("", ())
         rows = await self._run(
             lambda conn: conn.execute(
-                f"SELECT {_rows.SUMMARY_COLUMNS}"
+                f"SELECT {_rows.SQLITE_SUMMARY_COLUMNS}"
                 f" FROM gai_runs r {where} ORDER BY r.created_at DESC LIMIT ?",
                 (*args, limit),
             ).fetchall()
@@ -425,7 +427,11 @@ class SQLiteStore(BaseStore):
         """Forget a run."""
 
         def delete(conn: sqlite3.Connection) -> None:
-            conn.execute("DELETE FROM gai_checkpoints WHERE run_id = ?", (run_id,))
+            conn.execute(
+                "DELETE FROM gai_checkpoints"
+                " WHERE run_key = (SELECT run_key FROM gai_runs WHERE run_id = ?)",
+                (run_id,),
+            )
             conn.execute("DELETE FROM gai_runs WHERE run_id = ?", (run_id,))
 
         await self._run(delete)

@@ -548,3 +548,28 @@ def test_approval_survives_a_process_restart(tmp_path: Path):
         "paid 900 to cy",
     ]
     assert final.text == "payments handled"
+
+
+async def test_a_tool_limit_belongs_to_its_tool_object():
+    # Keyed by id(), a new tool could inherit a garbage-collected tool's semaphore (and
+    # its limit) when CPython reuses the address; tools with one name stay separate too.
+    import gc
+
+    from gai.tools import limits
+
+    def make(**kwargs: Any) -> Any:
+        @tool(name="work", **kwargs)
+        async def work(i: int) -> int:
+            return i
+
+        return work
+
+    narrow, wide = make(sequential=True), make(concurrency=3)
+    first = limits._tool_semaphore(narrow, 1)
+    assert limits._tool_semaphore(narrow, 1) is first
+    assert limits._tool_semaphore(wide, 3) is not first
+    before = len(limits._TOOL_SEMAPHORES)
+    del narrow, first
+    gc.collect()
+    assert len(limits._TOOL_SEMAPHORES) == before - 1
+    assert await _peak({"concurrency": 3}, 8, runs=3) == 3

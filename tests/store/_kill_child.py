@@ -140,10 +140,13 @@ async def main(argv: list[str]) -> None:
                 run_id: str, kind: Any, step_number: int, data: str, seq: int
             ) -> Any:
                 batch = queue(run_id, kind, step_number, data, seq)
-                # A model answer can carry the step's tools_started (one entry for both).
+                # A model answer can carry the step's tools_started (one entry for both),
+                # and one entry can hold several tool results.
                 kinds = [kind]
                 if kind == "model_response" and orjson.loads(data).get("tools_started"):
                     kinds.append("tools_started")
+                if kind == "tool_results":
+                    kinds = ["tool_result"] * len(orjson.loads(data)["results"])
 
                 def announce(f: asyncio.Future[Any]) -> None:
                     if not (f.cancelled() or f.exception() or run_id in f.result()):

@@ -139,7 +139,7 @@ async def test_a_failed_run_keeps_the_steps_of_its_result(tmp_path: Path) -> Non
     await store.aclose()
 
 
-async def test_a_model_answer_and_its_tools_starting_are_one_entry(tmp_path: Path) -> None:
+async def test_entries_that_follow_each_other_share_one(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "b.db")
     model = ScriptedModel(
         [
@@ -157,12 +157,17 @@ async def test_a_model_answer_and_its_tools_starting_are_one_entry(tmp_path: Pat
         run_id="r1",
     )  # fmt: skip
     record = await store.load_run("r1")
-    assert [c.kind for c in record.checkpoints] == [
-        "model_response", "tool_result", "tool_result", "step_finished",
-        "model_response", "step_finished",
-    ]  # fmt: skip
+    kinds = [c.kind for c in record.checkpoints]
+    # The sync tools end on worker threads, in one turn of the event loop or two.
+    assert kinds in (
+        ["model_response", "tool_results", "step_finished", "model_response", "step_finished"],
+        ["model_response", *["tool_results"] * 2, "step_finished", "model_response",
+         "step_finished"],
+    )  # fmt: skip
+    results = [r["call_id"] for c in record.checkpoints[1:-3] for r in c.payload["results"]]
+    assert sorted(results) == ["c1", "c2"]
     assert record.checkpoints[0].payload["tools_started"] == ["c1", "c2"]
-    assert record.checkpoints[4].payload["tools_started"] is None
+    assert record.checkpoints[-2].payload["tools_started"] is None
     # Cut the log after the first entry, as a kill while the tools ran would leave it.
     with sqlite3.connect(tmp_path / "b.db") as conn:
         conn.execute("DELETE FROM gai_checkpoints WHERE seq > 1")

@@ -511,10 +511,10 @@ async def run_loop(
     )
     run.control = _control(request, approvals)
     if request.run_store is not None:
-        from gai.engine._checkpoint import Checkpointer
+        from gai.engine._checkpoint import checkpointer
 
         logged = resume.checkpoints[-1].seq if resume is not None and resume.checkpoints else 0
-        run.checkpoint = Checkpointer(request.run_store, run.run_id, logged)
+        run.checkpoint = checkpointer(request.run_store, run.run_id, logged)
     if emit is not None:
         emit(RunStarted(run.run_id, run.model.name))
     timeouts = _timeouts(request)

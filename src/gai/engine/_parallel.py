@@ -65,7 +65,7 @@ async def run_tool_calls(
         tool = tools.get(call.name)
         if tool is None or (tool.concurrency is None and tool.group is None and not has_global()):
             return await run_one(call)
-        async with tool_slot(f"{tool.name}@{id(tool)}", tool.concurrency, tool.group):
+        async with tool_slot(tool, tool.concurrency, tool.group):
             return await run_one(call)
 
     async def one(call: ToolCall) -> ToolResult:

@@ -127,6 +127,10 @@ def fold_checkpoints(record: RunRecord, checkpoints: list[Checkpoint]) -> RunRec
         elif cp.kind == "tool_result":
             result = ToolResult.model_validate(cp.payload)
             pending.results[result.call_id] = result
+        elif cp.kind == "tool_results":
+            for item in cp.payload["results"]:
+                result = ToolResult.model_validate(item)
+                pending.results[result.call_id] = result
         elif cp.kind == "step_finished":
             payload = cp.payload
             if "tool_calls" not in payload and pending.response is not None:

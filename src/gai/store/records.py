@@ -36,7 +36,9 @@ SCHEMA_VERSION = 1
 """Version of the stored layout this gai writes and reads."""
 
 RunStatus = Literal["running", "completed", "failed", "cancelled", "paused"]
-CheckpointKind = Literal["model_response", "tools_started", "tool_result", "step_finished"]
+CheckpointKind = Literal[
+    "model_response", "tools_started", "tool_result", "tool_results", "step_finished"
+]
 
 
 def utcnow() -> dt.datetime:

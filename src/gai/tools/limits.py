@@ -23,6 +23,11 @@ _GLOBAL_LIMIT: list[int | None] = [None]
 _SEMAPHORES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]] = (
     weakref.WeakKeyDictionary()
 )
+# Per-tool semaphores live as long as their tool: keyed by the tool object, not by its
+# id(), which a later tool may reuse once the first is garbage.
+_TOOL_SEMAPHORES: weakref.WeakKeyDictionary[
+    object, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]
+] = weakref.WeakKeyDictionary()
 
 
 def set_group_limit(group: str, limit: int) -> None:
@@ -59,11 +64,22 @@ def clear_limits() -> None:
         _GROUP_LIMITS.clear()
         _GLOBAL_LIMIT[0] = None
         _SEMAPHORES.clear()
+        _TOOL_SEMAPHORES.clear()
 
 
 def has_global() -> bool:
     """Whether a process-wide tool cap is set."""
     return _GLOBAL_LIMIT[0] is not None
+
+
+def _tool_semaphore(tool: object, limit: int) -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    with _LOCK:
+        per_loop = _TOOL_SEMAPHORES.setdefault(tool, weakref.WeakKeyDictionary())
+        semaphore = per_loop.get(loop)
+        if semaphore is None:
+            semaphore = per_loop[loop] = asyncio.Semaphore(limit)
+        return semaphore
 
 
 def _semaphore(key: str, limit: int) -> asyncio.Semaphore:
@@ -78,12 +94,12 @@ def _semaphore(key: str, limit: int) -> asyncio.Semaphore:
 
 @contextlib.asynccontextmanager
 async def tool_slot(
-    tool_key: str, concurrency: int | None, group: str | None
+    tool: object, concurrency: int | None, group: str | None
 ) -> AsyncIterator[None]:
     """Hold the tool's, its group's and the global slot while a call runs."""
     async with contextlib.AsyncExitStack() as stack:
         if concurrency is not None:
-            await stack.enter_async_context(_semaphore(f"tool:{tool_key}", concurrency))
+            await stack.enter_async_context(_tool_semaphore(tool, concurrency))
         if group is not None:
             limit = _GROUP_LIMITS.get(group)
             if limit is not None:

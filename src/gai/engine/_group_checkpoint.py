@@ -1,0 +1,180 @@
+"""`GroupCheckpointer`: checkpoints for a store that commits many runs' writes together.
+
+With SQLite, a run's writes are queued and committed in batches with every other run's;
+the run waits only where it must (before its tools start, and at its end). Writes
+that follow each other with nothing durable in between share one log entry: a model
+answer with the step's tools_started, and the tool results that complete in one turn
+of the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from pydantic import TypeAdapter
+
+from gai._recorded import recorded_json
+from gai.engine._checkpoint import DONE, STEP_EXCLUDE, Checkpointer, overrides_below
+from gai.providers.base import ModelRequest, ModelResponse
+from gai.store.records import RunStatus
+from gai.types import Step, TextResult, ToolResult
+
+if TYPE_CHECKING:
+    from gai.store.base import RunStore
+
+__all__ = ["GroupCheckpointer", "group_queue"]
+
+Queue = Callable[[str, Any, int, str, int], "asyncio.Future[Mapping[str, Exception]]"]
+"""A store's `queue_checkpoint(run_id, kind, step_number, data, seq)`."""
+
+
+def group_queue(store: RunStore) -> Queue | None:
+    """The store's `queue_checkpoint`, if calling it cannot skip an `append` override.
+
+    A wrapper or subclass that overrides `append` or `append_json` must see every
+    checkpoint, so it gets the one-write-at-a-time `Checkpointer`.
+    """
+    if not overrides_below(store, "queue_checkpoint", "append", "append_json"):
+        return None
+    method: Queue = store.queue_checkpoint  # type: ignore[attr-defined]
+    return method
+
+
+@functools.cache
+def _results_adapter() -> TypeAdapter[dict[str, list[ToolResult]]]:
+    return TypeAdapter(dict[str, list[ToolResult]])
+
+
+class GroupCheckpointer(Checkpointer):
+    """Queues a run's checkpoints, numbered in order, and waits for their batches."""
+
+    __slots__ = ("_held", "_pending", "_queue", "_results", "_results_step", "seq")
+
+    def __init__(self, store: RunStore, run_id: str, queue: Queue, seq: int = 0) -> None:
+        super().__init__(store, run_id)
+        self._queue = queue
+        self.seq = seq
+        self._pending: list[asyncio.Future[Mapping[str, Exception]]] = []
+        self._held: tuple[int, ModelResponse, ModelRequest, float] | None = None
+        self._results: list[ToolResult] = []
+        self._results_step = 0
+
+    def _queued(self, kind: Any, step_number: int, data: str) -> Awaitable[None]:
+        """Queue an entry after whatever this run still holds back.
+
+        It commits in order with the others whether or not anyone awaits it.
+        Consecutive writes mostly share a batch, so `_pending` holds each batch once.
+        """
+        if self._held is not None:
+            self._release()
+        if self._results:
+            self._flush_results()
+        self.seq += 1
+        batch = self._queue(self.run_id, kind, step_number, data, self.seq)
+        pending = self._pending
+        if not pending or pending[-1] is not batch:
+            pending.append(batch)
+        return DONE
+
+    def _release(self, started: list[str] | None = None) -> None:
+        """Queue the held model answer, with the calls about to start if given."""
+        held, self._held = self._held, None
+        assert held is not None
+        step_number, response, request, duration = held
+        self._queued(
+            "model_response", step_number, recorded_json(response, request, duration, started)
+        )
+
+    def _flush_results(self) -> None:
+        """Queue the tool results gathered this turn of the event loop as one entry."""
+        results, self._results = self._results, []
+        if results:
+            data = _results_adapter().dump_json({"results": results}).decode()
+            self._queued("tool_results", self._results_step, data)
+
+    async def sync(self) -> None:
+        """Wait until every write handed over so far has committed; raise the first error."""
+        if self._held is not None:
+            self._release()
+        if self._results:
+            self._flush_results()
+        while self._pending:
+            pending, self._pending = self._pending, []
+            for batch in pending:
+                failures = await batch
+                if failures and self.run_id in failures:
+                    raise failures[self.run_id]
+
+    def model_response(
+        self, step_number: int, response: ModelResponse, request: ModelRequest, duration: float
+    ) -> Awaitable[None]:
+        # Held until the next write: when that is the step's tools_started (the usual
+        # case), one entry records both.
+        if self._held is not None:
+            self._release()
+        if self._results:
+            self._flush_results()
+        self._held = (step_number, response, request, duration)
+        return DONE
+
+    async def tools_started(self, step_number: int, call_ids: list[str]) -> None:
+        # Durable before any tool starts, with everything queued before it: a resumed
+        # run must know the calls may have run. This is the one wait inside a step.
+        if self._held is not None and self._held[0] == step_number and not self._results:
+            self._release(started=call_ids)
+        else:
+            data = orjson.dumps({"call_ids": call_ids}).decode()
+            self._queued("tools_started", step_number, data)
+        await self.sync()
+
+    def tool_result(self, step_number: int, result: ToolResult) -> Awaitable[None]:
+        # Handed to the store in the turn of the event loop the call completes in, with
+        # the step's other results of that turn (parallel calls often end together).
+        if self._held is not None:
+            self._release()
+        if self._results and self._results_step != step_number:
+            self._flush_results()
+        if not self._results:
+            self._results_step = step_number
+            asyncio.get_running_loop().call_soon(self._flush_results)
+        self._results.append(result)
+        return DONE
+
+    def step_finished(self, step: Step) -> Awaitable[None]:
+        # Queued, not waited for: the next step's model call has no side effects, and
+        # its tools wait for this with their own marker.
+        data = step.model_dump_json(exclude=STEP_EXCLUDE)
+        return self._queued("step_finished", step.step_number, data)
+
+    async def finished(self, result: TextResult) -> None:
+        # The status queues behind the run's checkpoints, so one commit covers them all;
+        # sync then only reports a checkpoint that failed.
+        await self._end("completed", result)
+        await self.sync()
+
+    async def paused(self, result: TextResult) -> None:
+        await self._end("paused", result)
+        await self.sync()
+
+    async def failed(self, error: str, result: TextResult, *, cancelled: bool) -> None:
+        # A run ending in failure still waits for its writes, without raising theirs.
+        if self._held is not None:
+            self._release()
+        if self._results:
+            self._flush_results()
+        pending, self._pending = self._pending, []
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+        status: RunStatus = "cancelled" if cancelled else "failed"
+        await self.store.set_status(self.run_id, status, result=result, error=error)
+
+    async def _end(self, status: RunStatus, result: TextResult) -> None:
+        if self._held is not None:
+            self._release()
+        if self._results:
+            self._flush_results()
+        await self.store.set_status(self.run_id, status, result=result)

@@ -177,3 +177,62 @@ async def test_entries_that_follow_each_other_share_one(tmp_path: Path) -> None:
     assert record.pending.started == ["c1", "c2"]
     assert record.pending.results == {}
     await store.aclose()
+
+
+def _stored_messages(path: Path) -> list[object]:
+    return list(orjson.loads(str(rows(path, "SELECT result FROM gai_runs")[0][0]))["messages"])
+
+
+async def test_a_conversation_only_steps_made_is_rebuilt_from_the_log(tmp_path: Path) -> None:
+    path = tmp_path / "b.db"
+    store = SQLiteStore(path)
+    model = ScriptedModel(
+        [ModelResponse(tool_calls=(gai.ToolCall(call_id="c1", name="lookup", arguments={"key": "x"}),)), "done"]
+    )  # fmt: skip
+    result = await gai.generate_text(
+        model, messages=[gai.user("a"), gai.assistant("b"), gai.user("c")], system="be brief",
+        tools=[lookup], stop_when=gai.NoMoreTools(), run_store=store, run_id="r1",
+    )  # fmt: skip
+    assert _stored_messages(path) == []
+    assert rows(path, "SELECT derived_messages FROM gai_runs") == [(1,)]
+    assert (await store.load_run("r1")).result == result
+    assert result.messages[0].role == "system"
+    await store.aclose()
+
+
+async def test_a_conversation_edited_by_more_than_steps_is_stored_whole(tmp_path: Path) -> None:
+    @gai.tool
+    def send_email(to: str) -> str:
+        """Send an email."""
+        return "sent"
+
+    def lazy(messages: list[gai.Message], tools: object) -> object:
+        if any(m.role == "user" and "not finished" in m.text for m in messages) and not any(
+            m.tool_calls for m in messages
+        ):
+            return ModelResponse(
+                tool_calls=(gai.ToolCall(call_id="e1", name="send_email", arguments={"to": "x"}),)
+            )
+        return "done"
+
+    nudged_path, prepared_path = tmp_path / "n.db", tmp_path / "p.db"
+    nudged_store, prepared_store = SQLiteStore(nudged_path), SQLiteStore(prepared_path)
+    nudged = await gai.generate_text(
+        gai.FunctionModel(lazy), prompt="email", tools=[send_email], stop_when=gai.MaxSteps(5),
+        continue_when=~gai.UntilToolSeen("send_email"), run_store=nudged_store, run_id="n",
+    )  # fmt: skip
+    assert any(m.role == "user" and "not finished" in m.text for m in nudged.messages)
+    prepared = await gai.generate_text(
+        ScriptedModel(["done"]), prompt="x", system="old", stop_when=gai.MaxSteps(5),
+        prepare_step=lambda state: gai.StepOverrides(system="new"), run_store=prepared_store,
+        run_id="p",
+    )  # fmt: skip
+    assert prepared.messages[0].text == "new"
+    for path, store, result, run_id in (
+        (nudged_path, nudged_store, nudged, "n"),
+        (prepared_path, prepared_store, prepared, "p"),
+    ):
+        assert len(_stored_messages(path)) == len(result.messages)
+        assert rows(path, "SELECT derived_messages FROM gai_runs") == [(0,)]
+        assert (await store.load_run(run_id)).result == result
+        await store.aclose()

@@ -133,7 +133,12 @@ class Checkpointer:
     def step_finished(self, step: Step) -> Awaitable[None]:
         return self._append("step_finished", step.step_number, step, STEP_EXCLUDE)
 
-    async def finished(self, result: TextResult) -> None:
+    async def finished(self, result: TextResult, *, derivable: bool = False) -> None:
+        """Record the run's end.
+
+        `derivable`: the conversation is the run's input plus what each step added
+        (nothing else edited it), so a store may keep it in the log's form.
+        """
         await self.store.set_status(self.run_id, "completed", result=result)
 
     async def paused(self, result: TextResult) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import orjson
 from pydantic import TypeAdapter
@@ -26,19 +26,42 @@ from gai.types import Step, TextResult, ToolResult
 if TYPE_CHECKING:
     from gai.store.base import RunStore
 
-__all__ = ["GroupCheckpointer", "group_queue"]
+__all__ = ["GroupCheckpointer", "GroupStore", "group_queue"]
 
 Queue = Callable[[str, Any, int, str, int], "asyncio.Future[Mapping[str, Exception]]"]
 """A store's `queue_checkpoint(run_id, kind, step_number, data, seq)`."""
 
 
-def group_queue(store: RunStore) -> Queue | None:
-    """The store's `queue_checkpoint`, if calling it cannot skip an `append` override.
+class GroupStore(Protocol):
+    """What a group-committing store adds to `RunStore` (SQLite has it)."""
 
-    A wrapper or subclass that overrides `append` or `append_json` must see every
-    checkpoint, so it gets the one-write-at-a-time `Checkpointer`.
+    def queue_checkpoint(
+        self, run_id: str, kind: Any, step_number: int, data: str, seq: int
+    ) -> asyncio.Future[Mapping[str, Exception]]:
+        """Queue checkpoint `seq`; the batch's future gives the errors by run id."""
+        ...
+
+    async def set_status(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        result: TextResult | None = None,
+        error: str | None = None,
+        derived_messages: bool = False,
+    ) -> None:
+        """`RunStore.set_status`, able to keep a result without its conversation."""
+        ...
+
+
+def group_queue(store: RunStore) -> Queue | None:
+    """The store's `queue_checkpoint`, if calling it cannot skip an override.
+
+    A wrapper or subclass that overrides `append`, `append_json` or `set_status` must
+    see every write as the `RunStore` protocol names it, so it gets the
+    one-write-at-a-time `Checkpointer`.
     """
-    if not overrides_below(store, "queue_checkpoint", "append", "append_json"):
+    if not overrides_below(store, "queue_checkpoint", "append", "append_json", "set_status"):
         return None
     method: Queue = store.queue_checkpoint  # type: ignore[attr-defined]
     return method
@@ -52,10 +75,11 @@ def _results_adapter() -> TypeAdapter[dict[str, list[ToolResult]]]:
 class GroupCheckpointer(Checkpointer):
     """Queues a run's checkpoints, numbered in order, and waits for their batches."""
 
-    __slots__ = ("_held", "_pending", "_queue", "_results", "_results_step", "seq")
+    __slots__ = ("_group_store", "_held", "_pending", "_queue", "_results", "_results_step", "seq")
 
     def __init__(self, store: RunStore, run_id: str, queue: Queue, seq: int = 0) -> None:
         super().__init__(store, run_id)
+        self._group_store = cast("GroupStore", store)
         self._queue = queue
         self.seq = seq
         self._pending: list[asyncio.Future[Mapping[str, Exception]]] = []
@@ -150,10 +174,10 @@ class GroupCheckpointer(Checkpointer):
         data = step.model_dump_json(exclude=STEP_EXCLUDE)
         return self._queued("step_finished", step.step_number, data)
 
-    async def finished(self, result: TextResult) -> None:
+    async def finished(self, result: TextResult, *, derivable: bool = False) -> None:
         # The status queues behind the run's checkpoints, so one commit covers them all;
         # sync then only reports a checkpoint that failed.
-        await self._end("completed", result)
+        await self._end("completed", result, derivable=derivable)
         await self.sync()
 
     async def paused(self, result: TextResult) -> None:
@@ -172,9 +196,17 @@ class GroupCheckpointer(Checkpointer):
         status: RunStatus = "cancelled" if cancelled else "failed"
         await self.store.set_status(self.run_id, status, result=result, error=error)
 
-    async def _end(self, status: RunStatus, result: TextResult) -> None:
+    async def _end(self, status: RunStatus, result: TextResult, *, derivable: bool = False) -> None:
         if self._held is not None:
             self._release()
         if self._results:
             self._flush_results()
-        await self.store.set_status(self.run_id, status, result=result)
+        if derivable and result.messages:
+            # Most of a result is its conversation, which the log already holds: stored
+            # without it, it is rebuilt from the run's input and steps when read back.
+            compact = result.model_copy(update={"messages": ()})
+            await self._group_store.set_status(
+                self.run_id, status, result=compact, derived_messages=True
+            )
+        else:
+            await self.store.set_status(self.run_id, status, result=result)

@@ -25,6 +25,7 @@ from gai.providers.base import Model, ModelRequest, ModelResponse, ToolChoice
 from gai.providers.streaming import StreamAssembler
 from gai.stop import StopCondition, as_condition
 from gai.tools import Tool
+from gai.types._transcript import assistant_message, step_messages, tool_message
 
 if TYPE_CHECKING:
     # Loaded only when a run uses them (a store, a budget, retries), to keep `import gai` light.
@@ -40,7 +41,6 @@ from gai.types import (
     ModelCallFinished,
     ModelCallRetried,
     ModelCallStarted,
-    Part,
     RunEvent,
     RunFailed,
     RunFinished,
@@ -51,7 +51,6 @@ from gai.types import (
     StepStarted,
     StopReason,
     StreamRestart,
-    Text,
     TextChunk,
     TextDelta,
     TextResult,
@@ -59,10 +58,8 @@ from gai.types import (
     ToolCallChunk,
     ToolCallDelta,
     ToolCallFinished,
-    ToolCallPart,
     ToolCallStarted,
     ToolResult,
-    ToolResultPart,
     Usage,
     system,
     user,
@@ -116,6 +113,9 @@ class _Run:
     raw: Any = None
     started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     checkpoint: Checkpointer | None = None
+    transcript_edited: bool = False
+    """Whether anything but the steps (a nudge, a new system prompt) changed the
+    conversation; if not, a store can rebuild it from the input and the steps."""
     pending: PendingStep | None = None
     """The step a resumed run was in when it stopped (its recorded parts are reused)."""
     emit: Emit | None = None
@@ -161,6 +161,7 @@ class _Run:
             self.tool_choice = overrides.tool_choice
         if overrides.system is not None:
             self.system = overrides.system
+            self.transcript_edited = True
         check_tool_choice(self.tool_choice, self.tools)
 
 
@@ -174,31 +175,6 @@ def _error_summary(results: Sequence[ToolResult]) -> str | None:
     return f"{len(failed)} of {len(results)} tool calls failed: {detail}"
 
 
-def _assistant_message(response: ModelResponse) -> Message:
-    parts: list[Part] = []
-    if response.text:
-        parts.append(Text(text=response.text))
-    parts.extend(
-        ToolCallPart(
-            call_id=c.call_id, name=c.name, arguments=c.arguments, provider_data=c.provider_data
-        )
-        for c in response.tool_calls
-    )
-    return Message(role="assistant", parts=tuple(parts))
-
-
-def _tool_message(results: Sequence[ToolResult]) -> Message:
-    return Message(
-        role="tool",
-        parts=tuple(
-            ToolResultPart(
-                call_id=r.call_id, name=r.name, content=r.content, is_error=r.error is not None
-            )
-            for r in results
-        ),
-    )
-
-
 def _should_stop(
     run: _Run, step: Step, condition: StopCondition | None, limit: int
 ) -> StopReason | None:
@@ -206,6 +182,7 @@ def _should_stop(
         nudge = run.control.continue_nudge(run.state())
         if nudge is not None and len(run.steps) < limit and run.control.wrapping_up is None:
             run.messages.append(user(nudge))
+            run.transcript_edited = True
             return None
         return StopReason(
             kind="no_more_tools",
@@ -344,9 +321,9 @@ async def _step(run: _Run) -> Step:
     run.raw = response.raw
     run.steps.append(step)
     run.usage = run.usage + step.usage
-    run.messages.append(_assistant_message(response))
+    run.messages.append(assistant_message(response.text, response.tool_calls))
     if results:
-        run.messages.append(_tool_message(results))
+        run.messages.append(tool_message(results))
     if run.checkpoint is not None:
         await run.checkpoint.step_finished(step)
     if emit is not None:
@@ -389,7 +366,8 @@ async def _run_tools(
     began = set(pending.started) if pending is not None else set()
     checkpoint = run.checkpoint
     control = run.control
-    used = Counter(c.name for s in run.steps for c in s.tool_calls)
+    # Calls per tool so far, for the run's tool budgets (counted only when it has any).
+    used = Counter(c.name for s in run.steps for c in s.tool_calls) if control.active else None
     to_run: list[ToolCall] = []
     awaiting: list[ToolCall] = []
     for call in response.tool_calls:
@@ -409,14 +387,15 @@ async def _run_tools(
         if refused is None and call.call_id in began and not (tool is not None and tool.idempotent):
             # It may have taken effect before the crash: do not run it twice.
             refused = interrupted_result(call)
-        if refused is None and control.active:
+        if refused is None and used is not None:
             refused = control.refusal(call, used, sum(used.values()))
         if refused is not None:
             done[call.call_id] = refused
             if checkpoint is not None:
                 await checkpoint.tool_result(step_number, refused)
             continue
-        used[call.name] += 1
+        if used is not None:
+            used[call.name] += 1
         to_run.append(call)
     if checkpoint is not None and to_run:
         await checkpoint.tools_started(step_number, [c.call_id for c in to_run])
@@ -643,7 +622,9 @@ def _after_step(run: _Run, step: Step, condition: StopCondition | None) -> StopR
         reason, nudges = control.apply_guards(run.state())
         if reason is not None:
             return reason
-        run.messages.extend(user(n) for n in nudges)
+        if nudges:
+            run.messages.extend(user(n) for n in nudges)
+            run.transcript_edited = True
     return _should_stop(run, step, condition, run.request.max_steps_limit)
 
 
@@ -699,7 +680,7 @@ async def _finish(run: _Run, reason: StopReason) -> TextResult:
         extra={"gai_run_id": run.run_id, "gai_steps": len(run.steps), "gai_stop": reason.kind},
     )
     if run.checkpoint is not None:
-        await run.checkpoint.finished(result)
+        await run.checkpoint.finished(result, derivable=not run.transcript_edited)
     if run.emit is not None:
         run.emit(RunFinished(run.run_id, len(run.steps), result))
     return result
@@ -746,13 +727,7 @@ def _restore(run: _Run, record: RunRecord, condition: StopCondition | None) -> S
     for step in record.steps:
         run.steps.append(step)
         run.usage = run.usage + step.usage
-        run.messages.append(
-            _assistant_message(
-                ModelResponse(text=step.text, tool_calls=step.tool_calls, usage=step.usage)
-            )
-        )
-        if step.tool_results:
-            run.messages.append(_tool_message(step.tool_results))
+        run.messages.extend(step_messages(step))
     run.pending = record.pending
     if run.steps and record.pending is None:
         return _should_stop(run, run.steps[-1], condition, run.request.max_steps_limit)

@@ -196,6 +196,9 @@ async def iter_sse(response: aiohttp.ClientResponse) -> AsyncIterator[SSEEvent]:
 
 
 def _sse_event(block: bytes) -> SSEEvent | None:
+    if block[:6] == b"data: " and b"\n" not in block:
+        # Most events are one `data:` line (every OpenAI-style chunk): skip the parsing.
+        return SSEEvent(None, block[6:].decode("utf-8"))
     event: str | None = None
     data: list[str] = []
     for line in block.decode("utf-8").split("\n"):

@@ -40,7 +40,8 @@ SQLITE_MIGRATIONS: list[list[str]] = [
     # v2: checkpoints keyed by an integer run key instead of the run id. Concurrent runs
     # insert all over the checkpoint index; integer keys make it a fifth of the size, so
     # each group commit writes fewer pages. SQLite cannot change a primary key in place:
-    # the tables are rebuilt (runs keep their order, so keys follow creation).
+    # the tables are rebuilt (runs keep their order, so keys follow creation). Runs also
+    # get `derived_messages`: 1 when the result was kept without its conversation.
     [
         """CREATE TABLE gai_runs_v2 (
             run_key INTEGER PRIMARY KEY,
@@ -51,7 +52,8 @@ SQLITE_MIGRATIONS: list[list[str]] = [
             updated_at TEXT NOT NULL,
             snapshot TEXT NOT NULL,
             result TEXT,
-            error TEXT
+            error TEXT,
+            derived_messages INTEGER NOT NULL DEFAULT 0
         )""",
         "INSERT INTO gai_runs_v2 (run_id, status, model, created_at, updated_at, snapshot,"
         " result, error) SELECT run_id, status, model, created_at, updated_at, snapshot,"

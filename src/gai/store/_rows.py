@@ -30,7 +30,10 @@ SQLITE_SUMMARY_COLUMNS = SUMMARY_COLUMNS.replace("c.run_id = r.run_id", "c.run_k
 
 
 def record(row: Sequence[Any]) -> RunRecord:
-    """A `RUN_COLUMNS` row as a record (without its checkpoints)."""
+    """A `RUN_COLUMNS` row as a record (without its checkpoints).
+
+    SQLite adds a ninth column, `derived_messages`.
+    """
     return RunRecord(
         run_id=row[0],
         status=row[1],
@@ -40,6 +43,7 @@ def record(row: Sequence[Any]) -> RunRecord:
         snapshot=RunSnapshot.model_validate_json(row[5]),
         result=TextResult.model_validate_json(row[6]) if row[6] else None,
         error=row[7],
+        derived_messages=bool(row[8]) if len(row) > 8 else False,
     )
 
 

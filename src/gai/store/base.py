@@ -26,6 +26,7 @@ from gai.store.records import (
     WorkflowState,
 )
 from gai.types import Step, TextResult, ToolResult
+from gai.types._transcript import transcript
 
 __all__ = ["BaseStore", "RunStore", "StateStorage", "fold_checkpoints", "result_json"]
 
@@ -144,11 +145,20 @@ def fold_checkpoints(record: RunRecord, checkpoints: list[Checkpoint]) -> RunRec
             steps.append(Step.model_validate(payload))
             pending = None
     stored = record.result
-    if stored is not None and not stored.steps and steps:
-        stored = stored.model_copy(update={"steps": tuple(steps)})
+    if stored is not None and record.status in ("completed", "paused"):
+        # Stored without what the log holds (see `result_json`); put it back.
+        update: dict[str, Any] = {}
+        if not stored.steps and steps:
+            update["steps"] = tuple(steps)
+        if record.derived_messages:
+            snapshot = record.snapshot
+            update["messages"] = transcript(snapshot.system, snapshot.messages, steps)
+        if update:
+            stored = stored.model_copy(update=update)
     return record.model_copy(
         update={
             "result": stored,
+            "derived_messages": False,
             "steps": steps,
             "pending": pending,
             "responses": responses,

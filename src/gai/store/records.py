@@ -136,6 +136,9 @@ class RunRecord(_Model):
     result: TextResult | None = None
     error: str | None = None
     checkpoints: list[Checkpoint] = Field(default_factory=list)
+    derived_messages: bool = Field(default=False, exclude=True)
+    """Set by a store that kept the result without its conversation, because the run's
+    input and steps make it; `fold_checkpoints` rebuilds it."""
 
 
 class WorkflowState(_Model):

@@ -92,12 +92,14 @@ def _status(
     status: str,
     result: str | None,
     error: str | None,
+    derived: bool,
     now: str,
     path: str,
 ) -> None:
     changed = conn.execute(
-        "UPDATE gai_runs SET status = ?, result = ?, error = ?, updated_at = ? WHERE run_id = ?",
-        (status, result, error, now, run_id),
+        "UPDATE gai_runs SET status = ?, result = ?, error = ?, derived_messages = ?,"
+        " updated_at = ? WHERE run_id = ?",
+        (status, result, error, int(derived), now, run_id),
     ).rowcount
     if not changed:
         raise _not_found(run_id, path)
@@ -163,7 +165,7 @@ class _Writer:
             if op == _CREATE:
                 _create(conn, run_id, a, b, now, self.path)
             else:
-                _status(conn, run_id, a, b, c, now, self.path)
+                _status(conn, run_id, a, b, c, d, now, self.path)
         self._checkpoints(conn, numbered, unnumbered)
         self._touch(conn, items, now)
 
@@ -192,7 +194,7 @@ class _Writer:
                 elif op == _CREATE:
                     _create(conn, run_id, a, b, now, self.path)
                 else:
-                    _status(conn, run_id, a, b, c, now, self.path)
+                    _status(conn, run_id, a, b, c, d, now, self.path)
             except (RunExistsError, RunNotFoundError, StoreError) as exc:
                 failures[run_id] = exc
         self._touch(conn, items, now)
@@ -383,15 +385,26 @@ class SQLiteStore(BaseStore):
         *,
         result: TextResult | None = None,
         error: str | None = None,
+        derived_messages: bool = False,
     ) -> None:
-        """Record the run's status."""
+        """Record the run's status.
+
+        Args:
+            run_id: The run.
+            status: Its new status.
+            result: Its result, if it ended or paused.
+            error: What went wrong, if it failed.
+            derived_messages: The result leaves out its conversation, which is the run's
+                input plus what each logged step added; reading the run rebuilds it.
+        """
         data = result_json(status, result)
-        await self._checked(self._queue(_STATUS, run_id, status, data, error, None), run_id)
+        op = (status, data, error, derived_messages)
+        await self._checked(self._queue(_STATUS, run_id, *op), run_id)
 
     async def _load_row(self, run_id: str) -> RunRecord | None:
         row = await self._run(
             lambda conn: conn.execute(
-                f"SELECT {_rows.RUN_COLUMNS} FROM gai_runs WHERE run_id = ?",
+                f"SELECT {_rows.RUN_COLUMNS}, derived_messages FROM gai_runs WHERE run_id = ?",
                 (run_id,),
             ).fetchone()
         )

@@ -1,0 +1,56 @@
+"""The messages a step adds to a run's conversation, shared by the run loop and stores."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from gai.types.messages import Message, Part, Text, ToolCallPart, ToolResultPart, system
+from gai.types.results import Step, ToolCall, ToolResult
+
+__all__ = ["assistant_message", "step_messages", "tool_message", "transcript"]
+
+
+def assistant_message(text: str, tool_calls: Sequence[ToolCall]) -> Message:
+    """The assistant's turn: its text, then its tool calls."""
+    parts: list[Part] = []
+    if text:
+        parts.append(Text(text=text))
+    parts.extend(
+        ToolCallPart(
+            call_id=c.call_id, name=c.name, arguments=c.arguments, provider_data=c.provider_data
+        )
+        for c in tool_calls
+    )
+    return Message(role="assistant", parts=tuple(parts))
+
+
+def tool_message(results: Sequence[ToolResult]) -> Message:
+    """The tool results sent back to the model, in call order."""
+    return Message(
+        role="tool",
+        parts=tuple(
+            ToolResultPart(
+                call_id=r.call_id, name=r.name, content=r.content, is_error=r.error is not None
+            )
+            for r in results
+        ),
+    )
+
+
+def step_messages(step: Step) -> list[Message]:
+    """What a completed step appended to the conversation."""
+    messages = [assistant_message(step.text, step.tool_calls)]
+    if step.tool_results:
+        messages.append(tool_message(step.tool_results))
+    return messages
+
+
+def transcript(
+    instructions: str | None, messages: Sequence[Message], steps: Sequence[Step]
+) -> tuple[Message, ...]:
+    """A run's whole conversation, when nothing but its steps added to its input."""
+    out = [system(instructions)] if instructions is not None else []
+    out.extend(messages)
+    for step in steps:
+        out.extend(step_messages(step))
+    return tuple(out)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 
 import orjson
@@ -14,6 +15,7 @@ from gai.models import ScriptedModel
 from gai.providers.base import ModelResponse
 from gai.store import RunSnapshot, SQLiteStore
 from gai.store import sqlite as sqlite_module
+from gai.types import ToolDefinition
 
 
 def snapshot() -> RunSnapshot:
@@ -206,7 +208,9 @@ async def test_a_conversation_edited_by_more_than_steps_is_stored_whole(tmp_path
         """Send an email."""
         return "sent"
 
-    def lazy(messages: list[gai.Message], tools: object) -> object:
+    def lazy(
+        messages: Sequence[gai.Message], tools: Sequence[ToolDefinition]
+    ) -> ModelResponse | str:
         if any(m.role == "user" and "not finished" in m.text for m in messages) and not any(
             m.tool_calls for m in messages
         ):

@@ -179,8 +179,13 @@ def _should_stop(
     run: _Run, step: Step, condition: StopCondition | None, limit: int
 ) -> StopReason | None:
     if not step.tool_calls:
-        nudge = run.control.continue_nudge(run.state())
-        if nudge is not None and len(run.steps) < limit and run.control.wrapping_up is None:
+        control = run.control
+        # The state (a snapshot of the whole conversation) only when a condition reads it.
+        if control.continue_when is not None and len(run.steps) < limit:
+            nudge = control.continue_nudge(run.state())
+        else:
+            nudge = None
+        if nudge is not None and control.wrapping_up is None:
             run.messages.append(user(nudge))
             run.transcript_edited = True
             return None

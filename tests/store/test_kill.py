@@ -8,6 +8,7 @@ the parent then checks the store and resumes the run in-process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import signal
@@ -82,7 +83,9 @@ async def kill_at(proc: asyncio.subprocess.Process, line: str | None, delay: flo
                 raise AssertionError(f"child ended before {line!r}: {stderr.decode()[-2000:]}")
             if out.decode().strip() == line:
                 break
-    proc.send_signal(signal.SIGKILL)
+    # It may have ended on its own just after printing the line.
+    with contextlib.suppress(ProcessLookupError):
+        proc.send_signal(signal.SIGKILL)
     await proc.wait()
     return proc.returncode == -signal.SIGKILL
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from gai.providers._http import SSEEvent, iter_sse
+from gai.providers._http import SSEDecoder, SSEEvent, iter_sse
 
 STREAM = (
     ": keep-alive comment\r\n"
@@ -32,11 +31,12 @@ EXPECTED = [
 
 
 def _response(pieces: list[bytes]) -> Any:
-    async def iter_any() -> AsyncIterator[bytes]:
-        for piece in pieces:
-            yield piece
+    remaining = list(pieces)
 
-    return SimpleNamespace(content=SimpleNamespace(iter_any=iter_any))
+    async def readany() -> bytes:
+        return remaining.pop(0) if remaining else b""
+
+    return SimpleNamespace(content=SimpleNamespace(readany=readany))
 
 
 async def _parse(pieces: list[bytes]) -> list[SSEEvent]:
@@ -56,3 +56,28 @@ async def test_any_split_gives_the_same_events(size):
 async def test_every_two_way_split_gives_the_same_events():
     for cut in range(1, len(STREAM)):
         assert await _parse([STREAM[:cut], STREAM[cut:]]) == EXPECTED, cut
+
+
+def test_decoder_holds_an_unfinished_event_until_it_ends():
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: one\n\ndata: tw") == [SSEEvent(None, "one")]
+    assert decoder.feed(b"o\r") == []
+    assert decoder.feed(b"\n\r\n") == [SSEEvent(None, "two")]
+    assert decoder.close() == []
+
+
+def test_decoder_gives_an_event_cut_off_by_the_end_of_the_stream():
+    decoder = SSEDecoder()
+    assert decoder.feed(b": ping\n\ndata: last") == []
+    assert decoder.close() == [SSEEvent(None, "last")]
+
+
+async def test_stopping_early_leaves_nothing_to_finalise():
+    # Providers stop at their end marker; an async generator left suspended there
+    # would be closed later by the event loop, with a task per stream.
+    events = iter_sse(_response([STREAM]))
+    assert not hasattr(events, "aclose")
+    async for event in events:
+        if event.data == '{"a": 1}':
+            break
+    assert [e async for e in events] == EXPECTED[1:]

@@ -12,9 +12,9 @@ import email.utils
 import re
 import time
 import weakref
+from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -34,10 +34,13 @@ from gai.errors import (
     RateLimitError,
     ResponseFormatError,
 )
+from gai.types._readonly import readonly
 
 __all__ = [
     "HTTPClient",
+    "SSEDecoder",
     "SSEEvent",
+    "SSEStream",
     "error_for_status",
     "iter_ndjson",
     "iter_sse",
@@ -164,7 +167,7 @@ def error_for_status(
     return cls(message, retryable=retryable, **kwargs)
 
 
-@dataclass(frozen=True, slots=True)
+@readonly()
 class SSEEvent:
     """One server-sent event: its `event:` name (or None) and joined `data:` lines."""
 
@@ -172,27 +175,75 @@ class SSEEvent:
     data: str
 
 
-async def iter_sse(response: aiohttp.ClientResponse) -> AsyncIterator[SSEEvent]:
-    """Yield server-sent events; comment lines (`: ...`) are skipped."""
-    # Whatever the network delivered is split here at once: reading line by line through
-    # aiohttp costs more than parsing the events themselves.
-    pending = b""
-    async for received in response.content.iter_any():
-        pending += received
+class SSEDecoder:
+    """Splits bytes as the network delivers them into server-sent events."""
+
+    __slots__ = ("_pending",)
+
+    def __init__(self) -> None:
+        self._pending = b""
+
+    def feed(self, received: bytes) -> list[SSEEvent]:
+        """The events completed by `received`; comment lines (`: ...`) are skipped."""
+        # Whatever the network delivered is split here at once: reading line by line
+        # through aiohttp costs more than parsing the events themselves.
+        pending = self._pending + received
         held = b""
         if b"\r" in pending:
             if pending[-1:] == b"\r":  # its "\n" may be in the next read
                 pending, held = pending[:-1], b"\r"
             pending = pending.replace(b"\r\n", b"\n")
         *blocks, pending = pending.split(b"\n\n")
-        pending += held
+        self._pending = pending + held
+        events = []
         for block in blocks:
             event = _sse_event(block)
             if event is not None:
-                yield event
-    last = _sse_event(pending.replace(b"\r\n", b"\n"))
-    if last is not None:
-        yield last
+                events.append(event)
+        return events
+
+    def close(self) -> list[SSEEvent]:
+        """The last event, when the stream ended without a blank line after it."""
+        pending, self._pending = self._pending, b""
+        last = _sse_event(pending.replace(b"\r\n", b"\n"))
+        return [] if last is None else [last]
+
+
+class SSEStream:
+    """The server-sent events of a response, as an async iterator.
+
+    A class, not an async generator: a provider stops reading at its end marker, and an
+    abandoned generator is finalised by the event loop with a task of its own.
+    """
+
+    __slots__ = ("_content", "_decoder", "_ended", "_ready")
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._content = response.content
+        self._decoder = SSEDecoder()
+        self._ready: deque[SSEEvent] = deque()
+        self._ended = False
+
+    def __aiter__(self) -> SSEStream:
+        return self
+
+    async def __anext__(self) -> SSEEvent:
+        ready = self._ready
+        while not ready:
+            if self._ended:
+                raise StopAsyncIteration
+            received = await self._content.readany()
+            if received:
+                ready.extend(self._decoder.feed(received))
+            else:
+                self._ended = True
+                ready.extend(self._decoder.close())
+        return ready.popleft()
+
+
+def iter_sse(response: aiohttp.ClientResponse) -> SSEStream:
+    """The server-sent events of `response`; comment lines (`: ...`) are skipped."""
+    return SSEStream(response)
 
 
 def _sse_event(block: bytes) -> SSEEvent | None:

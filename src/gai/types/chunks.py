@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, TypeAlias
 
+from gai.types._readonly import readonly
 from gai.types.results import FinishReason
 from gai.types.usage import Usage
 
 __all__ = ["ModelChunk", "StreamEnd", "StreamRestart", "TextChunk", "ToolCallChunk"]
 
 
-@dataclass(frozen=True, slots=True)
+@readonly()
 class TextChunk:
     """A piece of the model's text."""
 
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@readonly()
 class ToolCallChunk:
     """A piece of one tool call; chunks with the same `index` belong to the same call.
 
@@ -33,7 +34,7 @@ class ToolCallChunk:
     provider_data: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@readonly()
 class StreamEnd:
     """The end of the stream: why it ended and what it cost."""
 
@@ -45,7 +46,7 @@ class StreamEnd:
     attempts: int = 1
 
 
-@dataclass(frozen=True, slots=True)
+@readonly()
 class StreamRestart:
     """The stream failed part-way and starts over: drop what this call streamed so far.
 

@@ -7,9 +7,10 @@ the `run_id`, and the `step_number` it belongs to (0 before the first step).
 from __future__ import annotations
 
 import time as _time
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal, TypeAlias
 
+from gai.types._readonly import readonly
 from gai.types.messages import Message
 from gai.types.results import Step, TextResult, ToolCall, ToolResult
 from gai.types.usage import Usage
@@ -40,7 +41,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, eq=False)
+@readonly(eq=False)
 class RunStarted:
     """The run began."""
 
@@ -52,7 +53,7 @@ class RunStarted:
     """Wall-clock time of the event, seconds since the epoch."""
 
 
-@dataclass(frozen=True, eq=False)
+@readonly(eq=False)
 class StepStarted:
     """A step began: the model is about to be called."""
 
@@ -64,7 +65,7 @@ class StepStarted:
     """Wall-clock time of the event, seconds since the epoch."""
 
 
-@dataclass(frozen=True, eq=False)
+@readonly(eq=False)
 class ModelCallStarted:
     """The model is being called for this step."""
 
@@ -78,7 +79,7 @@ class ModelCallStarted:
     """Wall-clock time of the event, seconds since the epoch."""
 
 
-@dataclass(frozen=True, eq=False)
+@readonly(eq=False)
 class ModelCallFinished:
     """The model answered (after any retries)."""
 
@@ -98,7 +99,7 @@ class ModelCallFinished:
     """Wall-clock time of the event, seconds since the epoch."""
 
 
-@dataclass(frozen=True, eq=False)
+@readonly(eq=False)
 class TextDelta:
     """A piece of the model's text, as it streams."""
 
@@ -110,7 +111,7 @@ class TextDelta:
     """Wall-clock time of the event, seconds since the epoch."""
 
 
-@dataclass(frozen=True, eq=False)
+@readonly(eq=False)
 class ModelCallRetried:
     """A streamed model call failed part-way and is being retried.
 
@@ -127,7 +128,7 @@ class ModelCallRetried:
     """Wall-clock time of the event, seconds since the epoch."""
 
 
-@dataclass(frozen=True, eq=False)
+@readonly(eq=False)
 class ToolCallStarted:
     """The model began a tool call (its name is known, its arguments may still stream)."""
 
@@ -141,7 +142,7 @@ class ToolCallStarted:
     """Wall-clock time of the event, seconds since the epoch."""
 
 
-@dataclass(frozen=True, eq=False)
+@readonly(eq=False)
 class ToolCallDelta:
     """A fragment of a tool call's JSON arguments."""
 
@@ -154,7 +155,7 @@ class ToolCallDelta:
     """Wall-clock time of the event, seconds since the epoch."""
 
 
-@dataclass(frozen=True, eq=False)
+@readonly(eq=False)
 class ToolCallFinished:
     """A tool call is complete, with its parsed arguments; it is about to run."""
 
@@ -167,7 +168,7 @@ class ToolCallFinished:
     """Wall-clock time of the event, seconds since the epoch."""
 
 
-@dataclass(frozen=True, eq=False)
+@readonly(eq=False)
 class ToolStarted:
     """A tool began running."""
 
@@ -179,7 +180,7 @@ class ToolStarted:
     """Wall-clock time of the event, seconds since the epoch."""
 
 
-@dataclass(frozen=True, eq=False)
+@readonly(eq=False)
 class ToolFinished:
     """A tool finished (successfully or with an error result)."""
 
@@ -191,7 +192,7 @@ class ToolFinished:
     """Wall-clock time of the event, seconds since the epoch."""
 
 
-@dataclass(frozen=True, eq=False)
+@readonly(eq=False)
 class StepFinished:
     """A step is complete: model call and tools."""
 
@@ -203,7 +204,7 @@ class StepFinished:
     """Wall-clock time of the event, seconds since the epoch."""
 
 
-@dataclass(frozen=True, eq=False)
+@readonly(eq=False)
 class BudgetWarning:
     """A budget limit crossed its soft ratio: the run is close to it."""
 
@@ -217,7 +218,7 @@ class BudgetWarning:
     """Wall-clock time of the event, seconds since the epoch."""
 
 
-@dataclass(frozen=True, eq=False)
+@readonly(eq=False)
 class RunFinished:
     """The run ended normally; `result` is the same `TextResult` generate_text returns."""
 
@@ -229,7 +230,7 @@ class RunFinished:
     """Wall-clock time of the event, seconds since the epoch."""
 
 
-@dataclass(frozen=True, eq=False)
+@readonly(eq=False)
 class RunFailed:
     """The run ended with an error; the error is raised right after this event."""
 

@@ -19,7 +19,9 @@ class _Recorded(TypedDict):
     """`RecordedResponse`'s fields, to serialise a recorded answer without building one.
 
     The run loop records every model answer; building the model only to dump it cost
-    twice as much as dumping these values directly. Tests hold the two in step.
+    twice as much as dumping these values directly. Tests hold the two in step. Keys
+    whose value is None are left out (every such field of `RecordedResponse` defaults
+    to None).
     """
 
     text: str
@@ -69,7 +71,7 @@ def recorded_json(
         "request_tool_results": _sent_results(request),
         "tools_started": tools_started,
     }
-    return _adapter().dump_json(values).decode()
+    return _adapter().dump_json(values, exclude_none=True).decode()
 
 
 def recorded_response(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 
 from gai.errors import UnknownModelError, UserError
@@ -59,9 +58,7 @@ def resolve_model(model: Model | str) -> Model:
         factory = _FACTORIES.get(prefix)
         if factory is None:
             known = known_providers()
-            raise UnknownModelError(
-                model, known, difflib.get_close_matches(prefix, known, n=3, cutoff=0.5)
-            )
+            raise UnknownModelError(model, known, _close_matches(prefix, known))
         made = _CACHE[model] = factory(name)
         return made
     # Duck-typed on purpose: isinstance() against a runtime Protocol is slow, and this runs
@@ -120,3 +117,9 @@ def _register_builtins() -> None:
 
 
 _register_builtins()
+
+
+def _close_matches(name: str, known: list[str]) -> list[str]:
+    import difflib  # only an unknown model name needs it; it costs 2 ms at import
+
+    return difflib.get_close_matches(name, known, n=3, cutoff=0.5)

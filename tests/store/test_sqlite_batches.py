@@ -169,7 +169,7 @@ async def test_entries_that_follow_each_other_share_one(tmp_path: Path) -> None:
     results = [r["call_id"] for c in record.checkpoints[1:-3] for r in c.payload["results"]]
     assert sorted(results) == ["c1", "c2"]
     assert record.checkpoints[0].payload["tools_started"] == ["c1", "c2"]
-    assert record.checkpoints[-2].payload["tools_started"] is None
+    assert "tools_started" not in record.checkpoints[-2].payload  # None is left out
     # Cut the log after the first entry, as a kill while the tools ran would leave it.
     with sqlite3.connect(tmp_path / "b.db") as conn:
         conn.execute("DELETE FROM gai_checkpoints WHERE seq > 1")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +20,22 @@ if TYPE_CHECKING:
 __all__ = ["Checkpointer", "checkpointer"]
 
 
-STEP_EXCLUDE = {"tool_calls", "tool_results"}
-"""A step entry leaves out its calls and results: the step's earlier entries hold them."""
+STEP_EXCLUDE = {
+    "tool_calls",
+    "tool_results",
+    "text",
+    "usage",
+    "finish_reason",
+    "response_model",
+    "attempts",
+    "model_duration",
+}
+"""What a step entry leaves out: the step's earlier entries hold it.
+
+The run loop builds each step from its model answer (text, usage, finish reason,
+model version, attempts, duration of the call), whose entry comes first, and from its
+tool results; `fold_checkpoints` puts them back.
+"""
 
 
 class _Done:
@@ -39,7 +54,13 @@ def overrides_below(store: RunStore, name: str, *others: str) -> bool:
     True when the class that gives `store` its `name` method is below every class that
     gives it one of `others`.
     """
-    mro = type(store).__mro__
+    return _overrides_below(type(store), name, others)
+
+
+@functools.cache
+def _overrides_below(kind: type, name: str, others: tuple[str, ...]) -> bool:
+    # Cached per class: every run asks, and the answer depends only on the class.
+    mro = kind.__mro__
     owner = next((k for k in mro if name in k.__dict__), None)
     if owner is None:
         return False
@@ -98,9 +119,9 @@ class Checkpointer:
         self, kind: Any, step_number: int, model: BaseModel, exclude: set[str] | None = None
     ) -> Awaitable[None]:
         if self._append_json is not None:
-            data = model.model_dump_json(exclude=exclude)
+            data = model.model_dump_json(exclude=exclude, exclude_none=True)
             return self._append_json(self.run_id, kind, step_number, data)
-        payload = model.model_dump(mode="json", exclude=exclude)
+        payload = model.model_dump(mode="json", exclude=exclude, exclude_none=True)
         return self.store.append(self.run_id, kind, step_number, payload)
 
     async def start(self, model: str, snapshot: RunSnapshot) -> None:

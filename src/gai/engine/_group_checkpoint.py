@@ -117,7 +117,7 @@ class GroupCheckpointer(Checkpointer):
         """Queue the tool results gathered this turn of the event loop as one entry."""
         results, self._results = self._results, []
         if results:
-            data = _results_adapter().dump_json({"results": results}).decode()
+            data = _results_adapter().dump_json({"results": results}, exclude_none=True).decode()
             self._queued("tool_results", self._results_step, data)
 
     async def sync(self) -> None:
@@ -171,7 +171,7 @@ class GroupCheckpointer(Checkpointer):
     def step_finished(self, step: Step) -> Awaitable[None]:
         # Queued, not waited for: the next step's model call has no side effects, and
         # its tools wait for this with their own marker.
-        data = step.model_dump_json(exclude=STEP_EXCLUDE)
+        data = step.model_dump_json(exclude=STEP_EXCLUDE, exclude_none=True)
         return self._queued("step_finished", step.step_number, data)
 
     async def finished(self, result: TextResult, *, derivable: bool = False) -> None:

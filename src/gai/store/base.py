@@ -107,7 +107,12 @@ def result_json(status: RunStatus, result: TextResult | None) -> str | None:
         return None
     if status in ("completed", "paused") and result.steps:
         result = result.model_copy(update={"steps": ()})
-    return result.model_dump_json()
+    return result.model_dump_json(exclude_none=True)
+
+
+def snapshot_json(snapshot: RunSnapshot) -> str:
+    """A run's snapshot as the backends store it."""
+    return snapshot.model_dump_json(exclude_none=True)
 
 
 def fold_checkpoints(record: RunRecord, checkpoints: list[Checkpoint]) -> RunRecord:
@@ -134,13 +139,20 @@ def fold_checkpoints(record: RunRecord, checkpoints: list[Checkpoint]) -> RunRec
                 pending.results[result.call_id] = result
         elif cp.kind == "step_finished":
             payload = cp.payload
-            if "tool_calls" not in payload and pending.response is not None:
-                # The step entry leaves out what the entries before it already hold.
-                calls = pending.response.tool_calls
+            answer = pending.response
+            if "tool_calls" not in payload and answer is not None:
+                # The step entry leaves out what the entries before it already hold
+                # (see STEP_EXCLUDE); older logs have only the calls and results left out.
                 payload = {
+                    "text": answer.text,
+                    "usage": answer.usage,
+                    "finish_reason": answer.finish_reason,
+                    "response_model": answer.model_name,
+                    "attempts": answer.attempts,
+                    "model_duration": answer.model_duration,
                     **payload,
-                    "tool_calls": calls,
-                    "tool_results": [pending.results[c.call_id] for c in calls],
+                    "tool_calls": answer.tool_calls,
+                    "tool_results": [pending.results[c.call_id] for c in answer.tool_calls],
                 }
             steps.append(Step.model_validate(payload))
             pending = None

@@ -16,7 +16,7 @@ from gai.errors import (
 )
 from gai.store import _rows
 from gai.store._migrations import MIGRATIONS
-from gai.store.base import BaseStore, result_json
+from gai.store.base import BaseStore, result_json, snapshot_json
 from gai.store.records import (
     Checkpoint,
     CheckpointKind,
@@ -104,7 +104,7 @@ class PostgresStore(BaseStore):
                 await conn.execute(
                     "INSERT INTO gai_runs (run_id, status, model, created_at, updated_at, snapshot)"
                     " VALUES (%s, 'running', %s, %s, %s, %s)",
-                    (run_id, model, now, now, snapshot.model_dump_json()),
+                    (run_id, model, now, now, snapshot_json(snapshot)),
                 )
         except psycopg.errors.UniqueViolation:
             raise RunExistsError(

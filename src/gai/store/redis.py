@@ -15,7 +15,7 @@ from gai.errors import (
     SchemaVersionError,
     StoreError,
 )
-from gai.store.base import BaseStore, result_json
+from gai.store.base import BaseStore, result_json, snapshot_json
 from gai.store.records import (
     SCHEMA_VERSION,
     Checkpoint,
@@ -117,7 +117,7 @@ class RedisStore(BaseStore):
                 "model", model,
                 "created_at", stamp,
                 "updated_at", stamp,
-                "snapshot", snapshot.model_dump_json(),
+                "snapshot", snapshot_json(snapshot),
             ],
         )  # fmt: skip
         if not created:

@@ -18,7 +18,7 @@ import orjson
 from gai.errors import RunExistsError, RunNotFoundError, SchemaVersionError, StoreError
 from gai.store import _rows
 from gai.store._migrations import SQLITE_MIGRATIONS
-from gai.store.base import BaseStore, result_json
+from gai.store.base import BaseStore, result_json, snapshot_json
 from gai.store.records import (
     Checkpoint,
     CheckpointKind,
@@ -307,7 +307,7 @@ class SQLiteStore(BaseStore):
     async def create_run(self, run_id: str, model: str, snapshot: RunSnapshot) -> None:
         """Record a new run."""
         await self._checked(
-            self._queue(_CREATE, run_id, model, snapshot.model_dump_json(), None, None), run_id
+            self._queue(_CREATE, run_id, model, snapshot_json(snapshot), None, None), run_id
         )
 
     async def append(

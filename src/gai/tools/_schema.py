@@ -7,7 +7,6 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
-import docstring_parser
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
 
 from gai.errors import ToolDefinitionError
@@ -33,6 +32,8 @@ def parse_doc(fn: Callable[..., Any]) -> ParsedDoc:
     doc = inspect.getdoc(fn)
     if not doc:
         return ParsedDoc("", {})
+    import docstring_parser  # loaded with the first tool, not with `import gai`
+
     parsed = docstring_parser.parse(doc)
     parts = [p for p in (parsed.short_description, parsed.long_description) if p]
     params = {p.arg_name: p.description for p in parsed.params if p.description}

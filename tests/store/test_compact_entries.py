@@ -1,0 +1,149 @@
+"""Log entries leave out what other entries hold and fields that are None; reads restore them."""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+import gai
+from gai.models import ScriptedModel
+from gai.providers.base import ModelResponse
+from gai.store import BaseStore
+from gai.store.records import RecordedResponse, RunSnapshot
+
+# Every model the stores write with exclude_none, and so every model nested in them.
+STORED: list[type[BaseModel]] = [
+    RecordedResponse,
+    gai.Step,
+    gai.ToolResult,
+    gai.TextResult,
+    RunSnapshot,
+]
+
+
+def _nested_models(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found: list[type[BaseModel]] = []
+    for arg in typing.get_args(annotation):
+        found.extend(_nested_models(arg))
+    return found
+
+
+def _allows_none(annotation: Any) -> bool:
+    if annotation is None or annotation is type(None) or annotation is Any:
+        return True
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _allows_none(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return any(_allows_none(arg) for arg in typing.get_args(annotation))
+    return False
+
+
+def test_every_field_that_may_be_none_defaults_to_none() -> None:
+    # A None left out of the JSON must read back as None, so such a field cannot be
+    # required or default to something else.
+    seen: set[type[BaseModel]] = set()
+    todo = list(STORED)
+    wrong = []
+    while todo:
+        model = todo.pop()
+        if model in seen:
+            continue
+        seen.add(model)
+        for name, info in model.model_fields.items():
+            todo.extend(_nested_models(info.annotation))
+            nullable = _allows_none(info.annotation) and info.annotation is not Any
+            if nullable and (info.is_required() or info.default is not None):
+                wrong.append(f"{model.__name__}.{name}")
+    assert len(seen) > len(STORED)
+    assert wrong == []
+
+
+@gai.tool
+def lookup(key: str) -> str:
+    """Look a key up."""
+    return key.upper()
+
+
+def _script() -> ScriptedModel:
+    return ScriptedModel(
+        [
+            ModelResponse(
+                tool_calls=(
+                    gai.ToolCall(call_id="c1", name="lookup", arguments={"key": "x", "n": None}),
+                    gai.ToolCall(call_id="c2", name="lookup", arguments={"key": "y"}),
+                ),
+                usage=gai.Usage(input_tokens=11, output_tokens=7, cache_read_tokens=3),
+                finish_reason="tool_calls",
+                model_name="m-2024",
+                attempts=2,
+            ),
+            ModelResponse(
+                text="done",
+                usage=gai.Usage(input_tokens=30, output_tokens=2),
+                model_name="m-2025",
+            ),
+        ]
+    )
+
+
+async def test_step_entries_hold_only_what_the_answer_does_not(store: BaseStore) -> None:
+    result = await gai.generate_text(
+        _script(), prompt="go", tools=[lookup], stop_when=gai.NoMoreTools(), run_store=store,
+        run_id="r1",
+    )  # fmt: skip
+    record = await store.load_run("r1")
+    entries = [c.payload for c in record.checkpoints if c.kind == "step_finished"]
+    assert len(entries) == 2
+    for entry in entries:
+        assert not {"text", "usage", "finish_reason", "tool_calls", "tool_results"} & set(entry)
+        assert None not in entry.values()
+    assert record.steps == list(result.steps)
+    assert record.steps[0].usage.cache_read_tokens == 3
+    assert record.steps[0].attempts == 2
+    assert record.steps[1].response_model == "m-2025"
+    assert record.result == result
+
+
+async def test_a_log_written_before_compact_entries_still_reads(store: BaseStore) -> None:
+    # Older logs kept a step's text, usage and the rest in its own entry.
+    await store.create_run("r1", "m", RunSnapshot(messages=[gai.user("go")]))
+    answer = RecordedResponse(text="done", usage=gai.Usage(input_tokens=5), model_name="a")
+    await store.append("r1", "model_response", 1, answer.model_dump(mode="json"))
+    step = gai.Step(step_number=1, text="done", usage=gai.Usage(input_tokens=5), model="m")
+    old = step.model_dump(mode="json", exclude={"tool_calls", "tool_results"})
+    old["response_model"] = "as-logged"
+    await store.append("r1", "step_finished", 1, old)
+    record = await store.load_run("r1")
+    assert record.steps == [step.model_copy(update={"response_model": "as-logged"})]
+
+
+@pytest.mark.parametrize("output", [{"a": None, "b": [None]}, None])
+async def test_nones_inside_values_are_kept(store: BaseStore, output: Any) -> None:
+    @gai.tool
+    def odd(key: str | None) -> Any:
+        """Return something with nulls in it."""
+        return output
+
+    model = ScriptedModel(
+        [
+            ModelResponse(
+                tool_calls=(gai.ToolCall(call_id="c1", name="odd", arguments={"key": None}),)
+            ),
+            "done",
+        ]
+    )
+    result = await gai.generate_text(
+        model, prompt="go", tools=[odd], stop_when=gai.NoMoreTools(), run_store=store,
+        run_id="r1",
+    )  # fmt: skip
+    record = await store.load_run("r1")
+    assert record.steps[0].tool_results[0].output == output
+    assert record.steps[0].tool_calls[0].arguments == {"key": None}
+    assert record.result == result

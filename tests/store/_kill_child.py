@@ -140,11 +140,16 @@ async def main(argv: list[str]) -> None:
                 run_id: str, kind: Any, step_number: int, data: str, seq: int
             ) -> Any:
                 batch = queue(run_id, kind, step_number, data, seq)
-                # A model answer can carry the step's tools_started (one entry for both),
-                # and one entry can hold several tool results.
+                # A model answer can carry the end of the step before it and its own
+                # step's tools_started (one entry for all three), and one entry can
+                # hold several tool results.
                 kinds = [kind]
-                if kind == "model_response" and orjson.loads(data).get("tools_started"):
-                    kinds.append("tools_started")
+                if kind == "model_response":
+                    entry = orjson.loads(data)
+                    if "ended_step" in entry:
+                        kinds.insert(0, "step_finished")
+                    if entry.get("tools_started"):
+                        kinds.append("tools_started")
                 if kind == "tool_results":
                     kinds = ["tool_result"] * len(orjson.loads(data)["results"])
 

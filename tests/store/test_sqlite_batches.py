@@ -160,20 +160,31 @@ async def test_entries_that_follow_each_other_share_one(tmp_path: Path) -> None:
     )  # fmt: skip
     record = await store.load_run("r1")
     kinds = [c.kind for c in record.checkpoints]
-    # The sync tools end on worker threads, in one turn of the event loop or two.
+    # The sync tools end on worker threads, in one turn of the event loop or two; the
+    # end of step 1 shares the entry of step 2's model answer.
     assert kinds in (
-        ["model_response", "tool_results", "step_finished", "model_response", "step_finished"],
-        ["model_response", *["tool_results"] * 2, "step_finished", "model_response",
-         "step_finished"],
+        ["model_response", "tool_results", "model_response", "step_finished"],
+        ["model_response", *["tool_results"] * 2, "model_response", "step_finished"],
     )  # fmt: skip
-    results = [r["call_id"] for c in record.checkpoints[1:-3] for r in c.payload["results"]]
+    results = [r["call_id"] for c in record.checkpoints[1:-2] for r in c.payload["results"]]
     assert sorted(results) == ["c1", "c2"]
     assert record.checkpoints[0].payload["tools_started"] == ["c1", "c2"]
-    assert "tools_started" not in record.checkpoints[-2].payload  # None is left out
-    # Cut the log after the first entry, as a kill while the tools ran would leave it.
+    answer = record.checkpoints[-2].payload
+    assert "tools_started" not in answer  # None is left out
+    assert answer["ended_step"]["step_number"] == 1
+    assert [s.step_number for s in record.steps] == [1, 2]
+    assert list(record.steps[0].tool_calls) == record.responses[0].tool_calls
+    # Cut the log before that entry: the run stopped after the tools, before its end.
+    with sqlite3.connect(tmp_path / "b.db") as conn:
+        conn.execute("DELETE FROM gai_checkpoints WHERE seq >= ?", (len(kinds) - 1,))
+        conn.execute("UPDATE gai_runs SET status = 'running'")
+    record = await store.load_run("r1")
+    assert record.steps == []
+    assert record.pending is not None
+    assert sorted(record.pending.results) == ["c1", "c2"]
+    # Cut it after the first entry, as a kill while the tools ran would leave it.
     with sqlite3.connect(tmp_path / "b.db") as conn:
         conn.execute("DELETE FROM gai_checkpoints WHERE seq > 1")
-        conn.execute("UPDATE gai_runs SET status = 'running'")
     record = await store.load_run("r1")
     assert record.pending is not None
     assert record.pending.started == ["c1", "c2"]

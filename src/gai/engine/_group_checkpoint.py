@@ -20,6 +20,7 @@ from pydantic import TypeAdapter
 from gai._recorded import recorded_json
 from gai.engine._checkpoint import DONE, STEP_EXCLUDE, Checkpointer, overrides_below
 from gai.providers.base import ModelRequest, ModelResponse
+from gai.store.base import ENDED_STEP
 from gai.store.records import RunStatus
 from gai.types import Step, TextResult, ToolResult
 
@@ -75,7 +76,16 @@ def _results_adapter() -> TypeAdapter[dict[str, list[ToolResult]]]:
 class GroupCheckpointer(Checkpointer):
     """Queues a run's checkpoints, numbered in order, and waits for their batches."""
 
-    __slots__ = ("_group_store", "_held", "_pending", "_queue", "_results", "_results_step", "seq")
+    __slots__ = (
+        "_group_store",
+        "_held",
+        "_held_step",
+        "_pending",
+        "_queue",
+        "_results",
+        "_results_step",
+        "seq",
+    )
 
     def __init__(self, store: RunStore, run_id: str, queue: Queue, seq: int = 0) -> None:
         super().__init__(store, run_id)
@@ -84,19 +94,21 @@ class GroupCheckpointer(Checkpointer):
         self.seq = seq
         self._pending: list[asyncio.Future[Mapping[str, Exception]]] = []
         self._held: tuple[int, ModelResponse, ModelRequest, float] | None = None
+        self._held_step: tuple[int, str] | None = None
         self._results: list[ToolResult] = []
         self._results_step = 0
 
     def _queued(self, kind: Any, step_number: int, data: str) -> Awaitable[None]:
-        """Queue an entry after whatever this run still holds back.
+        """Queue an entry after whatever this run still holds back."""
+        self._drain()
+        return self._enqueue(kind, step_number, data)
+
+    def _enqueue(self, kind: Any, step_number: int, data: str) -> Awaitable[None]:
+        """Number an entry and queue it.
 
         It commits in order with the others whether or not anyone awaits it.
         Consecutive writes mostly share a batch, so `_pending` holds each batch once.
         """
-        if self._held is not None:
-            self._release()
-        if self._results:
-            self._flush_results()
         self.seq += 1
         batch = self._queue(self.run_id, kind, step_number, data, self.seq)
         pending = self._pending
@@ -104,28 +116,41 @@ class GroupCheckpointer(Checkpointer):
             pending.append(batch)
         return DONE
 
+    def _drain(self) -> None:
+        """Queue what this run holds back, oldest first."""
+        if self._held is not None:
+            self._release()  # with the held step end, if any, in its entry
+        elif self._held_step is not None:
+            step_number, data = self._held_step
+            self._held_step = None
+            self._enqueue("step_finished", step_number, data)
+        if self._results:
+            self._flush_results()
+
     def _release(self, started: list[str] | None = None) -> None:
-        """Queue the held model answer, with the calls about to start if given."""
+        """Queue the held model answer, with the calls about to start if given.
+
+        The end of the step before it, when still held, goes in the same entry.
+        """
         held, self._held = self._held, None
         assert held is not None
         step_number, response, request, duration = held
-        self._queued(
-            "model_response", step_number, recorded_json(response, request, duration, started)
-        )
+        data = recorded_json(response, request, duration, started)
+        if self._held_step is not None:
+            data = f'{data[:-1]},"{ENDED_STEP}":{self._held_step[1]}}}'
+            self._held_step = None
+        self._enqueue("model_response", step_number, data)
 
     def _flush_results(self) -> None:
         """Queue the tool results gathered this turn of the event loop as one entry."""
         results, self._results = self._results, []
         if results:
             data = _results_adapter().dump_json({"results": results}, exclude_none=True).decode()
-            self._queued("tool_results", self._results_step, data)
+            self._enqueue("tool_results", self._results_step, data)
 
     async def sync(self) -> None:
         """Wait until every write handed over so far has committed; raise the first error."""
-        if self._held is not None:
-            self._release()
-        if self._results:
-            self._flush_results()
+        self._drain()
         while self._pending:
             pending, self._pending = self._pending, []
             for batch in pending:
@@ -138,10 +163,8 @@ class GroupCheckpointer(Checkpointer):
     ) -> Awaitable[None]:
         # Held until the next write: when that is the step's tools_started (the usual
         # case), one entry records both.
-        if self._held is not None:
-            self._release()
-        if self._results:
-            self._flush_results()
+        if self._held is not None or self._results:
+            self._drain()
         self._held = (step_number, response, request, duration)
         return DONE
 
@@ -151,15 +174,16 @@ class GroupCheckpointer(Checkpointer):
         if self._held is not None and self._held[0] == step_number and not self._results:
             self._release(started=call_ids)
         else:
-            data = orjson.dumps({"call_ids": call_ids}).decode()
-            self._queued("tools_started", step_number, data)
+            self._queued(
+                "tools_started", step_number, orjson.dumps({"call_ids": call_ids}).decode()
+            )
         await self.sync()
 
     def tool_result(self, step_number: int, result: ToolResult) -> Awaitable[None]:
         # Handed to the store in the turn of the event loop the call completes in, with
         # the step's other results of that turn (parallel calls often end together).
-        if self._held is not None:
-            self._release()
+        if self._held is not None or self._held_step is not None:
+            self._drain()
         if self._results and self._results_step != step_number:
             self._flush_results()
         if not self._results:
@@ -169,10 +193,14 @@ class GroupCheckpointer(Checkpointer):
         return DONE
 
     def step_finished(self, step: Step) -> Awaitable[None]:
-        # Queued, not waited for: the next step's model call has no side effects, and
-        # its tools wait for this with their own marker.
+        # Held, and merged into the next step's model answer (one entry, not two); not
+        # waited for: the next model call has no side effects, and its tools wait for
+        # the merged entry. A run killed before then resumes with every result of the
+        # step in its log, so the step is rebuilt, not run again.
+        self._drain()
         data = step.model_dump_json(exclude=STEP_EXCLUDE, exclude_none=True)
-        return self._queued("step_finished", step.step_number, data)
+        self._held_step = (step.step_number, data)
+        return DONE
 
     async def finished(self, result: TextResult, *, derivable: bool = False) -> None:
         # The status queues behind the run's checkpoints, so one commit covers them all;
@@ -186,10 +214,7 @@ class GroupCheckpointer(Checkpointer):
 
     async def failed(self, error: str, result: TextResult, *, cancelled: bool) -> None:
         # A run ending in failure still waits for its writes, without raising theirs.
-        if self._held is not None:
-            self._release()
-        if self._results:
-            self._flush_results()
+        self._drain()
         pending, self._pending = self._pending, []
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
@@ -197,10 +222,7 @@ class GroupCheckpointer(Checkpointer):
         await self.store.set_status(self.run_id, status, result=result, error=error)
 
     async def _end(self, status: RunStatus, result: TextResult, *, derivable: bool = False) -> None:
-        if self._held is not None:
-            self._release()
-        if self._results:
-            self._flush_results()
+        self._drain()
         if derivable and result.messages:
             # Most of a result is its conversation, which the log already holds: stored
             # without it, it is rebuilt from the run's input and steps when read back.

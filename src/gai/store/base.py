@@ -28,7 +28,15 @@ from gai.store.records import (
 from gai.types import Step, TextResult, ToolResult
 from gai.types._transcript import transcript
 
-__all__ = ["BaseStore", "RunStore", "StateStorage", "fold_checkpoints", "result_json"]
+__all__ = [
+    "ENDED_STEP",
+    "BaseStore",
+    "RunStore",
+    "StateStorage",
+    "fold_checkpoints",
+    "result_json",
+    "snapshot_json",
+]
 
 
 @runtime_checkable
@@ -115,46 +123,43 @@ def snapshot_json(snapshot: RunSnapshot) -> str:
     return snapshot.model_dump_json(exclude_none=True)
 
 
+ENDED_STEP = "ended_step"
+"""Key of a model answer's entry that also holds the end of the step before it.
+
+SQLite's log merges a step's `step_finished` into the next entry, the next step's
+model answer (see `GroupCheckpointer`).
+"""
+
+
 def fold_checkpoints(record: RunRecord, checkpoints: list[Checkpoint]) -> RunRecord:
     """Rebuild completed steps, the pending step and recorded answers from the log."""
     steps: list[Step] = []
     responses: list[RecordedResponse] = []
     pending: PendingStep | None = None
     for cp in checkpoints:
+        payload = cp.payload
+        if cp.kind == "model_response" and ENDED_STEP in payload:
+            payload = dict(payload)
+            steps.append(_finished_step(pending, payload.pop(ENDED_STEP)))
+            pending = None
         if pending is None or pending.step_number != cp.step_number:
             pending = PendingStep(step_number=cp.step_number)
         if cp.kind == "model_response":
-            pending.response = RecordedResponse.model_validate(cp.payload)
+            pending.response = RecordedResponse.model_validate(payload)
             responses.append(pending.response)
             if pending.response.tools_started:
                 pending.started.extend(pending.response.tools_started)
         elif cp.kind == "tools_started":
-            pending.started.extend(cp.payload["call_ids"])
+            pending.started.extend(payload["call_ids"])
         elif cp.kind == "tool_result":
-            result = ToolResult.model_validate(cp.payload)
+            result = ToolResult.model_validate(payload)
             pending.results[result.call_id] = result
         elif cp.kind == "tool_results":
-            for item in cp.payload["results"]:
+            for item in payload["results"]:
                 result = ToolResult.model_validate(item)
                 pending.results[result.call_id] = result
         elif cp.kind == "step_finished":
-            payload = cp.payload
-            answer = pending.response
-            if "tool_calls" not in payload and answer is not None:
-                # The step entry leaves out what the entries before it already hold
-                # (see STEP_EXCLUDE); older logs have only the calls and results left out.
-                payload = {
-                    "text": answer.text,
-                    "usage": answer.usage,
-                    "finish_reason": answer.finish_reason,
-                    "response_model": answer.model_name,
-                    "attempts": answer.attempts,
-                    "model_duration": answer.model_duration,
-                    **payload,
-                    "tool_calls": answer.tool_calls,
-                    "tool_results": [pending.results[c.call_id] for c in answer.tool_calls],
-                }
-            steps.append(Step.model_validate(payload))
+            steps.append(_finished_step(pending, payload))
             pending = None
     stored = record.result
     if stored is not None and record.status in ("completed", "paused"):
@@ -177,6 +182,26 @@ def fold_checkpoints(record: RunRecord, checkpoints: list[Checkpoint]) -> RunRec
             "checkpoints": checkpoints,
         }
     )
+
+
+def _finished_step(pending: PendingStep | None, payload: dict[str, Any]) -> Step:
+    """A step from its `step_finished` entry and the entries of the step before it."""
+    answer = pending.response if pending is not None else None
+    if "tool_calls" not in payload and pending is not None and answer is not None:
+        # The step entry leaves out what the entries before it already hold
+        # (see STEP_EXCLUDE); older logs have only the calls and results left out.
+        payload = {
+            "text": answer.text,
+            "usage": answer.usage,
+            "finish_reason": answer.finish_reason,
+            "response_model": answer.model_name,
+            "attempts": answer.attempts,
+            "model_duration": answer.model_duration,
+            **payload,
+            "tool_calls": answer.tool_calls,
+            "tool_results": [pending.results[c.call_id] for c in answer.tool_calls],
+        }
+    return Step.model_validate(payload)
 
 
 class BaseStore(ABC):

@@ -80,6 +80,42 @@ def run_driver(cmd: list[str], base: str, runs: int) -> dict[str, float] | None:
         return None
 
 
+# The issue's targets: (what, numerator driver, denominator driver, measure, at most).
+TARGETS = [
+    ("CPU, gai / floor", "gai", "bare-aiohttp", "cpu_us_per_request", 2.0),
+    ("peak RSS, gai / floor", "gai", "bare-aiohttp", "peak_rss_mb", 1.5),
+    ("CPU, streaming / not", "gai (stream)", "gai", "cpu_us_per_request", 1.5),
+    ("CPU, SQLite store / none", "gai (sqlite store)", "gai", "cpu_us_per_request", 1.25),
+]
+
+
+def print_targets(samples: dict[str, list[dict[str, float]]]) -> None:
+    """Each target's ratio of medians, and its spread over the repetitions.
+
+    Drivers run in alternation, so each repetition gives one ratio of two runs made a
+    few seconds apart; their range shows how much of a difference is the machine.
+    """
+    print(f"{'target':<26} {'ratio':>6} {'limit':>6}  per repetition")
+    for label, top, bottom, key, limit in TARGETS:
+        a, b = samples.get(top), samples.get(bottom)
+        if not a or not b:
+            continue
+        ratio = statistics.median(r[key] for r in a) / statistics.median(r[key] for r in b)
+        pairs = [x[key] / y[key] for x, y in zip(a, b, strict=False)] if len(a) == len(b) else []
+        spread = " ".join(f"{p:.2f}" for p in pairs)
+        print(f"{label:<26} {ratio:>5.2f}x {limit:>5.2f}x  {spread}")
+
+
+def import_seconds(times: int = 5) -> list[float]:
+    """Seconds `import gai` takes in fresh interpreters (the target is 0.15)."""
+    code = "import time; t = time.perf_counter(); import gai; print(time.perf_counter() - t)"
+    return sorted(
+        float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True).stdout)
+        for _ in range(times)
+    )  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, nargs="+", default=[200, 1000])
@@ -100,6 +136,11 @@ def main() -> None:
     ]
     if SERVER_CPU is not None:
         server_cmd += ["--cpu", str(SERVER_CPU)]
+    seconds = import_seconds()
+    print(
+        f"import gai: median {statistics.median(seconds):.3f} s (limit 0.150) over "
+        f"{len(seconds)} fresh interpreters: {' '.join(f'{x:.3f}' for x in seconds)}"
+    )
     server = subprocess.Popen(server_cmd)
     try:
         time.sleep(1.5)
@@ -126,6 +167,7 @@ def main() -> None:
                     f"{name:<20} {cpu:>11.0f} {cpu / floor_cpu if floor_cpu else 0:>7.2f}x {rss:>12.0f} "
                     f"{rss / floor_rss if floor_rss else 0:>7.2f}x {imp:>9.2f} {ok:>6.0f}"
                 )
+            print_targets(samples)
     finally:
         server.terminate()
         server.wait()

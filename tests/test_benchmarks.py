@@ -26,9 +26,18 @@ def test_benchmark_harness_runs_every_gai_driver():
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    rows = {
-        line[:20].strip(): line.split() for line in proc.stdout.splitlines()[3:] if line.strip()
-    }
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("import gai: median "), proc.stdout
+    table = lines[lines.index(next(x for x in lines if x.startswith("driver"))) + 1 :]
+    targets = table[table.index(next(x for x in table if x.startswith("target"))) :]
+    table = table[: len(table) - len(targets)]
+    rows = {line[:20].strip(): line.split() for line in table if line.strip()}
+    assert [t[:26].strip() for t in targets[1:]] == [
+        "CPU, gai / floor",
+        "peak RSS, gai / floor",
+        "CPU, streaming / not",
+        "CPU, SQLite store / none",
+    ], proc.stdout
     expected = {
         "bare-aiohttp",
         "gai",

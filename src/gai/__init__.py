@@ -13,19 +13,14 @@ from gai._gc import tune_gc
 from gai._registry import register_provider, resolve_model
 from gai._version import __version__
 from gai.engine import (
-    ObjectResult,
-    ObjectStream,
     OnStepFinish,
-    OutputAttempt,
     PrepareStep,
     Request,
     StepOverrides,
     TextStream,
-    generate_object,
     generate_text,
     generate_text_sync,
     resume,
-    stream_object,
     stream_text,
 )
 from gai.errors import (
@@ -102,6 +97,13 @@ if TYPE_CHECKING:
         StopToken,
         approve,
         reject,
+    )
+    from gai.engine.structured import (
+        ObjectResult,
+        ObjectStream,
+        OutputAttempt,
+        generate_object,
+        stream_object,
     )
     from gai.models.replay import ReplayModel
     from gai.resilience import (
@@ -316,6 +318,11 @@ _logging.getLogger("gai").addHandler(_logging.NullHandler())
 
 # Subsystems most programs never touch load on first use, so `import gai` stays fast.
 _LAZY: dict[str, str] = {
+    "ObjectResult": "gai.engine.structured",
+    "ObjectStream": "gai.engine.structured",
+    "OutputAttempt": "gai.engine.structured",
+    "generate_object": "gai.engine.structured",
+    "stream_object": "gai.engine.structured",
     "Budget": "gai.control",
     "CircuitBreaker": "gai.resilience",
     "ContinueWhen": "gai.control",

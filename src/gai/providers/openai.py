@@ -54,8 +54,11 @@ _USAGE = {
     "input_tokens": lambda u: u["prompt_tokens"],
     "output_tokens": lambda u: u["completion_tokens"],
     "total_tokens": lambda u: u["total_tokens"],
-    "cache_read_tokens": lambda u: u["prompt_tokens_details"]["cached_tokens"],
-    "reasoning_tokens": lambda u: u["completion_tokens_details"]["reasoning_tokens"],
+    # Many compatible servers leave the details out: .get, not a KeyError per response.
+    "cache_read_tokens": lambda u: (u.get("prompt_tokens_details") or {}).get("cached_tokens"),
+    "reasoning_tokens": lambda u: (u.get("completion_tokens_details") or {}).get(
+        "reasoning_tokens"
+    ),
 }
 
 

@@ -88,7 +88,15 @@ class RecordedResponse(_Model):
 
 
 class Checkpoint(_Model):
-    """One entry of a run's append-only log."""
+    """One entry of a run's append-only log.
+
+    Kinds: `model_response` (a `RecordedResponse`), `tools_started` (`call_ids`),
+    `tool_result` (a `ToolResult`), `tool_results` (`results`, several that completed
+    together) and `step_finished` (what of the `Step` its earlier entries do not hold).
+    Fields whose value is None are left out. SQLite merges entries that follow each
+    other: a `model_response` may carry its step's `tools_started` and, under
+    `"ended_step"`, the `step_finished` payload of the step before it.
+    """
 
     seq: int
     kind: CheckpointKind

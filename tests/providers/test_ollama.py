@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 
 import gai
@@ -162,7 +163,7 @@ def test_images_must_be_inline(monkeypatch: pytest.MonkeyPatch):
         ),
         stream=False,
     )
-    assert body["messages"][0]["images"] == ["iVBORw=="]
+    assert orjson.loads(orjson.dumps(body))["messages"][0]["images"] == ["iVBORw=="]
     with pytest.raises(gai.UserError, match="only inline"):
         model.payload(
             gai.ModelRequest(messages=(gai.user("what", "https://x.test/a.png"),)), stream=False

@@ -21,6 +21,7 @@ from gai.engine._parallel import run_tool_calls
 from gai.engine.request import Request, StepOverrides, check_tool_choice, normalize_tools
 from gai.errors import BudgetExceededError, UserError
 from gai.observe.hub import combine, instrumented
+from gai.providers._wire import MessageHistory, attach_history
 from gai.providers.base import Model, ModelRequest, ModelResponse, ToolChoice
 from gai.providers.streaming import StreamAssembler
 from gai.stop import StopCondition, as_condition
@@ -122,6 +123,10 @@ class _Run:
     stream: bool = False
     control: Control = field(default_factory=lambda: _NO_CONTROL)
     budget_use: BudgetUse | None = None
+    history: MessageHistory = field(default_factory=MessageHistory)
+    """The transcript in wire form, so each step encodes only the new messages."""
+    system_message: Message | None = None
+    """`system` as a message, built once so the transcript's head keeps its identity."""
 
     def state(self) -> RunState:
         return RunState(
@@ -137,7 +142,10 @@ class _Run:
     def transcript(self) -> list[Message]:
         if self.system is None:
             return self.messages
-        return [system(self.system), *self.messages]
+        head = self.system_message
+        if head is None or head.text != self.system:
+            head = self.system_message = system(self.system)
+        return [head, *self.messages]
 
     def result(self, reason: StopReason, pending: Sequence[ToolCall] = ()) -> TextResult:
         return TextResult(
@@ -261,11 +269,14 @@ async def _step(run: _Run) -> Step:
     if emit is not None:
         emit(StepStarted(run.run_id, step_number, run.model.name))
     tools_by_name = {t.name: t for t in run.tools}
-    model_request = ModelRequest(
-        messages=tuple(run.transcript()),
-        tools=tuple(t.definition for t in run.tools),
-        tool_choice=run.tool_choice,
-        settings=dict(request.settings),
+    model_request = attach_history(
+        ModelRequest(
+            messages=tuple(run.transcript()),
+            tools=tuple(t.definition for t in run.tools),
+            tool_choice=run.tool_choice,
+            settings=dict(request.settings),
+        ),
+        run.history,
     )
     pending, run.pending = run.pending, None
     if pending is not None and pending.step_number != step_number:

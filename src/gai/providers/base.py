@@ -41,6 +41,9 @@ ToolChoice: TypeAlias = Literal["auto", "none", "required"] | str
 class ModelRequest(Frozen):
     """Everything a model needs for one call."""
 
+    # The run's encoded history (gai.providers._wire), kept outside the fields.
+    __slots__ = ("_history",)
+
     messages: tuple[Message, ...]
     """The conversation so far, system message first when there is one."""
     tools: tuple[ToolDefinition, ...] = ()

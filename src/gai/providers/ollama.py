@@ -18,6 +18,7 @@ from gai.providers._common import (
     usage_from,
 )
 from gai.providers._http import error_for_status, iter_ndjson
+from gai.providers._wire import encoded_messages
 from gai.providers.base import ModelRequest, ModelResponse
 from gai.types import (
     FinishReason,
@@ -91,14 +92,14 @@ class Ollama(BaseHTTPModel):
         return {"format": schema}
 
     def payload(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:
-        """The JSON body for a request.
+        """The JSON body for a request, for `orjson.dumps` (`messages` is pre-encoded).
 
         Ollama has no tool-choice parameter: "none" leaves the tools out, and any other
         choice offers them all.
         """
         body: dict[str, Any] = {
             "model": self.model,
-            "messages": [m for msg in request.messages for m in _messages(msg)],
+            "messages": encoded_messages(request, _messages),
             "stream": stream,
         }
         if request.tools and request.tool_choice != "none":

@@ -20,6 +20,7 @@ from gai.providers._common import (
 )
 from gai.providers._http import error_for_status, iter_sse, loads
 from gai.providers._presets import OPENAI_COMPATIBLE, OpenAICompatiblePreset
+from gai.providers._wire import encoded_messages
 from gai.providers.base import ModelRequest, ModelResponse
 from gai.providers.streaming import parse_arguments
 from gai.types import (
@@ -131,10 +132,14 @@ class OpenAI(BaseHTTPModel):
         return {"response_format": {"type": "json_schema", "json_schema": spec}}
 
     def payload(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:
-        """The JSON body for a request."""
+        """The JSON body for a request, for `orjson.dumps`.
+
+        `messages` is already encoded (an `orjson.Fragment`): the engine's runs reuse
+        each message's encoding from one step to the next.
+        """
         body: dict[str, Any] = {
             "model": self.model,
-            "messages": [m for msg in request.messages for m in _messages(msg)],
+            "messages": encoded_messages(request, _messages),
         }
         if request.tools:
             body["tools"] = [_tool(t) for t in request.tools]

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
 import pytest
 
 import gai
@@ -143,7 +144,7 @@ def test_incomplete_response_is_length():
         }
     )
     assert (response.text, response.finish_reason) == ("Once upon", "length")
-    body = model.payload(
+    payload = model.payload(
         gai.ModelRequest(
             messages=(gai.user("x", "https://x.test/i.png"),),
             tools=(gai.ToolDefinition(name="f"),),
@@ -152,6 +153,7 @@ def test_incomplete_response_is_length():
         ),
         stream=False,
     )
+    body = orjson.loads(orjson.dumps(payload))
     assert body["tool_choice"] == {"type": "function", "name": "f"}
     assert body["max_output_tokens"] == 5
     assert "stop" not in body

@@ -191,3 +191,13 @@ async def test_a_new_system_prompt_mid_run_is_sent_from_then_on():
         "assistant",
         "tool",
     ]
+
+
+def test_a_protocol_sending_the_system_prompt_apart_reuses_the_rest():
+    history, encode = MessageHistory(), Counting()
+    messages = conversation()
+    for n in (2, 4, 5):
+        request = attach_history(ModelRequest(messages=tuple(messages[:n])), history)
+        rest = [m for m in request.messages if m.role != "system"]
+        assert decoded(encoded_messages(request, encode, rest)) == full(rest)
+    assert encode.seen == messages[1:]

@@ -76,9 +76,20 @@ def attach_history(request: ModelRequest, history: MessageHistory) -> ModelReque
     return request
 
 
-def encoded_messages(request: ModelRequest, encode: Encoder) -> orjson.Fragment:
-    """The JSON array of the request's messages, each converted by `encode`."""
+def encoded_messages(
+    request: ModelRequest, encode: Encoder, messages: Sequence[Message] | None = None
+) -> orjson.Fragment:
+    """The JSON array of the request's messages, each converted by `encode`.
+
+    Args:
+        request: The request, with the run's history when the engine built it.
+        encode: The protocol's conversion of one message; one function per protocol.
+        messages: The messages to send when not all of the request's (a protocol
+            that sends the system prompt apart); they must keep their identity.
+    """
+    if messages is None:
+        messages = request.messages
     history: MessageHistory | None = getattr(request, "_history", None)
     if history is None:
-        return _array([_entries(m, encode) for m in request.messages])
-    return history.encode(request.messages, encode)
+        return _array([_entries(m, encode) for m in messages])
+    return history.encode(messages, encode)

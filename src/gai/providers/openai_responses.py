@@ -19,6 +19,7 @@ from gai.providers._common import (
     usage_from,
 )
 from gai.providers._http import error_for_status, iter_sse, loads
+from gai.providers._wire import encoded_messages
 from gai.providers.base import ModelRequest, ModelResponse
 from gai.providers.streaming import parse_arguments
 from gai.types import (
@@ -108,11 +109,11 @@ class OpenAIResponses(BaseHTTPModel):
         return {"text": {"format": spec}}
 
     def payload(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:
-        """The JSON body for a request."""
+        """The JSON body for a request, for `orjson.dumps` (`input` is pre-encoded)."""
         system, messages = split_system(request.messages)
         body: dict[str, Any] = {
             "model": self.model,
-            "input": [item for m in messages for item in _items(m)],
+            "input": encoded_messages(request, _items, messages),
             "stream": stream,
         }
         if system:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 
 import gai
@@ -223,7 +224,7 @@ def test_missing_key_and_request_mapping():
         tool_choice="required",
         settings={"stop": "END", "seed": 3, "temperature": 0.2, "metadata": {"user_id": "u"}},
     )
-    body = model.payload(request, stream=False)
+    body = orjson.loads(orjson.dumps(model.payload(request, stream=False)))
     content = body["messages"][0]["content"]
     assert content[1]["source"] == {
         "type": "base64",

@@ -3,6 +3,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import orjson
 import pytest
 
 import gai
@@ -248,7 +249,7 @@ def test_retry_info_in_the_body_sets_retry_after():
 def test_request_mapping():
     with pytest.raises(gai.MissingAPIKeyError, match="GEMINI_API_KEY or GOOGLE_API_KEY"):
         Gemini("gemini-2.5-flash")
-    body = Gemini("m", api_key="k").payload(
+    payload = Gemini("m", api_key="k").payload(
         gai.ModelRequest(
             messages=(gai.user("see", "data:image/png;base64,AAAA", "https://x.test/a.png"),),
             tools=(gai.ToolDefinition(name="f"),),
@@ -256,6 +257,7 @@ def test_request_mapping():
             settings={"stop": ["X"], "seed": 7, "top_p": 0.5, "safetySettings": []},
         )
     )
+    body = orjson.loads(orjson.dumps(payload))
     parts = body["contents"][0]["parts"]
     assert parts[1] == {"inlineData": {"mimeType": "image/png", "data": "AAAA"}}
     assert parts[2]["fileData"]["fileUri"] == "https://x.test/a.png"

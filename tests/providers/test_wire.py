@@ -10,9 +10,16 @@ import orjson
 
 import gai
 from gai import MaxSteps, StepOverrides, tool
+from gai.providers import anthropic as anthropic_wire
+from gai.providers import gemini as gemini_wire
 from gai.providers import ollama as ollama_wire
 from gai.providers import openai as openai_wire
-from gai.providers._wire import MessageHistory, attach_history, encoded_messages
+from gai.providers._wire import (
+    MessageHistory,
+    attach_history,
+    encoded_messages,
+    encoded_turns,
+)
 from gai.providers.base import BaseChatModel, ModelRequest, ModelResponse
 from gai.types import Message, ToolCall, ToolResultPart
 from gai.types._transcript import assistant_message, tool_message
@@ -201,3 +208,51 @@ def test_a_protocol_sending_the_system_prompt_apart_reuses_the_rest():
         rest = [m for m in request.messages if m.role != "system"]
         assert decoded(encoded_messages(request, encode, rest)) == full(rest)
     assert encode.seen == messages[1:]
+
+
+def merged_reference(messages: Sequence[Message], content: str) -> list[dict[str, Any]]:
+    """Consecutive same-role turns merged, written out plainly."""
+    out: list[dict[str, Any]] = []
+    for message in messages:
+        role, blocks = anthropic_wire._turn(message)
+        if not blocks:
+            continue
+        if out and out[-1]["role"] == role:
+            out[-1][content].extend(blocks)
+        else:
+            out.append({"role": role, content: blocks})
+    return out
+
+
+def test_turn_protocols_merge_consecutive_turns_of_one_role():
+    messages = [
+        gai.user("first"),
+        Message(role="user", parts=()),
+        gai.user("second"),
+        *conversation()[2:],
+    ]
+    request = ModelRequest(messages=tuple(messages))
+    turns = decoded(encoded_turns(request, anthropic_wire._turn, messages, "content"))
+    assert turns == merged_reference(messages, "content")
+    assert [t["role"] for t in turns] == ["user", "assistant", "user"]
+    assert [b["type"] for b in turns[2]["content"]] == ["tool_result", "text"]
+    assert decoded(encoded_turns(request, anthropic_wire._turn, [], "content")) == []
+
+
+def test_turn_protocols_convert_each_message_once():
+    history, seen = MessageHistory(), []
+
+    def turn(message: Message) -> tuple[str, list[dict[str, Any]]]:
+        seen.append(message)
+        return gemini_wire._turn(message)
+
+    messages = conversation()[1:]
+    for n in range(1, len(messages) + 1):
+        request = attach_history(ModelRequest(messages=tuple(messages[:n])), history)
+        sent = decoded(encoded_turns(request, turn, messages[:n], "parts"))
+        fresh = decoded(
+            encoded_turns(ModelRequest(messages=()), gemini_wire._turn, messages[:n], "parts")
+        )
+        assert sent == fresh
+    assert seen == messages
+    assert [c["role"] for c in sent] == ["user", "model", "user"]

@@ -12,7 +12,7 @@ seen. A request built by hand has no history and is encoded in full, the same wa
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
@@ -21,19 +21,65 @@ from gai.types import Message
 if TYPE_CHECKING:
     from gai.providers.base import ModelRequest
 
-__all__ = ["Encoder", "MessageHistory", "attach_history", "encoded_messages"]
+__all__ = [
+    "Encoder",
+    "MessageHistory",
+    "TurnEncoder",
+    "attach_history",
+    "encoded_messages",
+    "encoded_turns",
+]
+
+T = TypeVar("T")
 
 Encoder = Callable[[Message], list[dict[str, Any]]]
 """A protocol's conversion of one message into its wire entries (zero or more)."""
 
+TurnEncoder = Callable[[Message], tuple[str, list[dict[str, Any]]]]
+"""A protocol's conversion of one message into a role and its content blocks.
 
-def _entries(message: Message, encode: Encoder) -> bytes:
-    # The entries without the list's brackets, ready to be joined with the others.
-    return orjson.dumps(encode(message))[1:-1]
+For protocols that merge consecutive messages of one role into a single turn
+(Anthropic's tool results travel in a user turn, Gemini's in a user content).
+"""
+
+
+def _entries(encode: Encoder) -> Callable[[Message], bytes]:
+    def entries(message: Message) -> bytes:
+        # Without the list's brackets, ready to be joined with the others.
+        return orjson.dumps(encode(message))[1:-1]
+
+    return entries
+
+
+def _turn(encode: TurnEncoder) -> Callable[[Message], tuple[bytes, bytes]]:
+    def turn(message: Message) -> tuple[bytes, bytes]:
+        role, blocks = encode(message)
+        return orjson.dumps(role), orjson.dumps(blocks)[1:-1]
+
+    return turn
 
 
 def _array(chunks: Sequence[bytes]) -> orjson.Fragment:
     return orjson.Fragment(b"[" + b",".join([c for c in chunks if c]) + b"]")
+
+
+def _merged(turns: Sequence[tuple[bytes, bytes]], content: str) -> orjson.Fragment:
+    """Consecutive same-role turns as one `{"role": ..., content: [...]}` each."""
+    key = b',"' + content.encode() + b'":['
+    out: list[bytes] = []
+    role: bytes | None = None
+    blocks: list[bytes] = []
+    for this_role, these in turns:
+        if not these:
+            continue
+        if this_role != role:
+            if role is not None:
+                out.append(b'{"role":' + role + key + b",".join(blocks) + b"]}")
+            role, blocks = this_role, []
+        blocks.append(these)
+    if role is not None:
+        out.append(b'{"role":' + role + key + b",".join(blocks) + b"]}")
+    return _array(out)
 
 
 class MessageHistory:
@@ -44,26 +90,37 @@ class MessageHistory:
     everything after it.
     """
 
-    __slots__ = ("_by_encoder",)
+    __slots__ = ("_by_protocol",)
 
     def __init__(self) -> None:
-        self._by_encoder: dict[Encoder, tuple[list[Message], list[bytes]]] = {}
+        self._by_protocol: dict[object, tuple[list[Message], list[Any]]] = {}
 
     def encode(self, messages: Sequence[Message], encode: Encoder) -> orjson.Fragment:
         """The JSON array of `messages`' wire entries, reusing what was encoded before."""
-        known = self._by_encoder.get(encode)
+        return _array(self._values(messages, encode, _entries(encode)))
+
+    def encode_turns(
+        self, messages: Sequence[Message], encode: TurnEncoder, content: str
+    ) -> orjson.Fragment:
+        """The JSON array of turns, consecutive same-role messages merged into one."""
+        return _merged(self._values(messages, encode, _turn(encode)), content)
+
+    def _values(
+        self, messages: Sequence[Message], protocol: object, convert: Callable[[Message], T]
+    ) -> list[T]:
+        known = self._by_protocol.get(protocol)
         if known is None:
-            known = self._by_encoder[encode] = ([], [])
-        seen, chunks = known
+            known = self._by_protocol[protocol] = ([], [])
+        seen, values = known
         same = 0
         limit = min(len(seen), len(messages))
         while same < limit and seen[same] is messages[same]:
             same += 1
-        del seen[same:], chunks[same:]
+        del seen[same:], values[same:]
         for message in messages[same:]:
             seen.append(message)
-            chunks.append(_entries(message, encode))
-        return _array(chunks)
+            values.append(convert(message))
+        return values
 
 
 def attach_history(request: ModelRequest, history: MessageHistory) -> ModelRequest:
@@ -74,6 +131,10 @@ def attach_history(request: ModelRequest, history: MessageHistory) -> ModelReque
     """
     object.__setattr__(request, "_history", history)
     return request
+
+
+def _history(request: ModelRequest) -> MessageHistory | None:
+    return getattr(request, "_history", None)
 
 
 def encoded_messages(
@@ -89,7 +150,25 @@ def encoded_messages(
     """
     if messages is None:
         messages = request.messages
-    history: MessageHistory | None = getattr(request, "_history", None)
+    history = _history(request)
     if history is None:
-        return _array([_entries(m, encode) for m in messages])
+        return _array([_entries(encode)(m) for m in messages])
     return history.encode(messages, encode)
+
+
+def encoded_turns(
+    request: ModelRequest, encode: TurnEncoder, messages: Sequence[Message], content: str
+) -> orjson.Fragment:
+    """The JSON array of turns for `messages`, consecutive same-role messages merged.
+
+    Args:
+        request: The request, with the run's history when the engine built it.
+        encode: The protocol's conversion of one message into a role and its blocks.
+        messages: The messages to send (the request's, less what goes apart).
+        content: The name of a turn's list of blocks ("content", "parts").
+    """
+    history = _history(request)
+    if history is None:
+        turn = _turn(encode)
+        return _merged([turn(m) for m in messages], content)
+    return history.encode_turns(messages, encode, content)

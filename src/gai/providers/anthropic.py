@@ -20,6 +20,7 @@ from gai.providers._common import (
     usage_from,
 )
 from gai.providers._http import error_for_status, iter_sse, loads
+from gai.providers._wire import encoded_turns
 from gai.providers.base import ModelRequest, ModelResponse
 from gai.types import (
     FinishReason,
@@ -119,13 +120,13 @@ class Anthropic(BaseHTTPModel):
         )
 
     def payload(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:
-        """The JSON body for a request."""
+        """The JSON body for a request, for `orjson.dumps` (`messages` is pre-encoded)."""
         system, messages = split_system(request.messages)
         settings = request.settings
         body: dict[str, Any] = {
             "model": self.model,
             "max_tokens": settings.get("max_tokens", self.max_tokens),
-            "messages": _messages(messages),
+            "messages": encoded_turns(request, _turn, messages, "content"),
         }
         if system:
             body["system"] = system
@@ -268,16 +269,7 @@ def _blocks(message: Message) -> list[dict[str, Any]]:
     return blocks
 
 
-def _messages(messages: list[Message]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for message in messages:
-        # Tool results travel in a user message; consecutive same-role turns are merged.
-        role = "assistant" if message.role == "assistant" else "user"
-        blocks = _blocks(message)
-        if not blocks:
-            continue
-        if out and out[-1]["role"] == role:
-            out[-1]["content"].extend(blocks)
-        else:
-            out.append({"role": role, "content": blocks})
-    return out
+def _turn(message: Message) -> tuple[str, list[dict[str, Any]]]:
+    # Tool results travel in a user turn; the wire history merges consecutive
+    # same-role turns, which Anthropic requires.
+    return ("assistant" if message.role == "assistant" else "user"), _blocks(message)

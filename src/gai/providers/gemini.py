@@ -22,6 +22,7 @@ from gai.providers._common import (
     usage_from,
 )
 from gai.providers._http import error_for_status, iter_sse, loads
+from gai.providers._wire import encoded_turns
 from gai.providers.base import ModelRequest, ModelResponse
 from gai.types import (
     FinishReason,
@@ -107,9 +108,12 @@ class Gemini(BaseHTTPModel):
         return {"generationConfig": config}
 
     def payload(self, request: ModelRequest) -> dict[str, Any]:
-        """The JSON body for a request (the same for streamed and plain calls)."""
+        """The JSON body for a request (the same for streamed and plain calls).
+
+        For `orjson.dumps`: `contents` is pre-encoded.
+        """
         system, messages = split_system(request.messages)
-        body: dict[str, Any] = {"contents": _contents(messages)}
+        body: dict[str, Any] = {"contents": encoded_turns(request, _turn, messages, "parts")}
         if system:
             body["systemInstruction"] = {"parts": [{"text": system}]}
         if request.tools:
@@ -377,15 +381,7 @@ def _part(part: Any) -> dict[str, Any] | None:
     return None
 
 
-def _contents(messages: list[Message]) -> list[dict[str, Any]]:
-    contents: list[dict[str, Any]] = []
-    for message in messages:
-        role = "model" if message.role == "assistant" else "user"
-        parts = [p for p in map(_part, message.parts) if p is not None]
-        if not parts:
-            continue
-        if contents and contents[-1]["role"] == role:
-            contents[-1]["parts"].extend(parts)
-        else:
-            contents.append({"role": role, "parts": parts})
-    return contents
+def _turn(message: Message) -> tuple[str, list[dict[str, Any]]]:
+    # The wire history merges consecutive same-role turns into one content.
+    role = "model" if message.role == "assistant" else "user"
+    return role, [p for p in map(_part, message.parts) if p is not None]

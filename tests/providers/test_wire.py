@@ -83,14 +83,26 @@ def test_equal_but_distinct_messages_are_not_taken_for_each_other():
     assert len(encode.seen) == 2
 
 
-def test_each_wire_protocol_keeps_its_own_encodings():
+def test_alternating_wire_protocols_each_get_their_own_encoding():
+    # A fallback between providers of two protocols: correct each time, whatever is kept.
     history = MessageHistory()
     messages = conversation()
-    chat = decoded(history.encode(messages, openai_wire._messages))
-    native = decoded(history.encode(messages, ollama_wire._messages))
-    assert chat == full(messages)
-    assert native == [e for m in messages for e in ollama_wire._messages(m)]
+    for n in range(1, len(messages) + 1):
+        chat = decoded(history.encode(messages[:n], openai_wire._messages))
+        native = decoded(history.encode(messages[:n], ollama_wire._messages))
+        assert chat == full(messages[:n])
+        assert native == [e for m in messages[:n] for e in ollama_wire._messages(m)]
     assert chat != native
+
+
+def test_a_list_changed_in_place_is_not_taken_for_the_past():
+    history, encode = MessageHistory(), Counting()
+    messages = conversation()[:2]
+    history.encode(messages, encode)
+    messages.append(gai.user("more"))
+    assert decoded(history.encode(messages, encode)) == full(messages)
+    messages[1] = gai.user("replaced")
+    assert decoded(history.encode(messages, encode)) == full(messages)
 
 
 def test_a_message_with_no_entries_leaves_no_gap():

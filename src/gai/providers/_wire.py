@@ -83,43 +83,47 @@ def _merged(turns: Sequence[tuple[bytes, bytes]], content: str) -> orjson.Fragme
 
 
 class MessageHistory:
-    """The encoded messages of one run, per wire protocol.
+    """The encoded messages of one run.
 
     Entries are matched by identity, not equality, and position: a message that was
     replaced (a middleware rewrote the history, a run resumed) is encoded again, as is
-    everything after it.
+    everything after it. One wire protocol is kept at a time (a run rarely changes
+    model mid-way): a request in another protocol starts the history afresh.
     """
 
-    __slots__ = ("_by_protocol",)
+    __slots__ = ("_messages", "_protocol", "_values")
 
     def __init__(self) -> None:
-        self._by_protocol: dict[object, tuple[list[Message], list[Any]]] = {}
+        self._protocol: object = None
+        self._messages: Sequence[Message] = ()
+        self._values: list[Any] = []
 
     def encode(self, messages: Sequence[Message], encode: Encoder) -> orjson.Fragment:
         """The JSON array of `messages`' wire entries, reusing what was encoded before."""
-        return _array(self._values(messages, encode, _entries(encode)))
+        return _array(self._values_for(messages, encode, _entries(encode)))
 
     def encode_turns(
         self, messages: Sequence[Message], encode: TurnEncoder, content: str
     ) -> orjson.Fragment:
         """The JSON array of turns, consecutive same-role messages merged into one."""
-        return _merged(self._values(messages, encode, _turn(encode)), content)
+        return _merged(self._values_for(messages, encode, _turn(encode)), content)
 
-    def _values(
+    def _values_for(
         self, messages: Sequence[Message], protocol: object, convert: Callable[[Message], T]
     ) -> list[T]:
-        known = self._by_protocol.get(protocol)
-        if known is None:
-            known = self._by_protocol[protocol] = ([], [])
-        seen, values = known
+        if protocol is not self._protocol:
+            self._protocol, self._messages, self._values = protocol, (), []
+        # The previous request's own sequence is kept, not a copy: the request holds it
+        # anyway while it is sent.
+        before, values = self._messages, self._values
         same = 0
-        limit = min(len(seen), len(messages))
-        while same < limit and seen[same] is messages[same]:
+        limit = min(len(before), len(messages))
+        while same < limit and before[same] is messages[same]:
             same += 1
-        del seen[same:], values[same:]
-        for message in messages[same:]:
-            seen.append(message)
-            values.append(convert(message))
+        del values[same:]
+        values.extend(map(convert, messages[same:]))
+        # A tuple, so a list changed in place after this call cannot pass for the past.
+        self._messages = messages if isinstance(messages, tuple) else tuple(messages)
         return values
 
 

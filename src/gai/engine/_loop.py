@@ -270,7 +270,7 @@ async def _step(run: _Run) -> Step:
         emit(StepStarted(run.run_id, step_number, run.model.name))
     tools_by_name = {t.name: t for t in run.tools}
     model_request = attach_history(
-        ModelRequest(
+        ModelRequest.trusted(
             messages=tuple(run.transcript()),
             tools=tuple(t.definition for t in run.tools),
             tool_choice=run.tool_choice,
@@ -318,7 +318,7 @@ async def _step(run: _Run) -> Step:
     results: tuple[ToolResult, ...] = ()
     if response.tool_calls:
         results = await _run_tools(run, response, tools_by_name, step_number, pending)
-    step = Step(
+    step = Step.trusted(
         step_number=step_number,
         text=response.text,
         tool_calls=response.tool_calls,

@@ -165,7 +165,7 @@ async def invoke_tool(
                 started,
                 run_started,
             )
-    return ToolResult(
+    return ToolResult.trusted(
         call_id=call.call_id,
         name=call.name,
         output=output,

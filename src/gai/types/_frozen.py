@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict
 
@@ -11,6 +12,52 @@ __all__ = ["Frozen", "keep_dict"]
 
 _MAX_SHARED = 8
 """Distinct fields sets kept per class and size; a class rarely has more in practice."""
+
+_IMMUTABLE = (str, int, float, bool, bytes, type(None), tuple, frozenset)
+"""Defaults of these types are used as they are; pydantic copies any other."""
+
+_set = object.__setattr__
+
+
+class _Layout:
+    """What `Frozen.trusted` needs of a class: its fields in order and their defaults."""
+
+    __slots__ = ("fields", "made", "required", "sets")
+
+    def __init__(self, cls: type[Frozen]) -> None:
+        if cls.__private_attributes__:
+            raise TypeError(f"{cls.__name__} has private attributes: build it by calling it")
+        self.fields: dict[str, Any] = {}
+        self.made: list[tuple[str, Callable[[], Any]]] = []
+        self.required: frozenset[str] = frozenset(
+            name for name, field in cls.model_fields.items() if field.is_required()
+        )
+        self.sets: dict[tuple[str, ...], set[str]] = {}
+        for name, field in cls.model_fields.items():
+            self.fields[name] = None
+            if field.is_required():
+                continue
+            if field.default_factory is not None:
+                if field.default_factory_takes_validated_data:
+                    raise TypeError(f"{cls.__name__}.{name}'s default factory takes data")
+                self.made.append((name, field.default_factory))  # type: ignore[arg-type]
+            elif isinstance(field.default, _IMMUTABLE):
+                self.fields[name] = field.default
+            else:
+                copied = functools.partial(field.get_default, call_default_factory=True)
+                self.made.append((name, copied))
+
+    def fields_set(self, cls: type, keys: tuple[str, ...], data: dict[str, Any]) -> set[str]:
+        """The shared fields set for instances given `keys`, once they are checked."""
+        missing = self.required.difference(keys)
+        if missing or len(data) != len(self.fields):
+            wrong = sorted(missing or set(data).difference(self.fields))
+            raise TypeError(f"{cls.__name__}.trusted: missing or unknown fields {wrong}")
+        fields_set = self.sets[keys] = set(keys)
+        return fields_set
+
+
+_LAYOUTS: dict[type, _Layout] = {}
 
 
 class Frozen(BaseModel):
@@ -29,6 +76,35 @@ class Frozen(BaseModel):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._shared_fields_sets = {}
+
+    @classmethod
+    def trusted(cls, **values: Any) -> Self:
+        """An instance from values already of the fields' types, without validating them.
+
+        For gai's own hot paths only, which build values from other validated values
+        (a transcript part from a tool call, a step from its parts): pydantic's
+        validation is most of what creating these small objects costs, and a run
+        creates a few dozen per step. The result is indistinguishable from
+        `cls(**values)` (tests hold the two equal, fields set included); fields left
+        out take their defaults, and a missing required field is a `TypeError`.
+        """
+        layout = _LAYOUTS.get(cls)
+        if layout is None:
+            layout = _LAYOUTS[cls] = _Layout(cls)
+        data = {**layout.fields, **values}
+        keys = tuple(values)
+        fields_set = layout.sets.get(keys)
+        if fields_set is None:
+            fields_set = layout.fields_set(cls, keys, data)
+        for name, make in layout.made:
+            if name not in values:
+                data[name] = make()
+        self = cls.__new__(cls)
+        _set(self, "__dict__", data)
+        _set(self, "__pydantic_fields_set__", fields_set)
+        _set(self, "__pydantic_extra__", None)
+        _set(self, "__pydantic_private__", None)
+        return self
 
     def model_post_init(self, context: Any, /) -> None:
         """Swap this instance's fields set for the class's identical shared one."""

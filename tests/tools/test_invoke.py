@@ -142,6 +142,15 @@ async def test_context_carries_call_details_and_deps():
     assert 0 <= left <= 5
 
 
+def test_binding_a_context_tool_without_a_context_is_an_error():
+    @tool
+    async def probe(ctx: ToolContext[None], n: int) -> int:
+        return n
+
+    with pytest.raises(ValueError, match="'probe' takes a ToolContext"):
+        probe.bind({"n": 1}, None)
+
+
 async def test_unserialisable_output_is_an_error():
     @tool
     def gives_lock() -> object:

@@ -141,8 +141,13 @@ class Tool:
             return bool(self.needs_approval(arguments))
         return self.needs_approval
 
-    def bind(self, validated: Any, ctx: ToolContext[Any]) -> Callable[[], Any]:
-        """Return a zero-argument callable that runs the function on validated input."""
+    def bind(self, validated: Any, ctx: ToolContext[Any] | None) -> Callable[[], Any]:
+        """Return a zero-argument callable that runs the function on validated input.
+
+        `ctx` is required when the tool takes a context (`takes_context`), else unused.
+        """
+        if self.takes_context and ctx is None:
+            raise ValueError(f"tool {self.name!r} takes a ToolContext; bind it with one")
         args: tuple[Any, ...] = (ctx,) if self.takes_context else ()
         if self._single_input:
             return functools.partial(self.fn, *args, validated)

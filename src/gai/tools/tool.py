@@ -153,8 +153,8 @@ class Tool:
             return functools.partial(self.fn, *args, validated)
         if isinstance(validated, dict):
             return functools.partial(self.fn, *args, **validated)
-        kwargs = {name: getattr(validated, name) for name in type(validated).model_fields}
-        return functools.partial(self.fn, *args, **kwargs)
+        # The arguments model's instance dict holds exactly its fields, by parameter name.
+        return functools.partial(self.fn, *args, **validated.__dict__)
 
 
 class FunctionTool(Tool, Generic[P, R]):

@@ -75,13 +75,16 @@ async def run_tool_calls(
             return await limited(call)
 
     def start(call: ToolCall) -> Coroutine[Any, Any, ToolResult]:
-        # With nothing to wrap a call in (no limit, hooks, events or store), the tool's
-        # own coroutine runs as the task: three coroutines less per call.
-        if semaphore is None and hooks is None and emit is None and record is None:
-            tool = tools.get(call.name)
-            if tool is None or (tool.concurrency is None and tool.group is None and not limits):
-                return invoke(call)
-        return one(call)
+        # Only the layers a call needs: most calls have no limit, and with no hooks,
+        # events or store the tool's own coroutine runs as the task.
+        tool = tools.get(call.name)
+        if semaphore is not None or (
+            tool is not None and (tool.concurrency is not None or tool.group is not None or limits)
+        ):
+            return one(call)
+        if hooks is None and emit is None and record is None:
+            return invoke(call)
+        return run_one(call)
 
     if not calls:
         return ()

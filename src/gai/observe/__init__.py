@@ -6,13 +6,13 @@
 from typing import TYPE_CHECKING, Any
 
 from gai.observe.hub import Observer, instrument, instrumented
-from gai.types.trace import RunTrace, TraceStep, TraceTool
 
 if TYPE_CHECKING:
     from gai.observe.metrics import ExecutionMetrics, step_cost
     from gai.observe.monitor import ActiveRun, EventsDropped, Monitor, Subscription
     from gai.observe.otel import OpenTelemetryObserver
     from gai.observe.timeline import render_timeline
+    from gai.types.trace import RunTrace, TraceStep, TraceTool
 
 __all__ = [
     "ActiveRun",
@@ -39,6 +39,9 @@ _LAZY = {
     "Monitor": "gai.observe.monitor",
     "OpenTelemetryObserver": "gai.observe.otel",
     "Subscription": "gai.observe.monitor",
+    "RunTrace": "gai.types.trace",
+    "TraceStep": "gai.types.trace",
+    "TraceTool": "gai.types.trace",
     "render_timeline": "gai.observe.timeline",
     "step_cost": "gai.observe.metrics",
 }

@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator
 
 from gai.types._frozen import Frozen, keep_dict
 from gai.types.messages import Message
 from gai.types.usage import Usage
+
+if TYPE_CHECKING:
+    from gai.types.trace import RunTrace
 
 __all__ = [
     "Degradation",
@@ -208,6 +211,8 @@ class TextResult(Frozen):
 
     def to_trace(self) -> RunTrace:
         """The run as a timeline: steps, model calls and parallel tool calls over time."""
+        from gai.types.trace import RunTrace  # loaded on first use, to keep `import gai` light
+
         return RunTrace.from_result(self)
 
 
@@ -241,6 +246,3 @@ class RunState(Frozen):
     def last_step(self) -> Step | None:
         """The most recent completed step, if any."""
         return self.steps[-1] if self.steps else None
-
-
-from gai.types.trace import RunTrace  # noqa: E402 - trace.py needs the classes above

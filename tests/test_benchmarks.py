@@ -18,6 +18,8 @@ def test_benchmark_harness_runs_every_gai_driver():
             "5",
             "--repeat",
             "1",
+            "--gai-repeat",
+            "2",
             "--gai-only",
         ],
         capture_output=True,
@@ -49,3 +51,9 @@ def test_benchmark_harness_runs_every_gai_driver():
     }
     assert set(rows) == expected, proc.stdout
     assert all(row[-1] == "5" for row in rows.values()), proc.stdout
+    # Two runs of each gai driver: each target shows the ratio in both.
+    for target in targets[1:]:
+        per_repetition = target[26:].split()[2:]
+        assert len(per_repetition) == 2, proc.stdout
+        assert all(float(ratio) > 0 for ratio in per_repetition), proc.stdout
+    assert "medians of 2 for the floor and gai" in proc.stdout

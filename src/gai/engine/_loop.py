@@ -604,11 +604,11 @@ def _emitter(observers: Emit | None, stream: Emit | None) -> Emit | None:
 
 
 def _control(request: Request, approvals: Mapping[str, Decision] | None) -> Control:
-    from gai.control.continuation import ContinueWhen
-
     continue_when = request.continue_when
     if not (request.budget or request.guards or request.stop_token or approvals or continue_when):
         return _NO_CONTROL  # shared: with nothing configured it never changes
+    from gai.control.continuation import ContinueWhen
+
     control = Control(
         budget=request.budget,
         guards=request.guards,

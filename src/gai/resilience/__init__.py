@@ -1,17 +1,30 @@
-"""Resilience: wrappers that retry, fall back, break circuits, rate-limit and time out models."""
+"""Resilience: wrappers that retry, fall back, break circuits, rate-limit and time out models.
 
-from gai.resilience.breaker import (
-    BreakerState,
-    BreakerStateChanged,
-    CircuitBreaker,
-    CircuitBreakerModel,
-    breaker_for,
-    with_breaker,
-)
-from gai.resilience.fallback import FallbackModel
-from gai.resilience.ratelimit import RateLimitedModel, RateLimiter, with_rate_limit
-from gai.resilience.retry import DEFAULT_RETRY, RetryModel, RetryPolicy, is_retryable, with_retry
-from gai.resilience.timeout import TimeoutModel, Timeouts
+Each wrapper's module loads on first use: every run loads `retry` (real providers are
+retried by default), and most runs need none of the others.
+"""
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gai.resilience.breaker import (
+        BreakerState,
+        BreakerStateChanged,
+        CircuitBreaker,
+        CircuitBreakerModel,
+        breaker_for,
+        with_breaker,
+    )
+    from gai.resilience.fallback import FallbackModel
+    from gai.resilience.ratelimit import RateLimitedModel, RateLimiter, with_rate_limit
+    from gai.resilience.retry import (
+        DEFAULT_RETRY,
+        RetryModel,
+        RetryPolicy,
+        is_retryable,
+        with_retry,
+    )
+    from gai.resilience.timeout import TimeoutModel, Timeouts
 
 __all__ = [
     "DEFAULT_RETRY",
@@ -32,3 +45,36 @@ __all__ = [
     "with_rate_limit",
     "with_retry",
 ]
+
+_MODULES = {
+    "gai.resilience.breaker": (
+        "BreakerState",
+        "BreakerStateChanged",
+        "CircuitBreaker",
+        "CircuitBreakerModel",
+        "breaker_for",
+        "with_breaker",
+    ),
+    "gai.resilience.fallback": ("FallbackModel",),
+    "gai.resilience.ratelimit": ("RateLimitedModel", "RateLimiter", "with_rate_limit"),
+    "gai.resilience.retry": (
+        "DEFAULT_RETRY",
+        "RetryModel",
+        "RetryPolicy",
+        "is_retryable",
+        "with_retry",
+    ),
+    "gai.resilience.timeout": ("TimeoutModel", "Timeouts"),
+}
+_LAZY = {name: module for module, names in _MODULES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gai.resilience' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -7,13 +7,15 @@ import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from typing import TYPE_CHECKING
 
 from gai.errors import ProviderError, ResponseFormatError
 from gai.providers.base import Model, ModelRequest, ModelResponse
 from gai.resilience._wrapper import WrapperModel, stream_of
 from gai.types import ModelChunk, StreamEnd, StreamRestart
+
+if TYPE_CHECKING:
+    from tenacity import AsyncRetrying, RetryCallState
 
 __all__ = ["DEFAULT_RETRY", "RetryModel", "RetryPolicy", "is_retryable", "with_retry"]
 
@@ -71,6 +73,9 @@ class RetryPolicy:
 
     def _retrying(self, what: str, offset: int = 0) -> AsyncRetrying:
         """Tenacity's loop for the attempts after the first `offset` ones."""
+        # Imported here: only a failed call needs it, and it costs a run's first call
+        # several milliseconds.
+        from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
         def wait(state: RetryCallState) -> float:
             error = state.outcome.exception() if state.outcome else None

@@ -57,9 +57,6 @@ class _Layout:
         return fields_set
 
 
-_LAYOUTS: dict[type, _Layout] = {}
-
-
 class Frozen(BaseModel):
     """An immutable pydantic model whose instances share their `model_fields_set`.
 
@@ -72,10 +69,12 @@ class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     _shared_fields_sets: ClassVar[dict[int, list[set[str]]]]
+    _trusted_layout: ClassVar[_Layout | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._shared_fields_sets = {}
+        cls._trusted_layout = None  # each class its own, built on first use
 
     @classmethod
     def trusted(cls, **values: Any) -> Self:
@@ -88,9 +87,9 @@ class Frozen(BaseModel):
         `cls(**values)` (tests hold the two equal, fields set included); fields left
         out take their defaults, and a missing required field is a `TypeError`.
         """
-        layout = _LAYOUTS.get(cls)
+        layout = cls._trusted_layout
         if layout is None:
-            layout = _LAYOUTS[cls] = _Layout(cls)
+            layout = cls._trusted_layout = _Layout(cls)
         data = {**layout.fields, **values}
         keys = tuple(values)
         fields_set = layout.sets.get(keys)

@@ -50,13 +50,49 @@ def test_missing_key_error_names_the_variable():
     assert err.env_var == "OPENAI_API_KEY"
 
 
-def test_import_gai_does_not_load_aiohttp():
+LOADED_ON_FIRST_USE = [
+    "aiohttp",
+    "tenacity",
+    "difflib",
+    "docstring_parser",
+    "gai.control",
+    "gai.engine.structured",
+    "gai.resilience",
+    "gai.store",
+    "gai.tools.mcp",
+    "gai.types.trace",
+    "gai.workflows",
+]
+
+
+def test_import_gai_leaves_what_a_run_may_not_need_for_first_use():
     import subprocess
     import sys
 
-    code = "import sys, gai; print('aiohttp' in sys.modules)"
+    code = f"import sys, gai; print([m for m in {LOADED_ON_FIRST_USE!r} if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_plain_run_loads_retry_but_no_other_wrapper():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, gai\n"
+        "class Remote(gai.BaseChatModel):\n"
+        "    name = 'remote'\n"
+        "    retry_by_default = True\n"
+        "    async def generate(self, request):\n"
+        "        return gai.ModelResponse(text='hi')\n"
+        "assert gai.generate_text_sync(Remote(), prompt='x').text == 'hi'\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('gai.resilience', 'gai.control'))"
+        " or m == 'tenacity'))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == str(
+        ["gai.resilience", "gai.resilience._wrapper", "gai.resilience.retry"]
+    )
 
 
 def test_providers_are_importable_lazily():

@@ -60,6 +60,7 @@ LOADED_ON_FIRST_USE = [
     "gai.resilience",
     "gai.store",
     "gai.tools.mcp",
+    "gai.types.events",
     "gai.types.trace",
     "gai.workflows",
 ]
@@ -87,12 +88,48 @@ def test_a_plain_run_loads_retry_but_no_other_wrapper():
         "        return gai.ModelResponse(text='hi')\n"
         "assert gai.generate_text_sync(Remote(), prompt='x').text == 'hi'\n"
         "print(sorted(m for m in sys.modules if m.startswith(('gai.resilience', 'gai.control'))"
-        " or m == 'tenacity'))"
+        " or m in ('tenacity', 'gai.types.events')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == str(
         ["gai.resilience", "gai.resilience._wrapper", "gai.resilience.retry"]
     )
+
+
+def test_a_lazy_module_imports_on_first_use_and_keeps_what_it_read():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from gai._lazy import lazy_module\n"
+        "lazy = lazy_module('colorsys')\n"
+        "print('colorsys' in sys.modules, repr(lazy))\n"
+        "print(lazy.rgb_to_hsv(1, 0, 0), 'colorsys' in sys.modules, 'rgb_to_hsv' in vars(lazy))\n"
+        "try:\n"
+        "    lazy.nope\n"
+        "except AttributeError as exc:\n"
+        "    print('AttributeError', 'nope' in str(exc))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == [
+        "False <lazy module 'colorsys'>",
+        "(0.0, 1.0, 1) True True",
+        "AttributeError True",
+    ]
+
+
+def test_events_are_importable_from_gai_and_gai_types():
+    import gai.types
+    from gai.types import events
+
+    for name in ("StepStarted", "TextDelta", "RunEvent", "ToolFinished"):
+        assert getattr(gai, name) is getattr(events, name)
+        assert getattr(gai.types, name) is getattr(events, name)
+    import pytest
+
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        _ = gai.types.Nope
 
 
 def test_providers_are_importable_lazily():

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from gai._lazy import lazy_module
 from gai._registry import resolve_model
 from gai.engine._control import Control, Paused, StoppedBeforeTools, approval_error
 from gai.engine._hooks import MODEL_HOOK, interrupted_result
@@ -29,6 +30,12 @@ from gai.tools import Tool
 from gai.types._transcript import assistant_message, step_messages, tool_message
 
 if TYPE_CHECKING:
+    from gai.types import RunEvent, events
+else:
+    # The event classes load when a run first emits one (someone listens).
+    events = lazy_module("gai.types.events")
+
+if TYPE_CHECKING:
     # Loaded only when a run uses them (a store, a budget, retries), to keep `import gai` light.
     from gai.control.approval import Decision
     from gai.control.budget import BudgetUse
@@ -37,29 +44,15 @@ if TYPE_CHECKING:
     from gai.resilience.timeout import Timeouts
     from gai.store.records import PendingStep, RunRecord, RunSnapshot
 from gai.types import (
-    BudgetWarning,
     Message,
-    ModelCallFinished,
-    ModelCallRetried,
-    ModelCallStarted,
-    RunEvent,
-    RunFailed,
-    RunFinished,
-    RunStarted,
     RunState,
     Step,
-    StepFinished,
-    StepStarted,
     StopReason,
     StreamRestart,
     TextChunk,
-    TextDelta,
     TextResult,
     ToolCall,
     ToolCallChunk,
-    ToolCallDelta,
-    ToolCallFinished,
-    ToolCallStarted,
     ToolResult,
     Usage,
     system,
@@ -72,7 +65,7 @@ _ERROR_SUMMARY_LIMIT = 500
 
 logger = logging.getLogger("gai.run")
 
-Emit = Callable[[RunEvent], None]
+Emit = Callable[["RunEvent"], None]
 
 
 class _NoTimeouts:
@@ -228,7 +221,7 @@ async def _call_model(run: _Run, request: ModelRequest, step_number: int) -> Mod
     if open_stream is None:
         response = await run.model.generate(request)
         if emit is not None and run.stream and response.text:
-            emit(TextDelta(run.run_id, step_number, response.text))
+            emit(events.TextDelta(run.run_id, step_number, response.text))
         return response
     assert emit is not None
     assembler = StreamAssembler(run.model.name)
@@ -238,19 +231,21 @@ async def _call_model(run: _Run, request: ModelRequest, step_number: int) -> Mod
             started = assembler.add(chunk)
             if isinstance(chunk, TextChunk):
                 if chunk.text:
-                    emit(TextDelta(run.run_id, step_number, chunk.text))
+                    emit(events.TextDelta(run.run_id, step_number, chunk.text))
             elif isinstance(chunk, StreamRestart):
-                emit(ModelCallRetried(run.run_id, step_number, chunk.attempt, chunk.reason))
+                emit(events.ModelCallRetried(run.run_id, step_number, chunk.attempt, chunk.reason))
             elif isinstance(chunk, ToolCallChunk):
                 pending = assembler.calls[chunk.index]
                 if started and pending.name:
                     emit(
-                        ToolCallStarted(
+                        events.ToolCallStarted(
                             run.run_id, step_number, chunk.index, pending.call_id, pending.name
                         )
                     )
                 if chunk.arguments:
-                    emit(ToolCallDelta(run.run_id, step_number, chunk.index, chunk.arguments))
+                    emit(
+                        events.ToolCallDelta(run.run_id, step_number, chunk.index, chunk.arguments)
+                    )
     finally:
         # Closing the generator closes the provider's HTTP stream when we stop early.
         aclose = getattr(stream, "aclose", None)
@@ -258,7 +253,7 @@ async def _call_model(run: _Run, request: ModelRequest, step_number: int) -> Mod
             await aclose()
     response = assembler.response()
     for index, call in enumerate(response.tool_calls):
-        emit(ToolCallFinished(run.run_id, step_number, index, call))
+        emit(events.ToolCallFinished(run.run_id, step_number, index, call))
     return response
 
 
@@ -267,7 +262,7 @@ async def _step(run: _Run) -> Step:
     step_number = len(run.steps) + 1
     emit = run.emit
     if emit is not None:
-        emit(StepStarted(run.run_id, step_number, run.model.name))
+        emit(events.StepStarted(run.run_id, step_number, run.model.name))
     tools_by_name = {t.name: t for t in run.tools}
     model_request = attach_history(
         ModelRequest.trusted(
@@ -289,12 +284,16 @@ async def _step(run: _Run) -> Step:
         model_duration = pending.response.model_duration
     else:
         if emit is not None:
-            emit(ModelCallStarted(run.run_id, step_number, run.model.name, model_request.messages))
+            emit(
+                events.ModelCallStarted(
+                    run.run_id, step_number, run.model.name, model_request.messages
+                )
+            )
         response = await _call_model(run, model_request, step_number)
         model_duration = time.perf_counter() - started
         if emit is not None:
             emit(
-                ModelCallFinished(
+                events.ModelCallFinished(
                     run.run_id,
                     step_number,
                     response.answered_by or run.model.name,
@@ -343,7 +342,7 @@ async def _step(run: _Run) -> Step:
     if run.checkpoint is not None:
         await run.checkpoint.step_finished(step)
     if emit is not None:
-        emit(StepFinished(run.run_id, step_number, step))
+        emit(events.StepFinished(run.run_id, step_number, step))
     if logger.isEnabledFor(logging.DEBUG):
         _log_step(run, step, results)
     return step
@@ -511,7 +510,7 @@ async def run_loop(
         logged = resume.checkpoints[-1].seq if resume is not None and resume.checkpoints else 0
         run.checkpoint = checkpointer(request.run_store, run.run_id, logged)
     if emit is not None:
-        emit(RunStarted(run.run_id, run.model.name))
+        emit(events.RunStarted(run.run_id, run.model.name))
     timeouts = _timeouts(request)
     try:
         if resume is not None:
@@ -630,7 +629,7 @@ def _after_step(run: _Run, step: Step, condition: StopCondition | None) -> StopR
         run.budget_use = control.budget_use(run.state(), step.memory_mb)
         for name, used, maximum in control.soft_warnings(run.budget_use):
             if run.emit is not None:
-                run.emit(BudgetWarning(run.run_id, step.step_number, name, used, maximum))
+                run.emit(events.BudgetWarning(run.run_id, step.step_number, name, used, maximum))
         reason = control.budget_stop(run.budget_use)
         if reason is not None:
             return reason
@@ -655,7 +654,7 @@ async def _paused(run: _Run, calls: list[ToolCall]) -> TextResult:
     if run.checkpoint is not None:
         await run.checkpoint.paused(result)
     if run.emit is not None:
-        run.emit(RunFinished(run.run_id, len(run.steps), result))
+        run.emit(events.RunFinished(run.run_id, len(run.steps), result))
     return result
 
 
@@ -665,7 +664,7 @@ async def _stopped(run: _Run, detail: str) -> TextResult:
     if run.checkpoint is not None:
         await run.checkpoint.failed(reason.detail, result, cancelled=True)
     if run.emit is not None:
-        run.emit(RunFinished(run.run_id, len(run.steps), result))
+        run.emit(events.RunFinished(run.run_id, len(run.steps), result))
     return result
 
 
@@ -686,7 +685,7 @@ async def _finish(run: _Run, reason: StopReason) -> TextResult:
         if run.checkpoint is not None:
             await run.checkpoint.failed(reason.detail, result, cancelled=False)
         if run.emit is not None:
-            run.emit(RunFailed(run.run_id, len(run.steps), reason.detail, result))
+            run.emit(events.RunFailed(run.run_id, len(run.steps), reason.detail, result))
         raise error
     logger.info(
         "run %s stopped after %d steps: %s",
@@ -698,7 +697,7 @@ async def _finish(run: _Run, reason: StopReason) -> TextResult:
     if run.checkpoint is not None:
         await run.checkpoint.finished(result, derivable=not run.transcript_edited)
     if run.emit is not None:
-        run.emit(RunFinished(run.run_id, len(run.steps), result))
+        run.emit(events.RunFinished(run.run_id, len(run.steps), result))
     return result
 
 
@@ -719,7 +718,7 @@ async def _fail(run: _Run, exc: BaseException, reason: StopReason) -> None:
         except Exception as store_exc:  # the run's own error matters more
             exc.add_note(f"gai: recording the failure in the run store failed: {store_exc}")
     if run.emit is not None:
-        run.emit(RunFailed(run.run_id, len(run.steps), reason.detail, partial))
+        run.emit(events.RunFailed(run.run_id, len(run.steps), reason.detail, partial))
 
 
 def _snapshot(request: Request) -> RunSnapshot:

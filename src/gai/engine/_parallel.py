@@ -5,13 +5,19 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from gai._lazy import lazy_module
 from gai.engine._hooks import TOOL_HOOKS
 from gai.tools import Tool
 from gai.tools._invoke import invoke_tool
 from gai.tools.limits import has_global, tool_slot
-from gai.types import RunEvent, ToolCall, ToolFinished, ToolResult, ToolStarted
+from gai.types import ToolCall, ToolResult
+
+if TYPE_CHECKING:
+    from gai.types import RunEvent, events
+else:
+    events = lazy_module("gai.types.events")
 
 __all__ = ["run_tool_calls"]
 
@@ -50,7 +56,7 @@ async def run_tool_calls(
 
     async def run_one(call: ToolCall) -> ToolResult:
         if emit is not None:
-            emit(ToolStarted(run_id, step_number, call))
+            emit(events.ToolStarted(run_id, step_number, call))
         if hooks is None:
             result = await invoke(call)
         else:
@@ -58,7 +64,7 @@ async def run_tool_calls(
         if record is not None:
             await record(result)
         if emit is not None:
-            emit(ToolFinished(run_id, step_number, result))
+            emit(events.ToolFinished(run_id, step_number, result))
         return result
 
     async def limited(call: ToolCall) -> ToolResult:

@@ -6,13 +6,17 @@ import asyncio
 from collections import deque
 from collections.abc import AsyncIterator
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from gai.engine._loop import run_loop
 from gai.engine._recovery import run_with_recovery
 from gai.engine.request import Request
 from gai.errors import UserError
 from gai.providers.base import Model
-from gai.types import RunEvent, TextDelta, TextResult
+from gai.types import TextResult
+
+if TYPE_CHECKING:
+    from gai.types import RunEvent
 
 __all__ = ["TextStream"]
 
@@ -123,5 +127,5 @@ class TextStream:
 
     async def _texts(self) -> AsyncIterator[str]:
         async for event in self:
-            if isinstance(event, TextDelta):
+            if event.kind == "text_delta":
                 yield event.text

@@ -11,13 +11,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
-from gai.types import RunEvent
+if TYPE_CHECKING:
+    from gai.types import RunEvent
 
 __all__ = ["Observer", "combine", "instrument", "instrumented"]
 
-Observer: TypeAlias = Callable[[RunEvent], None]
+# A forward reference: the event classes load when a run first emits one.
+Observer: TypeAlias = Callable[["RunEvent"], None]
 """A function called with every run event."""
 
 logger = logging.getLogger("gai.observe")

@@ -1,24 +1,8 @@
 """Value types shared by every layer of gai; this package imports nothing else from gai."""
 
+from typing import TYPE_CHECKING, Any
+
 from gai.types.chunks import ModelChunk, StreamEnd, StreamRestart, TextChunk, ToolCallChunk
-from gai.types.events import (
-    BudgetWarning,
-    ModelCallFinished,
-    ModelCallRetried,
-    ModelCallStarted,
-    RunEvent,
-    RunFailed,
-    RunFinished,
-    RunStarted,
-    StepFinished,
-    StepStarted,
-    TextDelta,
-    ToolCallDelta,
-    ToolCallFinished,
-    ToolCallStarted,
-    ToolFinished,
-    ToolStarted,
-)
 from gai.types.messages import (
     ImageURL,
     Message,
@@ -45,6 +29,26 @@ from gai.types.results import (
 )
 from gai.types.tooldef import ToolDefinition
 from gai.types.usage import Usage
+
+if TYPE_CHECKING:
+    from gai.types.events import (
+        BudgetWarning,
+        ModelCallFinished,
+        ModelCallRetried,
+        ModelCallStarted,
+        RunEvent,
+        RunFailed,
+        RunFinished,
+        RunStarted,
+        StepFinished,
+        StepStarted,
+        TextDelta,
+        ToolCallDelta,
+        ToolCallFinished,
+        ToolCallStarted,
+        ToolFinished,
+        ToolStarted,
+    )
 
 __all__ = [
     "BudgetWarning",
@@ -91,3 +95,37 @@ __all__ = [
     "system",
     "user",
 ]
+
+
+# Events load on first use: a run creates them only when someone listens (a stream, an
+# observer), and their classes are a tenth of what `import gai` spends in gai itself.
+_EVENTS = frozenset(
+    {
+        "BudgetWarning",
+        "ModelCallFinished",
+        "ModelCallRetried",
+        "ModelCallStarted",
+        "RunEvent",
+        "RunFailed",
+        "RunFinished",
+        "RunStarted",
+        "StepFinished",
+        "StepStarted",
+        "TextDelta",
+        "ToolCallDelta",
+        "ToolCallFinished",
+        "ToolCallStarted",
+        "ToolFinished",
+        "ToolStarted",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EVENTS:
+        from gai.types import events
+
+        value = getattr(events, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'gai.types' has no attribute {name!r}")

@@ -230,6 +230,9 @@ async def test_completed_run_returns_its_stored_result_and_ids_are_unique(store:
     assert again == result
     with pytest.raises(gai.RunExistsError):
         await gai.generate_text(gai.TestModel(), prompt="x", run_store=store, run_id="done")
+    # The run already there is left as it was (it is not marked failed by the other).
+    record = await store.load_run("done")
+    assert (record.status, record.result) == ("completed", result)
 
 
 async def test_failed_run_keeps_its_steps_in_the_store(store: BaseStore):

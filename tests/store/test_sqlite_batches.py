@@ -251,3 +251,60 @@ async def test_a_conversation_edited_by_more_than_steps_is_stored_whole(tmp_path
         assert rows(path, "SELECT derived_messages FROM gai_runs") == [(0,)]
         assert (await store.load_run(run_id)).result == result
         await store.aclose()
+
+
+async def test_a_run_with_its_own_id_checks_its_record_before_its_tools(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # gai's own run ids cannot collide, so their record is not waited for; if writing it
+    # fails all the same, the run stops at its next wait, before any tool starts.
+    store = SQLiteStore(tmp_path / "b.db")
+    ran: list[str] = []
+
+    @gai.tool
+    def ping() -> str:
+        """Ping."""
+        ran.append("ping")
+        return "pong"
+
+    create = sqlite_module._create
+
+    def failing_create(conn: sqlite3.Connection, run_id: str, *args: object) -> None:
+        if not ran and run_id != "kept":
+            raise gai.StoreError("disk full")
+        create(conn, run_id, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sqlite_module, "_create", failing_create)
+    calls = ModelResponse(tool_calls=(gai.ToolCall(name="ping"),))
+    with pytest.raises(gai.StoreError, match="disk full"):
+        await gai.generate_text(
+            ScriptedModel([calls, "done"]), prompt="x", tools=[ping], run_store=store
+        )
+    assert ran == []
+    assert rows(tmp_path / "b.db", "SELECT count(*) FROM gai_checkpoints") == [(0,)]
+    # A run whose id was given waits for its record, as before.
+    with pytest.raises(gai.StoreError, match="disk full"):
+        await gai.generate_text(ScriptedModel(["done"]), prompt="x", run_store=store, run_id="r")
+    # With the store healthy, a made-up id's record and checkpoints commit in order.
+    ran.append("healthy")
+    result = await gai.generate_text(
+        ScriptedModel([calls, "done"]),
+        prompt="x",
+        tools=[ping],
+        run_store=store,
+        stop_when=gai.MaxSteps(5),
+    )
+    stored = await store.load_run(result.run_id)
+    assert (stored.status, result.text) == ("completed", "done")
+    assert [c.kind for c in stored.checkpoints][:1] == ["model_response"]
+    await store.aclose()
+
+
+async def test_starting_a_run_under_a_taken_id_leaves_that_run_alone(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "b.db")
+    first = await gai.generate_text(gai.TestModel(), prompt="x", run_store=store, run_id="done")
+    with pytest.raises(gai.RunExistsError, match="done"):
+        await gai.generate_text(gai.TestModel(), prompt="y", run_store=store, run_id="done")
+    record = await store.load_run("done")
+    assert (record.status, record.result) == ("completed", first)
+    await store.aclose()

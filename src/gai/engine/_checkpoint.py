@@ -124,7 +124,8 @@ class Checkpointer:
         payload = model.model_dump(mode="json", exclude=exclude, exclude_none=True)
         return self.store.append(self.run_id, kind, step_number, payload)
 
-    async def start(self, model: str, snapshot: RunSnapshot) -> None:
+    async def start(self, model: str, snapshot: RunSnapshot, *, wait: bool = True) -> None:
+        """Record the new run (`wait=False` allows not waiting: the id is gai's own)."""
         await self.store.create_run(self.run_id, model, snapshot)
 
     async def resumed(self) -> None:

@@ -21,7 +21,7 @@ from gai._recorded import recorded_json
 from gai.engine._checkpoint import DONE, STEP_EXCLUDE, Checkpointer, overrides_below
 from gai.providers.base import ModelRequest, ModelResponse
 from gai.store.base import ENDED_STEP
-from gai.store.records import RunStatus
+from gai.store.records import RunSnapshot, RunStatus
 from gai.types import Step, TextResult, ToolResult
 
 if TYPE_CHECKING:
@@ -40,6 +40,12 @@ class GroupStore(Protocol):
         self, run_id: str, kind: Any, step_number: int, data: str, seq: int
     ) -> asyncio.Future[Mapping[str, Exception]]:
         """Queue checkpoint `seq`; the batch's future gives the errors by run id."""
+        ...
+
+    def queue_run(
+        self, run_id: str, model: str, snapshot: RunSnapshot
+    ) -> asyncio.Future[Mapping[str, Exception]]:
+        """Queue a new run's record; the batch's future gives the errors by run id."""
         ...
 
     async def set_status(
@@ -147,6 +153,15 @@ class GroupCheckpointer(Checkpointer):
         if results:
             data = _results_adapter().dump_json({"results": results}, exclude_none=True).decode()
             self._enqueue("tool_results", self._results_step, data)
+
+    async def start(self, model: str, snapshot: RunSnapshot, *, wait: bool = True) -> None:
+        # A run whose id gai made up cannot collide with a stored one: its record is
+        # queued ahead of its checkpoints without a wait, and a failure to write it
+        # surfaces at the run's next wait (before its tools start, or at its end).
+        if wait or not overrides_below(self.store, "queue_run", "create_run"):
+            await super().start(model, snapshot)
+            return
+        self._pending.append(self._group_store.queue_run(self.run_id, model, snapshot))
 
     async def sync(self) -> None:
         """Wait until every write handed over so far has committed; raise the first error."""

@@ -20,7 +20,7 @@ from gai.engine._control import Control, Paused, StoppedBeforeTools, approval_er
 from gai.engine._hooks import MODEL_HOOK, interrupted_result
 from gai.engine._parallel import run_tool_calls
 from gai.engine.request import Request, StepOverrides, check_tool_choice, normalize_tools
-from gai.errors import BudgetExceededError, UserError
+from gai.errors import BudgetExceededError, RunExistsError, UserError
 from gai.observe.hub import combine, instrumented
 from gai.providers._wire import MessageHistory, attach_history
 from gai.providers.base import Model, ModelRequest, ModelResponse, ToolChoice
@@ -520,7 +520,9 @@ async def run_loop(
             if reason is not None:
                 return await _finish(run, reason)
         elif run.checkpoint is not None:
-            await run.checkpoint.start(run.model.name, _snapshot(request))
+            await run.checkpoint.start(
+                run.model.name, _snapshot(request), wait=request.run_id is not None
+            )
         async with _time_limit(timeouts.run) as run_deadline:
             while True:
                 control = run.control
@@ -710,7 +712,9 @@ async def _fail(run: _Run, exc: BaseException, reason: StopReason) -> None:
         extra={"gai_run_id": run.run_id, "gai_steps": len(run.steps), "gai_stop": reason.kind},
     )
     _attach(exc, partial)
-    if run.checkpoint is not None:
+    # A run that could not create its record must write nothing under its id: the
+    # record there is another run's.
+    if run.checkpoint is not None and not isinstance(exc, RunExistsError):
         try:
             await run.checkpoint.failed(
                 reason.detail, partial, cancelled=isinstance(exc, asyncio.CancelledError)

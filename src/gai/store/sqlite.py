@@ -306,9 +306,15 @@ class SQLiteStore(BaseStore):
 
     async def create_run(self, run_id: str, model: str, snapshot: RunSnapshot) -> None:
         """Record a new run."""
-        await self._checked(
-            self._queue(_CREATE, run_id, model, snapshot_json(snapshot), None, None), run_id
-        )
+        await self._checked(self.queue_run(run_id, model, snapshot), run_id)
+
+    def queue_run(self, run_id: str, model: str, snapshot: RunSnapshot) -> asyncio.Future[Failures]:
+        """Queue a new run's record without waiting for it.
+
+        The future is the batch's, as with `queue_checkpoint`; the run's later
+        checkpoints queue behind the record and commit with or after it.
+        """
+        return self._queue(_CREATE, run_id, model, snapshot_json(snapshot), None, None)
 
     async def append(
         self, run_id: str, kind: CheckpointKind, step_number: int, payload: dict[str, Any]

@@ -1,4 +1,4 @@
-"""`Frozen.trusted` builds the same values as calling the class, without validating."""
+"""`Frozen._trusted` builds the same values as calling the class, without validating."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ CASES: list[tuple[type[Frozen], dict[str, Any]]] = [
 
 @pytest.mark.parametrize(("cls", "values"), CASES)
 def test_trusted_equals_calling_the_class(cls: type[Frozen], values: dict[str, Any]):
-    called, trusted = cls(**values), cls.trusted(**values)
+    called, trusted = cls(**values), cls._trusted(**values)
     assert type(trusted) is cls
     assert trusted == called
     assert trusted.model_fields_set == called.model_fields_set
@@ -84,10 +84,10 @@ def test_trusted_equals_calling_the_class(cls: type[Frozen], values: dict[str, A
 
 
 def test_default_factories_run_for_each_instance():
-    first, second = Step.trusted(step_number=1), Step.trusted(step_number=2)
+    first, second = Step._trusted(step_number=1), Step._trusted(step_number=2)
     assert first.usage == Usage()
     assert first.usage is not second.usage
-    assert ToolCall.trusted(name="f").call_id != ToolCall.trusted(name="f").call_id
+    assert ToolCall._trusted(name="f").call_id != ToolCall._trusted(name="f").call_id
 
 
 class _Tagged(Frozen):
@@ -101,7 +101,7 @@ class _MoreTagged(_Tagged):
 
 
 def test_mutable_defaults_are_copied_like_pydantic_does():
-    first, second = _Tagged.trusted(name="x"), _Tagged.trusted(name="y")
+    first, second = _Tagged._trusted(name="x"), _Tagged._trusted(name="y")
     assert first.tags == ["a"]
     assert first.tags is not second.tags
     assert first.extra == {}
@@ -110,19 +110,19 @@ def test_mutable_defaults_are_copied_like_pydantic_does():
 
 
 def test_a_subclass_has_its_own_fields():
-    _Tagged.trusted(name="x")
-    more = _MoreTagged.trusted(name="x", level=2)
+    _Tagged._trusted(name="x")
+    more = _MoreTagged._trusted(name="x", level=2)
     assert more == _MoreTagged(name="x", level=2)
     assert more.model_fields_set == {"name", "level"}
 
 
 def test_missing_or_unknown_fields_are_type_errors():
     with pytest.raises(
-        TypeError, match=r"ToolCallPart.trusted: missing or unknown fields \['call_id'\]"
+        TypeError, match=r"ToolCallPart._trusted: missing or unknown fields \['call_id'\]"
     ):
-        ToolCallPart.trusted(name="f")
+        ToolCallPart._trusted(name="f")
     with pytest.raises(TypeError, match=r"unknown fields \['bogus'\]"):
-        Text.trusted(text="x", bogus=1)
+        Text._trusted(text="x", bogus=1)
 
 
 class _Private(Frozen):
@@ -132,4 +132,4 @@ class _Private(Frozen):
 
 def test_a_class_with_private_attributes_must_be_called():
     with pytest.raises(TypeError, match="_Private has private attributes"):
-        _Private.trusted(name="x")
+        _Private._trusted(name="x")

@@ -265,7 +265,7 @@ async def _step(run: _Run) -> Step:
         emit(events.StepStarted(run.run_id, step_number, run.model.name))
     tools_by_name = {t.name: t for t in run.tools}
     model_request = attach_history(
-        ModelRequest.trusted(
+        ModelRequest._trusted(
             messages=tuple(run.transcript()),
             tools=tuple(t.definition for t in run.tools),
             tool_choice=run.tool_choice,
@@ -317,7 +317,7 @@ async def _step(run: _Run) -> Step:
     results: tuple[ToolResult, ...] = ()
     if response.tool_calls:
         results = await _run_tools(run, response, tools_by_name, step_number, pending)
-    step = Step.trusted(
+    step = Step._trusted(
         step_number=step_number,
         text=response.text,
         tool_calls=response.tool_calls,

@@ -168,7 +168,7 @@ async def invoke_tool(
                 started,
                 run_started,
             )
-    return ToolResult.trusted(
+    return ToolResult._trusted(
         call_id=call.call_id,
         name=call.name,
         output=output,

@@ -20,7 +20,7 @@ _set = object.__setattr__
 
 
 class _Layout:
-    """What `Frozen.trusted` needs of a class: its fields in order and their defaults."""
+    """What `Frozen._trusted` needs of a class: its fields in order and their defaults."""
 
     __slots__ = ("fields", "made", "required", "sets")
 
@@ -52,7 +52,7 @@ class _Layout:
         missing = self.required.difference(keys)
         if missing or len(data) != len(self.fields):
             wrong = sorted(missing or set(data).difference(self.fields))
-            raise TypeError(f"{cls.__name__}.trusted: missing or unknown fields {wrong}")
+            raise TypeError(f"{cls.__name__}._trusted: missing or unknown fields {wrong}")
         fields_set = self.sets[keys] = set(keys)
         return fields_set
 
@@ -77,7 +77,7 @@ class Frozen(BaseModel):
         cls._trusted_layout = None  # each class its own, built on first use
 
     @classmethod
-    def trusted(cls, **values: Any) -> Self:
+    def _trusted(cls, **values: Any) -> Self:
         """An instance from values already of the fields' types, without validating them.
 
         For gai's own hot paths only, which build values from other validated values

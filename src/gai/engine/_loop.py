@@ -22,6 +22,7 @@ from gai.engine._parallel import run_tool_calls
 from gai.engine.request import Request, StepOverrides, check_tool_choice, normalize_tools
 from gai.errors import BudgetExceededError, RunExistsError, UserError
 from gai.observe.hub import combine, instrumented
+from gai.providers._gate import run_order, start_order
 from gai.providers._wire import MessageHistory, attach_history
 from gai.providers.base import Model, ModelRequest, ModelResponse, ToolChoice
 from gai.providers.streaming import StreamAssembler
@@ -474,6 +475,28 @@ async def run_loop(
     stream: bool = False,
     resume: RunRecord | None = None,
     approvals: Mapping[str, Decision] | None = None,
+) -> TextResult:
+    """Run `request` on `model` until a stop condition, the ceiling or a final answer.
+
+    See `_run_loop`. A run started outside any other run takes its place in the start
+    order, by which its model requests wait for a connection (see `ConnectionGate`).
+    """
+    if run_order.get() is not None:
+        return await _run_loop(model, request, emit, stream, resume, approvals)
+    token = run_order.set(start_order())
+    try:
+        return await _run_loop(model, request, emit, stream, resume, approvals)
+    finally:
+        run_order.reset(token)
+
+
+async def _run_loop(
+    model: Model | str,
+    request: Request,
+    emit: Emit | None,
+    stream: bool,
+    resume: RunRecord | None,
+    approvals: Mapping[str, Decision] | None,
 ) -> TextResult:
     """Run `request` on `model` until a stop condition, the ceiling or a final answer.
 

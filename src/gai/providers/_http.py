@@ -34,6 +34,7 @@ from gai.errors import (
     RateLimitError,
     ResponseFormatError,
 )
+from gai.providers._gate import ConnectionGate
 from gai.types._readonly import readonly
 
 __all__ = [
@@ -332,6 +333,7 @@ class HTTPClient:
         self.max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._gate = ConnectionGate(max_connections)
         _CLIENTS.add(self)
 
     def _get_session(self) -> aiohttp.ClientSession:
@@ -339,6 +341,8 @@ class HTTPClient:
         session = self._session
         if session is not None and not session.closed and self._loop is loop:
             return session
+        # Requests queued in the gate belong to the old loop too.
+        self._gate = ConnectionGate(self.max_connections)
         if session is not None and not session.closed:
             # The session belongs to a loop that has ended (e.g. an earlier asyncio.run);
             # its sockets died with that loop, so release it without awaiting.
@@ -406,10 +410,14 @@ class HTTPClient:
         # connection, their request dicts would otherwise stay alive meanwhile.
         del payload
         url = self._url(path)
+        session = self._get_session()
         try:
-            async with self._get_session().post(
-                url, data=body, headers=headers, timeout=self._timeout(False)
-            ) as response:
+            async with (
+                self._gate,
+                session.post(
+                    url, data=body, headers=headers, timeout=self._timeout(False)
+                ) as response,
+            ):
                 raw = await response.read()
         except Exception as exc:
             error = self._transport_error(exc, url)
@@ -432,10 +440,14 @@ class HTTPClient:
         body = _exact(orjson.dumps(payload))
         del payload
         url = self._url(path)
+        session = self._get_session()
         try:
-            async with self._get_session().post(
-                url, data=body, headers=headers, timeout=self._timeout(True)
-            ) as response:
+            async with (
+                self._gate,
+                session.post(
+                    url, data=body, headers=headers, timeout=self._timeout(True)
+                ) as response,
+            ):
                 if response.status >= 400:
                     await self._raise_for_status(response)
                 yield response

@@ -1,0 +1,91 @@
+"""`ConnectionGate`: at most N requests in flight to a provider; older runs go first.
+
+With more runs than connections, a plain pool serves waiting requests in arrival order
+(or lets whoever asks at the right moment jump the queue). A run that pauses between
+two model calls (its tools, a checkpoint commit) then queues behind every newer run,
+so all runs advance together and each holds its growing conversation meanwhile. Served
+oldest run first, the runs already started finish first: fewer of them are half done
+at a time, which bounds memory and latency under load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+from contextvars import ContextVar
+from types import TracebackType
+
+__all__ = ["ConnectionGate", "run_order", "start_order"]
+
+_ORDER = itertools.count()
+
+run_order: ContextVar[int | None] = ContextVar("gai_run_order", default=None)
+"""The start order of the outermost run this code belongs to (None outside runs).
+
+Runs started inside another run (an agent used as a tool) inherit it, so a whole tree
+of runs is served in the order its root started.
+"""
+
+
+def start_order() -> int:
+    """A fresh position in the start order, for a run or a request outside any run."""
+    return next(_ORDER)
+
+
+class ConnectionGate:
+    """Lets at most `limit` requests in at once; waiting requests of older runs first.
+
+    A freed slot is handed straight to the waiter that goes next, so a request arriving
+    at that moment cannot take it ahead of the queue.
+
+    Args:
+        limit: Requests in flight at most.
+    """
+
+    __slots__ = ("_free", "_waiters")
+
+    def __init__(self, limit: int) -> None:
+        if limit < 1:
+            raise ValueError(f"max_connections must be at least 1, got {limit}.")
+        self._free = limit
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+
+    async def __aenter__(self) -> None:
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return
+        order = run_order.get()
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # The second key keeps requests of one run in arrival order (and never compares
+        # futures).
+        position = start_order()
+        heapq.heappush(self._waiters, (position if order is None else order, position, waiter))
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._release()  # handed a slot just as it was cancelled: pass it on
+            raise
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        waiters = self._waiters
+        while waiters:
+            waiter = heapq.heappop(waiters)[2]
+            if not waiter.done():  # cancelled waiters stay queued until they come up
+                waiter.set_result(None)
+                return
+        self._free += 1
+
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for a slot (cancelled ones included until they come up)."""
+        return len(self._waiters)

@@ -1,0 +1,182 @@
+"""The connection gate: at most N requests in flight, waiting requests of older runs first."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+import gai
+from gai.providers import OpenAI
+from gai.providers._gate import ConnectionGate, run_order, start_order
+from tests.support.recordings import load
+
+RECORDING = "openai_chat/tool_call_single_with_result.yaml"
+
+
+async def _hold(gate: ConnectionGate, log: list[str], name: str, order: int | None) -> None:
+    run_order.set(order)  # each task has its own context
+    async with gate:
+        log.append(f"in {name}")
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+    log.append(f"out {name}")
+
+
+async def test_at_most_limit_in_flight_and_older_runs_first() -> None:
+    gate = ConnectionGate(2)
+    log: list[str] = []
+    inside = 0
+    most = 0
+
+    async def request(name: str, order: int | None) -> None:
+        nonlocal inside, most
+        run_order.set(order)
+        async with gate:
+            inside += 1
+            most = max(most, inside)
+            log.append(name)
+            await asyncio.sleep(0.001)
+            inside -= 1
+
+    old, young = start_order(), start_order()
+    await asyncio.gather(
+        request("first", young),
+        request("second", young),
+        request("young", young),
+        request("old", old),
+        request("outside a run", None),
+        request("old again", old),
+    )
+    assert most == 2
+    assert log[:2] == ["first", "second"]
+    # Waiting: old runs first, in arrival order within a run; a request outside any run
+    # takes its place by arrival, after every run started before it.
+    assert log[2:] == ["old", "old again", "young", "outside a run"]
+    assert gate.waiting == 0
+
+
+async def test_a_cancelled_waiter_does_not_lose_a_slot() -> None:
+    gate = ConnectionGate(1)
+    log: list[str] = []
+    holder = asyncio.create_task(_hold(gate, log, "holder", 0))
+    await asyncio.sleep(0)
+    waiter = asyncio.create_task(_hold(gate, log, "cancelled", 1))
+    later = asyncio.create_task(_hold(gate, log, "later", 2))
+    await asyncio.sleep(0)
+    waiter.cancel()
+    await asyncio.gather(holder, later, return_exceptions=True)
+    assert waiter.cancelled()
+    assert log == ["in holder", "out holder", "in later", "out later"]
+    # The slot came back: a new request gets in at once.
+    async with gate:
+        assert gate.waiting == 0
+
+
+async def test_a_slot_handed_to_a_waiter_cancelled_meanwhile_is_passed_on() -> None:
+    gate = ConnectionGate(1)
+    await gate.__aenter__()
+    log: list[str] = []
+    waiter = asyncio.create_task(_hold(gate, log, "cancelled", 1))
+    later = asyncio.create_task(_hold(gate, log, "later", 2))
+    await asyncio.sleep(0)
+    await gate.__aexit__(None, None, None)  # hands the slot to `waiter`...
+    waiter.cancel()  # ...which is cancelled before it runs
+    await asyncio.gather(waiter, later, return_exceptions=True)
+    assert log == ["in later", "out later"]
+
+
+def test_the_limit_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="max_connections must be at least 1, got 0"):
+        ConnectionGate(0)
+
+
+@pytest.fixture
+async def weather_server() -> AsyncIterator[tuple[TestServer, list[str]]]:
+    """A chat server answering with recorded bodies: a tool call, then the final text."""
+    tool_call, final = load(RECORDING)
+    seen: list[str] = []
+
+    async def chat(request: web.Request) -> web.Response:
+        body: Any = await request.json()
+        messages = body["messages"]
+        user = next(m["content"] for m in messages if m["role"] == "user")
+        answered = any(m["role"] == "tool" for m in messages)
+        seen.append(f"{user} {'final' if answered else 'first'}")
+        await asyncio.sleep(0.01)
+        return web.json_response(final.response_json if answered else tool_call.response_json)
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", chat)
+    server = TestServer(app)
+    await server.start_server()
+    yield server, seen
+    await server.close()
+
+
+async def test_runs_started_first_finish_first_when_connections_are_short(
+    weather_server: tuple[TestServer, list[str]],
+) -> None:
+    server, seen = weather_server
+
+    @gai.tool
+    async def get_weather(city: str) -> str:
+        """Get the current weather for a city."""
+        await asyncio.sleep(0.001)  # the run gives up its connection meanwhile
+        return f"Sunny, 22C in {city}"
+
+    async with OpenAI(
+        "gpt-5-mini", api_key="k", base_url=str(server.make_url("/v1")), max_connections=1
+    ) as model:
+        results = await asyncio.gather(
+            *(
+                gai.generate_text(
+                    model, prompt=name, tools=[get_weather], stop_when=gai.MaxSteps(5)
+                )
+                for name in ("A", "B", "C", "D")
+            )
+        )
+    final_text = load(RECORDING)[1].response_json["choices"][0]["message"]["content"]
+    assert [r.text for r in results] == [final_text] * 4
+    # Served in arrival order, every run would ask its first question before any run
+    # got to its second. Here a run's second question goes ahead of younger runs'
+    # first ones, so runs end in the order they started.
+    assert seen.index("A final") < seen.index("C first")
+    assert seen.index("B final") < seen.index("D first")
+    finals = [s for s in seen if s.endswith("final")]
+    assert finals == ["A final", "B final", "C final", "D final"]
+
+
+async def test_a_run_has_its_place_in_the_start_order_and_runs_inside_it_share_it() -> None:
+    seen: dict[str, int | None] = {}
+
+    @gai.tool
+    async def inner() -> str:
+        """The run inside."""
+        seen["inner tool"] = run_order.get()
+        return "ok"
+
+    @gai.tool
+    async def outer() -> str:
+        """Starts a run of its own."""
+        seen["outer tool"] = run_order.get()
+        result = await gai.generate_text(
+            gai.TestModel(), prompt="inner", tools=[inner], stop_when=gai.MaxSteps(3)
+        )
+        return result.text
+
+    await gai.generate_text(
+        gai.TestModel(), prompt="outer", tools=[outer], stop_when=gai.MaxSteps(3)
+    )
+    first = seen["outer tool"]
+    assert first is not None
+    assert seen["inner tool"] == first
+    # The caller's context is left as it was: the next run takes a later place.
+    assert run_order.get() is None
+    await gai.generate_text(gai.TestModel(), prompt="next", tools=[outer])
+    assert seen["outer tool"] is not None
+    assert seen["outer tool"] > first

@@ -149,3 +149,33 @@ async def test_nones_inside_values_are_kept(store: BaseStore, output: Any) -> No
     assert record.steps[0].tool_results[0].output == output
     assert record.steps[0].tool_calls[0].arguments == {"key": None}
     assert record.result == result
+
+
+@pytest.mark.parametrize("status", ["completed", "paused", "failed", "cancelled", "running"])
+@pytest.mark.parametrize("without_messages", [False, True])
+async def test_a_stored_result_reads_back_as_the_result_less_what_the_log_holds(
+    status: Any, without_messages: bool
+) -> None:
+    from gai.store.base import result_json
+
+    calls = ModelResponse(tool_calls=(gai.ToolCall(call_id="c1", name="ping"),))
+
+    @gai.tool
+    def ping() -> str:
+        """Ping."""
+        return "pong"
+
+    result = await gai.generate_text(
+        ScriptedModel([calls, "done"]), prompt="x", tools=[ping], stop_when=gai.MaxSteps(3)
+    )
+    assert result.steps
+    assert result.messages
+    data = result_json(status, result, without_messages=without_messages)
+    assert data is not None
+    expected: dict[str, Any] = {}
+    if status in ("completed", "paused"):
+        expected["steps"] = ()
+    if without_messages:
+        expected["messages"] = ()
+    assert gai.TextResult.model_validate_json(data) == result.model_copy(update=expected)
+    assert result_json(status, None) is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable, Generator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 from pydantic import BaseModel
@@ -41,8 +41,15 @@ tool results; `fold_checkpoints` puts them back.
 class _Done:
     """An awaitable that is already complete (a write queued to be waited for later)."""
 
+    __slots__ = ()
+
     def __await__(self) -> Generator[None, None, None]:
-        yield from ()
+        # An exhausted iterator ends every `await` at once; shared, it saves building a
+        # generator for each of a run's many checkpoint calls.
+        return _EXHAUSTED
+
+
+_EXHAUSTED = cast("Generator[None, None, None]", iter(()))
 
 
 DONE = _Done()

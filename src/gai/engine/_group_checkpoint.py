@@ -48,7 +48,7 @@ class GroupStore(Protocol):
         """Queue a new run's record; the batch's future gives the errors by run id."""
         ...
 
-    async def set_status(
+    def queue_status(
         self,
         run_id: str,
         status: RunStatus,
@@ -56,19 +56,21 @@ class GroupStore(Protocol):
         result: TextResult | None = None,
         error: str | None = None,
         derived_messages: bool = False,
-    ) -> None:
-        """`RunStore.set_status`, able to keep a result without its conversation."""
+    ) -> asyncio.Future[Mapping[str, Exception]]:
+        """Queue `RunStore.set_status`, able to keep a result without its conversation."""
         ...
 
 
 def group_queue(store: RunStore) -> Queue | None:
     """The store's `queue_checkpoint`, if calling it cannot skip an override.
 
-    A wrapper or subclass that overrides `append`, `append_json` or `set_status` must
-    see every write as the `RunStore` protocol names it, so it gets the
-    one-write-at-a-time `Checkpointer`.
+    A wrapper or subclass that overrides `append`, `append_json`, `create_run` or
+    `set_status` must see every write as the `RunStore` protocol names it, so it gets
+    the one-write-at-a-time `Checkpointer`.
     """
-    if not overrides_below(store, "queue_checkpoint", "append", "append_json", "set_status"):
+    if not overrides_below(
+        store, "queue_checkpoint", "append", "append_json", "set_status"
+    ) or not overrides_below(store, "queue_status", "set_status"):
         return None
     method: Queue = store.queue_checkpoint  # type: ignore[attr-defined]
     return method
@@ -218,13 +220,12 @@ class GroupCheckpointer(Checkpointer):
         return DONE
 
     async def finished(self, result: TextResult, *, derivable: bool = False) -> None:
-        # The status queues behind the run's checkpoints, so one commit covers them all;
-        # sync then only reports a checkpoint that failed.
-        await self._end("completed", result, derivable=derivable)
+        # The status queues behind the run's checkpoints, so one commit covers them all.
+        self._end("completed", result, derivable=derivable)
         await self.sync()
 
     async def paused(self, result: TextResult) -> None:
-        await self._end("paused", result)
+        self._end("paused", result)
         await self.sync()
 
     async def failed(self, error: str, result: TextResult, *, cancelled: bool) -> None:
@@ -236,14 +237,11 @@ class GroupCheckpointer(Checkpointer):
         status: RunStatus = "cancelled" if cancelled else "failed"
         await self.store.set_status(self.run_id, status, result=result, error=error)
 
-    async def _end(self, status: RunStatus, result: TextResult, *, derivable: bool = False) -> None:
+    def _end(self, status: RunStatus, result: TextResult, *, derivable: bool = False) -> None:
         self._drain()
-        if derivable and result.messages:
-            # Most of a result is its conversation, which the log already holds: stored
-            # without it, it is rebuilt from the run's input and steps when read back.
-            compact = result.model_copy(update={"messages": ()})
-            await self._group_store.set_status(
-                self.run_id, status, result=compact, derived_messages=True
-            )
-        else:
-            await self.store.set_status(self.run_id, status, result=result)
+        # Most of a result is its conversation, which the log already holds: stored
+        # without it, it is rebuilt from the run's input and steps when read back.
+        batch = self._group_store.queue_status(
+            self.run_id, status, result=result, derived_messages=derivable and bool(result.messages)
+        )
+        self._pending.append(batch)

@@ -104,18 +104,31 @@ class RunStore(Protocol):
         ...
 
 
-def result_json(status: RunStatus, result: TextResult | None) -> str | None:
+def result_json(
+    status: RunStatus, result: TextResult | None, *, without_messages: bool = False
+) -> str | None:
     """A run's result as the backends store it.
 
     A completed or paused run has committed every step to its log before its status,
     so its result is stored without them (they are most of its size) and
-    `fold_checkpoints` puts the log's steps back.
+    `fold_checkpoints` puts the log's steps back. `without_messages` leaves out the
+    conversation too, for a store that rebuilds it from the run's input and steps.
     """
     if result is None:
         return None
+    exclude = _WITHOUT_MESSAGES if without_messages else None
     if status in ("completed", "paused") and result.steps:
-        result = result.model_copy(update={"steps": ()})
-    return result.model_dump_json(exclude_none=True)
+        exclude = _WITHOUT_STEPS_OR_MESSAGES if without_messages else _WITHOUT_STEPS
+        data = result.model_dump_json(exclude=exclude, exclude_none=True)
+        # `steps` is required: stored empty, as a copy without them would have it.
+        return '{"steps":[],' + data[1:]
+    return result.model_dump_json(exclude=exclude, exclude_none=True)
+
+
+# Never changed: pydantic takes them as they are.
+_WITHOUT_STEPS = {"steps"}
+_WITHOUT_MESSAGES = {"messages"}
+_WITHOUT_STEPS_OR_MESSAGES = {"steps", "messages"}
 
 
 def snapshot_json(snapshot: RunSnapshot) -> str:

@@ -400,12 +400,27 @@ class SQLiteStore(BaseStore):
             status: Its new status.
             result: Its result, if it ended or paused.
             error: What went wrong, if it failed.
-            derived_messages: The result leaves out its conversation, which is the run's
-                input plus what each logged step added; reading the run rebuilds it.
+            derived_messages: The result's conversation is the run's input plus what
+                each logged step added: it is stored without it, and reading the run
+                rebuilds it.
         """
-        data = result_json(status, result)
-        op = (status, data, error, derived_messages)
-        await self._checked(self._queue(_STATUS, run_id, *op), run_id)
+        batch = self.queue_status(
+            run_id, status, result=result, error=error, derived_messages=derived_messages
+        )
+        await self._checked(batch, run_id)
+
+    def queue_status(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        result: TextResult | None = None,
+        error: str | None = None,
+        derived_messages: bool = False,
+    ) -> asyncio.Future[Failures]:
+        """`set_status` without waiting; the future is the batch's, as with `queue_run`."""
+        data = result_json(status, result, without_messages=derived_messages)
+        return self._queue(_STATUS, run_id, status, data, error, derived_messages)
 
     async def _load_row(self, run_id: str) -> RunRecord | None:
         row = await self._run(

@@ -197,3 +197,39 @@ async def test_sync_tool_raising_stop_iteration_is_an_error_not_a_hang():
     result = await asyncio.wait_for(call([next_item], "next_item", {}), timeout=5)
     assert result.error is not None
     assert "StopIteration" in result.error
+
+
+async def test_every_result_is_recorded_before_it_is_returned():
+    recorded = []
+
+    async def record(result):
+        await asyncio.sleep(0)
+        recorded.append(result)
+
+    @tool
+    def boom() -> str:
+        """Fails."""
+        raise ValueError("no")
+
+    @tool
+    def unserialisable() -> object:
+        """Returns something JSON cannot hold."""
+        return object()
+
+    tools = {t.name: t for t in (order, boom, unserialisable)}
+    cases = [
+        ToolCall(call_id="ok", name="order", arguments={"items": []}),
+        ToolCall(call_id="unknown", name="nope"),
+        ToolCall(call_id="invalid", name="order", arguments={"items": "x"}),
+        ToolCall(call_id="bad json", name="order", invalid_arguments="{"),
+        ToolCall(call_id="raises", name="boom"),
+        ToolCall(call_id="not json", name="unserialisable"),
+    ]
+    for c in cases:
+        result = await invoke_tool(
+            tools, c, run_id="r", step_number=1, model=None, default_timeout=None, deps=None,
+            record=record,
+        )  # fmt: skip
+        assert recorded[-1] is result
+    assert [r.call_id for r in recorded] == [c.call_id for c in cases]
+    assert [r.ok for r in recorded] == [True, False, False, False, False, False]

@@ -81,15 +81,16 @@ async def run_tool_calls(
             return await limited(call)
 
     def start(call: ToolCall) -> Coroutine[Any, Any, ToolResult]:
-        # Only the layers a call needs: most calls have no limit, and with no hooks,
-        # events or store the tool's own coroutine runs as the task.
+        # Only the layers a call needs: most calls have no limit, and with no hooks or
+        # events the tool's own coroutine runs as the task (recording its result for a
+        # store itself).
         tool = tools.get(call.name)
         if semaphore is not None or (
             tool is not None and (tool.concurrency is not None or tool.group is not None or limits)
         ):
             return one(call)
-        if hooks is None and emit is None and record is None:
-            return invoke(call)
+        if hooks is None and emit is None:
+            return invoke(call, record=record)
         return run_one(call)
 
     if not calls:

@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -309,4 +310,28 @@ async def test_starting_a_run_under_a_taken_id_leaves_that_run_alone(tmp_path: P
         await gai.generate_text(gai.TestModel(), prompt="y", run_store=store, run_id="done")
     record = await store.load_run("done")
     assert (record.status, record.result) == ("completed", first)
+    await store.aclose()
+
+
+async def test_a_wait_reports_the_first_failed_write_of_the_run_in_queue_order() -> None:
+    from gai.engine._group_checkpoint import GroupCheckpointer
+
+    loop = asyncio.get_running_loop()
+    batches: list[asyncio.Future[Any]] = [loop.create_future() for _ in range(4)]
+    queued = iter(batches)
+    store = SQLiteStore(":memory:")
+    checkpoint = GroupCheckpointer(store, "r", lambda *args: next(queued))
+    for i in range(4):
+        checkpoint._enqueue("tools_started", 1, f'{{"call_ids":["{i}"]}}')
+    wait = asyncio.ensure_future(checkpoint.sync())
+    batches[3].set_result({})
+    batches[0].set_result({"other run": gai.StoreError("not ours")})
+    await asyncio.sleep(0)
+    assert not wait.done()  # the last batch has committed, but not the ones before it
+    batches[2].set_result({"r": gai.StoreError("third")})
+    batches[1].set_exception(gai.StoreError("second"))
+    with pytest.raises(gai.StoreError, match="second"):
+        await wait
+    # Reported once: the next wait has nothing left to report.
+    await checkpoint.sync()
     await store.aclose()

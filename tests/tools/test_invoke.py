@@ -202,7 +202,7 @@ async def test_sync_tool_raising_stop_iteration_is_an_error_not_a_hang():
 async def test_every_result_is_recorded_before_it_is_returned():
     recorded = []
 
-    async def record(result):
+    async def record(step_number, result):
         await asyncio.sleep(0)
         recorded.append(result)
 

@@ -147,14 +147,12 @@ class Checkpointer:
         record = recorded_response(response, request, duration)
         return self._append("model_response", step_number, record)
 
-    async def tools_started(self, step_number: int, call_ids: list[str]) -> None:
+    def tools_started(self, step_number: int, call_ids: list[str]) -> Awaitable[None]:
         # Durable before any tool starts: a resumed run must know the calls may have run.
         if self._append_json is not None:
             data = orjson.dumps({"call_ids": call_ids}).decode()
-            await self._append_json(self.run_id, "tools_started", step_number, data)
-        else:
-            payload = {"call_ids": call_ids}
-            await self.store.append(self.run_id, "tools_started", step_number, payload)
+            return self._append_json(self.run_id, "tools_started", step_number, data)
+        return self.store.append(self.run_id, "tools_started", step_number, {"call_ids": call_ids})
 
     def tool_result(self, step_number: int, result: ToolResult) -> Awaitable[None]:
         return self._append("tool_result", step_number, result)

@@ -10,6 +10,8 @@ of the event loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import functools
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, cast
@@ -76,6 +78,9 @@ def group_queue(store: RunStore) -> Queue | None:
     return method
 
 
+_NO_CONTEXT = contextvars.Context()
+
+
 @functools.cache
 def _results_adapter() -> TypeAdapter[dict[str, list[ToolResult]]]:
     return TypeAdapter(dict[str, list[ToolResult]])
@@ -96,7 +101,10 @@ class GroupCheckpointer(Checkpointer):
     )
 
     def __init__(self, store: RunStore, run_id: str, queue: Queue, seq: int = 0) -> None:
-        super().__init__(store, run_id)
+        # Not Checkpointer.__init__: writes go to `queue`, never to `append_json`.
+        self.store = store
+        self.run_id = run_id
+        self._append_json = None
         self._group_store = cast("GroupStore", store)
         self._queue = queue
         self.seq = seq
@@ -168,12 +176,18 @@ class GroupCheckpointer(Checkpointer):
     async def sync(self) -> None:
         """Wait until every write handed over so far has committed; raise the first error."""
         self._drain()
-        while self._pending:
-            pending, self._pending = self._pending, []
-            for batch in pending:
-                failures = await batch
-                if failures and self.run_id in failures:
-                    raise failures[self.run_id]
+        pending = self._pending
+        # Batches commit in the order they were queued, so once the run's last one has,
+        # all have: one wait, then each batch's outcome in order.
+        while pending and not pending[-1].done():
+            with contextlib.suppress(Exception):
+                await pending[-1]
+        batches = pending.copy()
+        pending.clear()
+        for batch in batches:
+            failures = batch.result() if batch.done() else await batch
+            if failures and self.run_id in failures:
+                raise failures[self.run_id]
 
     def model_response(
         self, step_number: int, response: ModelResponse, request: ModelRequest, duration: float
@@ -185,7 +199,7 @@ class GroupCheckpointer(Checkpointer):
         self._held = (step_number, response, request, duration)
         return DONE
 
-    async def tools_started(self, step_number: int, call_ids: list[str]) -> None:
+    def tools_started(self, step_number: int, call_ids: list[str]) -> Awaitable[None]:
         # Durable before any tool starts, with everything queued before it: a resumed
         # run must know the calls may have run. This is the one wait inside a step.
         if self._held is not None and self._held[0] == step_number and not self._results:
@@ -194,7 +208,7 @@ class GroupCheckpointer(Checkpointer):
             self._queued(
                 "tools_started", step_number, orjson.dumps({"call_ids": call_ids}).decode()
             )
-        await self.sync()
+        return self.sync()
 
     def tool_result(self, step_number: int, result: ToolResult) -> Awaitable[None]:
         # Handed to the store in the turn of the event loop the call completes in, with
@@ -205,7 +219,8 @@ class GroupCheckpointer(Checkpointer):
             self._flush_results()
         if not self._results:
             self._results_step = step_number
-            asyncio.get_running_loop().call_soon(self._flush_results)
+            # Flushing reads no context variables: a shared empty context spares a copy.
+            asyncio.get_running_loop().call_soon(self._flush_results, context=_NO_CONTEXT)
         self._results.append(result)
         return DONE
 

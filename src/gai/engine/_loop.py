@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import functools
 import inspect
 import logging
 import time
@@ -425,9 +424,7 @@ async def _run_tools(
         default_timeout=request.tool_timeout,
         deps=request.deps,
         emit=run.emit,
-        record=(
-            None if checkpoint is None else functools.partial(checkpoint.tool_result, step_number)
-        ),
+        record=None if checkpoint is None else checkpoint.tool_result,
     )
     done.update((r.call_id, r) for r in fresh)
     if awaiting:

@@ -33,7 +33,7 @@ async def run_tool_calls(
     default_timeout: float | None,
     deps: Any,
     emit: Callable[[RunEvent], None] | None = None,
-    record: Callable[[ToolResult], Awaitable[None]] | None = None,
+    record: Callable[[int, ToolResult], Awaitable[None]] | None = None,
     run_started: float | None = None,
 ) -> tuple[ToolResult, ...]:
     """Run every call at once (at most `max_parallel` at a time); results in call order.
@@ -62,7 +62,7 @@ async def run_tool_calls(
         else:
             result = await hooks.run(call, tools.get(call.name), functools.partial(invoke, call))
         if record is not None:
-            await record(result)
+            await record(step_number, result)
         if emit is not None:
             emit(events.ToolFinished(run_id, step_number, result))
         return result

@@ -87,7 +87,8 @@ def _failure(call: ToolCall, message: str, started: float, base: float | None) -
 
 
 async def _failed(
-    record: Callable[[ToolResult], Awaitable[None]] | None,
+    record: Callable[[int, ToolResult], Awaitable[None]] | None,
+    step_number: int,
     call: ToolCall,
     message: str,
     started: float,
@@ -95,7 +96,7 @@ async def _failed(
 ) -> ToolResult:
     result = _failure(call, message, started, base)
     if record is not None:
-        await record(result)
+        await record(step_number, result)
     return result
 
 
@@ -109,15 +110,16 @@ async def invoke_tool(
     default_timeout: float | None,
     deps: Any,
     run_started: float | None = None,
-    record: Callable[[ToolResult], Awaitable[None]] | None = None,
+    record: Callable[[int, ToolResult], Awaitable[None]] | None = None,
 ) -> ToolResult:
     """Validate and run one tool call.
 
     Unknown names, invalid arguments, exceptions, timeouts and unserialisable output
     all come back as a `ToolResult` with `error` set; only cancellation propagates.
-    `run_started` (a `perf_counter` value) dates the result within its run. `record`
-    is awaited with the result before it is returned (a run store's checkpoint): here
-    rather than in a wrapper, which would be one more coroutine per call.
+    `run_started` (a `perf_counter` value) dates the result within its run.
+    `record(step_number, result)` is awaited before the result is returned (a run
+    store's checkpoint): here rather than in a wrapper, which would be one more
+    coroutine per call.
     """
     started = time.perf_counter()
     tool = tools.get(call.name)
@@ -125,6 +127,7 @@ async def invoke_tool(
         available = ", ".join(sorted(tools)) or "none"
         return await _failed(
             record,
+            step_number,
             call,
             f"Unknown tool '{call.name}'. Available tools: {available}.",
             started,
@@ -133,6 +136,7 @@ async def invoke_tool(
     if call.invalid_arguments is not None:
         return await _failed(
             record,
+            step_number,
             call,
             f"Arguments for tool '{call.name}' are not a valid JSON object: "
             f"{call.invalid_arguments[:200]!r}. Call the tool again with a JSON object.",
@@ -143,7 +147,7 @@ async def invoke_tool(
         validated = tool.validate(call.arguments)
     except pydantic.ValidationError as exc:
         return await _failed(
-            record, call, format_validation_error(call.name, exc), started, run_started
+            record, step_number, call, format_validation_error(call.name, exc), started, run_started
         )
 
     limit = tool.timeout if tool.timeout is not None else default_timeout
@@ -169,6 +173,7 @@ async def invoke_tool(
     except TimeoutError:
         return await _failed(
             record,
+            step_number,
             call,
             f"Tool '{call.name}' timed out after {limit:g} seconds and was abandoned. "
             f"Try again with a smaller request or use another tool.",
@@ -179,6 +184,7 @@ async def invoke_tool(
         detail = str(exc) or "(no message)"
         return await _failed(
             record,
+            step_number,
             call,
             f"Tool '{call.name}' failed: {type(exc).__name__}: {detail}",
             started,
@@ -191,6 +197,7 @@ async def invoke_tool(
         except pydantic_core.PydanticSerializationError as exc:
             return await _failed(
                 record,
+                step_number,
                 call,
                 f"Tool '{call.name}' returned a {type(output).__name__}, which cannot be "
                 f"converted to JSON: {exc}",
@@ -206,5 +213,5 @@ async def invoke_tool(
         start_offset=None if run_started is None else started - run_started,
     )
     if record is not None:
-        await record(result)
+        await record(step_number, result)
     return result

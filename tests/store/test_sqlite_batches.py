@@ -335,3 +335,52 @@ async def test_a_wait_reports_the_first_failed_write_of_the_run_in_queue_order()
     # Reported once: the next wait has nothing left to report.
     await checkpoint.sync()
     await store.aclose()
+
+
+async def test_cancelling_one_run_leaves_the_commit_the_others_wait_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Runs waiting for the same group commit share its future: cancelling one of them
+    # used to cancel it, so the others were cancelled too and the store's writer died.
+    store = SQLiteStore(tmp_path / "b.db")
+    waiting: list[str] = []
+    all_waiting = asyncio.Event()
+    queue = store.queue_checkpoint
+
+    def queue_checkpoint(run_id: str, kind: Any, *args: Any) -> asyncio.Future[Any]:
+        batch = queue(run_id, kind, *args)
+        if kind == "model_response":  # with the step's tools_started: the run waits now
+            waiting.append(run_id)
+            if len(waiting) == 5:
+                all_waiting.set()
+        return batch
+
+    monkeypatch.setattr(store, "queue_checkpoint", queue_checkpoint)
+
+    @gai.tool
+    def ping() -> str:
+        """Ping."""
+        return "pong"
+
+    calls = ModelResponse(tool_calls=(gai.ToolCall(name="ping"),))
+    runs = [
+        asyncio.create_task(
+            gai.generate_text(
+                ScriptedModel([calls, "done"]),
+                prompt=f"r{i}",
+                tools=[ping],
+                run_store=store,
+                stop_when=gai.MaxSteps(3),
+                run_id=f"r{i}",
+            )
+        )  # fmt: skip
+        for i in range(5)
+    ]
+    await asyncio.wait_for(all_waiting.wait(), 10)
+    runs[0].cancel()
+    results = await asyncio.wait_for(asyncio.gather(*runs, return_exceptions=True), 10)
+    assert isinstance(results[0], asyncio.CancelledError)
+    assert [getattr(r, "text", None) for r in results[1:]] == ["done"] * 4
+    statuses = {r.run_id: r.status for r in await store.list_runs()}
+    assert statuses == {"r0": "cancelled", **{f"r{i}": "completed" for i in range(1, 5)}}
+    await store.aclose()

@@ -63,6 +63,18 @@ _INSERT_NEXT = (
 )
 
 
+class _Batch(asyncio.Future[Failures]):
+    """A batch's commit, awaited by every run with a write in it.
+
+    Cancelling one of those runs must not cancel the commit the others wait for (nor
+    leave it unresolvable): the batch refuses, and the cancelled run gets its
+    `CancelledError` once the batch has committed, milliseconds later.
+    """
+
+    def cancel(self, msg: Any = None) -> bool:
+        return False
+
+
 class _Retry(Exception):
     """A batch wrote fewer checkpoints than queued; redo it write by write."""
 
@@ -365,7 +377,7 @@ class SQLiteStore(BaseStore):
         loop = asyncio.get_running_loop()
         batch = self._batches.get(loop)
         if batch is None:
-            batch = self._batches[loop] = (loop.create_future(), [])
+            batch = self._batches[loop] = (_Batch(loop=loop), [])
             if loop not in self._flushers:
                 self._flushers[loop] = loop.create_task(self._flush_all(loop))
         batch[1].extend((op, run_id, a, b, c, d))

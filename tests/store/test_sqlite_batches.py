@@ -373,7 +373,7 @@ async def test_cancelling_one_run_leaves_the_commit_the_others_wait_for(
                 stop_when=gai.MaxSteps(3),
                 run_id=f"r{i}",
             )
-        )  # fmt: skip
+        )
         for i in range(5)
     ]
     await asyncio.wait_for(all_waiting.wait(), 10)

@@ -91,8 +91,8 @@ async def test_a_slot_handed_to_a_waiter_cancelled_meanwhile_is_passed_on() -> N
 
 
 def test_the_limit_must_be_positive() -> None:
-    with pytest.raises(ValueError, match="max_connections must be at least 1, got 0"):
-        ConnectionGate(0)
+    with pytest.raises(gai.ConfigError, match="max_connections must be at least 1, got 0"):
+        OpenAI("gpt-5-mini", api_key="k", max_connections=0)
 
 
 @pytest.fixture

@@ -16,6 +16,8 @@ import itertools
 from contextvars import ContextVar
 from types import TracebackType
 
+from gai.errors import ConfigError
+
 __all__ = ["ConnectionGate", "run_order", "start_order"]
 
 _ORDER = itertools.count()
@@ -41,13 +43,19 @@ class ConnectionGate:
 
     Args:
         limit: Requests in flight at most.
+
+    Raises:
+        ConfigError: `limit` is less than 1.
     """
 
     __slots__ = ("_free", "_waiters")
 
     def __init__(self, limit: int) -> None:
         if limit < 1:
-            raise ValueError(f"max_connections must be at least 1, got {limit}.")
+            raise ConfigError(
+                f"max_connections must be at least 1, got {limit}: it is how many requests "
+                f"a provider object sends at once."
+            )
         self._free = limit
         self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
 

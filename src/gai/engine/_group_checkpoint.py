@@ -66,9 +66,9 @@ class GroupStore(Protocol):
 def group_queue(store: RunStore) -> Queue | None:
     """The store's `queue_checkpoint`, if calling it cannot skip an override.
 
-    A wrapper or subclass that overrides `append`, `append_json`, `create_run` or
-    `set_status` must see every write as the `RunStore` protocol names it, so it gets
-    the one-write-at-a-time `Checkpointer`.
+    A wrapper or subclass that overrides `append`, `append_json` or `set_status` must
+    see every write as the `RunStore` protocol names it, so it gets the
+    one-write-at-a-time `Checkpointer`.
     """
     if not overrides_below(
         store, "queue_checkpoint", "append", "append_json", "set_status"

@@ -10,7 +10,6 @@ of the event loop.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import functools
 from collections.abc import Awaitable, Callable, Mapping
@@ -82,17 +81,23 @@ _NO_CONTEXT = contextvars.Context()
 
 
 @functools.cache
-def _results_adapter() -> TypeAdapter[dict[str, list[ToolResult]]]:
-    return TypeAdapter(dict[str, list[ToolResult]])
+def _results_adapter() -> TypeAdapter[list[ToolResult]]:
+    return TypeAdapter(list[ToolResult])
 
 
 class GroupCheckpointer(Checkpointer):
     """Queues a run's checkpoints, numbered in order, and waits for their batches."""
 
+    # The held answer and step end are kept field by field, not as tuples: a tuple per
+    # step would be one more object for the garbage collector per run in flight.
     __slots__ = (
         "_group_store",
         "_held",
+        "_held_duration",
+        "_held_number",
+        "_held_request",
         "_held_step",
+        "_held_step_number",
         "_pending",
         "_queue",
         "_results",
@@ -109,8 +114,14 @@ class GroupCheckpointer(Checkpointer):
         self._queue = queue
         self.seq = seq
         self._pending: list[asyncio.Future[Mapping[str, Exception]]] = []
-        self._held: tuple[int, ModelResponse, ModelRequest, float] | None = None
-        self._held_step: tuple[int, str] | None = None
+        # A model answer waiting to share an entry (with its step's tools_started).
+        self._held: ModelResponse | None = None
+        self._held_request: ModelRequest | None = None
+        self._held_number = 0
+        self._held_duration = 0.0
+        # The JSON of a finished step waiting to share the next entry, and its number.
+        self._held_step: str | None = None
+        self._held_step_number = 0
         self._results: list[ToolResult] = []
         self._results_step = 0
 
@@ -137,9 +148,8 @@ class GroupCheckpointer(Checkpointer):
         if self._held is not None:
             self._release()  # with the held step end, if any, in its entry
         elif self._held_step is not None:
-            step_number, data = self._held_step
-            self._held_step = None
-            self._enqueue("step_finished", step_number, data)
+            data, self._held_step = self._held_step, None
+            self._enqueue("step_finished", self._held_step_number, data)
         if self._results:
             self._flush_results()
 
@@ -148,21 +158,24 @@ class GroupCheckpointer(Checkpointer):
 
         The end of the step before it, when still held, goes in the same entry.
         """
-        held, self._held = self._held, None
-        assert held is not None
-        step_number, response, request, duration = held
-        data = recorded_json(response, request, duration, started)
+        response, request = self._held, self._held_request
+        assert response is not None
+        assert request is not None
+        self._held = self._held_request = None
+        data = recorded_json(response, request, self._held_duration, started)
         if self._held_step is not None:
-            data = f'{data[:-1]},"{ENDED_STEP}":{self._held_step[1]}}}'
+            data = f'{data[:-1]},"{ENDED_STEP}":{self._held_step}}}'
             self._held_step = None
-        self._enqueue("model_response", step_number, data)
+        self._enqueue("model_response", self._held_number, data)
 
     def _flush_results(self) -> None:
         """Queue the tool results gathered this turn of the event loop as one entry."""
-        results, self._results = self._results, []
+        results = self._results
         if results:
-            data = _results_adapter().dump_json({"results": results}, exclude_none=True).decode()
-            self._enqueue("tool_results", self._results_step, data)
+            # The list is serialised, then emptied for the next turn's results.
+            data = _results_adapter().dump_json(results, exclude_none=True).decode()
+            results.clear()
+            self._enqueue("tool_results", self._results_step, f'{{"results":{data}}}')
 
     async def start(self, model: str, snapshot: RunSnapshot, *, wait: bool = True) -> None:
         # A run whose id gai made up cannot collide with a stored one: its record is
@@ -180,11 +193,15 @@ class GroupCheckpointer(Checkpointer):
         # Batches commit in the order they were queued, so once the run's last one has,
         # all have: one wait, then each batch's outcome in order.
         while pending and not pending[-1].done():
-            with contextlib.suppress(Exception):
+            # Not contextlib.suppress: an object and two Python calls for every wait.
+            try:  # noqa: SIM105
                 await pending[-1]
-        batches = pending.copy()
-        pending.clear()
-        for batch in batches:
+            except Exception:  # read below, batch by batch in the order of the writes
+                pass
+        if not pending:
+            return
+        self._pending = []  # reported once: the first failure stands for the rest
+        for batch in pending:
             failures = batch.result() if batch.done() else await batch
             if failures and self.run_id in failures:
                 raise failures[self.run_id]
@@ -196,13 +213,14 @@ class GroupCheckpointer(Checkpointer):
         # case), one entry records both.
         if self._held is not None or self._results:
             self._drain()
-        self._held = (step_number, response, request, duration)
+        self._held, self._held_request = response, request
+        self._held_number, self._held_duration = step_number, duration
         return DONE
 
     def tools_started(self, step_number: int, call_ids: list[str]) -> Awaitable[None]:
         # Durable before any tool starts, with everything queued before it: a resumed
         # run must know the calls may have run. This is the one wait inside a step.
-        if self._held is not None and self._held[0] == step_number and not self._results:
+        if self._held is not None and self._held_number == step_number and not self._results:
             self._release(started=call_ids)
         else:
             self._queued(
@@ -230,8 +248,8 @@ class GroupCheckpointer(Checkpointer):
         # the merged entry. A run killed before then resumes with every result of the
         # step in its log, so the step is rebuilt, not run again.
         self._drain()
-        data = step.model_dump_json(exclude=STEP_EXCLUDE, exclude_none=True)
-        self._held_step = (step.step_number, data)
+        self._held_step = step.model_dump_json(exclude=STEP_EXCLUDE, exclude_none=True)
+        self._held_step_number = step.step_number
         return DONE
 
     async def finished(self, result: TextResult, *, derivable: bool = False) -> None:

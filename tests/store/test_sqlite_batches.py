@@ -14,8 +14,7 @@ import pytest
 import gai
 from gai.models import ScriptedModel
 from gai.providers.base import ModelResponse
-from gai.store import RunSnapshot, SQLiteStore
-from gai.store import sqlite as sqlite_module
+from gai.store import RunSnapshot, SQLiteStore, _sqlite_batch
 from gai.types import ToolDefinition
 
 
@@ -78,13 +77,13 @@ async def test_updated_at_follows_checkpoints_to_within_the_touch_interval(
     # Within the interval of the run's last touch, a checkpoint leaves updated_at alone.
     await store.append("r1", "tools_started", 1, {"call_ids": ["a"]})
     assert rows(path, "SELECT updated_at FROM gai_runs")[0][0] == created[1]
-    monkeypatch.setattr(sqlite_module, "_TOUCH_EVERY", 0.0)
+    monkeypatch.setattr(_sqlite_batch, "TOUCH_EVERY", 0.0)
     await store.append("r1", "tools_started", 2, {"call_ids": ["b"]})
     touched = rows(path, "SELECT updated_at FROM gai_runs")[0][0]
     assert isinstance(touched, str)
     assert touched > str(created[1])
     await store.set_status("r1", "completed")
-    assert store._writer.touched_at == {}  # finished runs are forgotten
+    assert store._writer.touch_due == set()  # finished runs are forgotten
     await store.aclose()
 
 
@@ -270,14 +269,16 @@ async def test_a_run_with_its_own_id_checks_its_record_before_its_tools(
         ran.append("ping")
         return "pong"
 
-    create = sqlite_module._create
+    write = _sqlite_batch.Writer.write
 
-    def failing_create(conn: sqlite3.Connection, run_id: str, *args: object) -> None:
-        if not ran and run_id != "kept":
+    def failing_write(
+        self: _sqlite_batch.Writer, conn: sqlite3.Connection, writes: _sqlite_batch.Writes
+    ) -> _sqlite_batch.Failures:
+        if not ran and writes.creates:
             raise gai.StoreError("disk full")
-        create(conn, run_id, *args)  # type: ignore[arg-type]
+        return write(self, conn, writes)
 
-    monkeypatch.setattr(sqlite_module, "_create", failing_create)
+    monkeypatch.setattr(_sqlite_batch.Writer, "write", failing_write)
     calls = ModelResponse(tool_calls=(gai.ToolCall(name="ping"),))
     with pytest.raises(gai.StoreError, match="disk full"):
         await gai.generate_text(

@@ -6,18 +6,17 @@ import asyncio
 import functools
 import sqlite3
 import threading
-import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, TypeVar
 
 import orjson
 
-from gai.errors import RunExistsError, RunNotFoundError, SchemaVersionError, StoreError
+from gai.errors import SchemaVersionError, StoreError
 from gai.store import _rows
 from gai.store._migrations import SQLITE_MIGRATIONS
+from gai.store._sqlite_batch import Batch, Failures, Writer, Writes, in_transaction
 from gai.store.base import BaseStore, result_json, snapshot_json
 from gai.store.records import (
     Checkpoint,
@@ -33,219 +32,6 @@ from gai.types import TextResult
 __all__ = ["SQLiteStore"]
 
 T = TypeVar("T")
-
-
-# Queued writes wait in one flat list per event loop, _WIDTH items each:
-# (op, run_id, a, b, c, d). A tuple or future per write would be garbage-collector work
-# for every run in flight while its batch commits.
-_CREATE, _CHECKPOINT, _STATUS = 0, 1, 2
-_WIDTH = 6
-
-_TOUCH_EVERY = 1.0
-"""Seconds between refreshes of a running run's `updated_at` by its checkpoints."""
-
-Failures = Mapping[str, Exception]
-"""What a committed batch hands its writers: the error of each run whose write failed."""
-
-_NO_FAILURES: Failures = MappingProxyType({})
-
-# Checkpoint rows whose writer numbered them, and rows numbered here (the `append`
-# protocol). Selecting from gai_runs inserts nothing for an unknown run: the shortfall
-# in the row count says that some write must be retried one by one to find it.
-_INSERT_NUMBERED = (
-    "INSERT INTO gai_checkpoints (run_key, seq, kind, step_number, payload)"
-    " SELECT run_key, ?, ?, ?, ? FROM gai_runs WHERE run_id = ?"
-)
-_INSERT_NEXT = (
-    "INSERT INTO gai_checkpoints (run_key, seq, kind, step_number, payload)"
-    " SELECT r.run_key, (SELECT COALESCE(MAX(c.seq), 0) + 1 FROM gai_checkpoints c"
-    " WHERE c.run_key = r.run_key), ?, ?, ? FROM gai_runs r WHERE r.run_id = ?"
-)
-
-
-class _Batch(asyncio.Future[Failures]):
-    """A batch's commit, awaited by every run with a write in it.
-
-    Cancelling one of those runs must not cancel the commit the others wait for (nor
-    leave it unresolvable): the batch refuses, and the cancelled run gets its
-    `CancelledError` once the batch has committed, milliseconds later.
-    """
-
-    def cancel(self, msg: Any = None) -> bool:
-        return False
-
-
-class _Retry(Exception):
-    """A batch wrote fewer checkpoints than queued; redo it write by write."""
-
-
-def _not_found(run_id: str, path: str) -> RunNotFoundError:
-    return RunNotFoundError(f"No run {run_id!r} in SQLite store {path}.")
-
-
-def _create(
-    conn: sqlite3.Connection, run_id: str, model: str, snapshot: str, now: str, path: str
-) -> None:
-    try:
-        conn.execute(
-            "INSERT INTO gai_runs (run_id, status, model, created_at, updated_at, snapshot)"
-            " VALUES (?, 'running', ?, ?, ?, ?)",
-            (run_id, model, now, now, snapshot),
-        )
-    except sqlite3.IntegrityError:
-        raise RunExistsError(
-            f"Run {run_id!r} already exists; resume it or use another run_id."
-        ) from None
-
-
-def _status(
-    conn: sqlite3.Connection,
-    run_id: str,
-    status: str,
-    result: str | None,
-    error: str | None,
-    derived: bool,
-    now: str,
-    path: str,
-) -> None:
-    changed = conn.execute(
-        "UPDATE gai_runs SET status = ?, result = ?, error = ?, derived_messages = ?,"
-        " updated_at = ? WHERE run_id = ?",
-        (status, result, error, int(derived), now, run_id),
-    ).rowcount
-    if not changed:
-        raise _not_found(run_id, path)
-
-
-def _checkpoint(
-    conn: sqlite3.Connection,
-    run_id: str,
-    kind: str,
-    step_number: int,
-    data: str,
-    seq: int | None,
-    path: str,
-) -> None:
-    try:
-        if seq is None:
-            cursor = conn.execute(_INSERT_NEXT, (kind, step_number, data, run_id))
-        else:
-            cursor = conn.execute(_INSERT_NUMBERED, (seq, kind, step_number, data, run_id))
-    except sqlite3.IntegrityError:
-        raise StoreError(
-            f"Checkpoint {seq} of run {run_id!r} is already in SQLite store {path}: another "
-            f"process is writing this run. Run each run in one place at a time."
-        ) from None
-    if not cursor.rowcount:
-        raise _not_found(run_id, path)
-
-
-class _Writer:
-    """The database thread's side of the write queue."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.touched_at: dict[str, float] = {}
-
-    def write(self, conn: sqlite3.Connection, items: list[Any]) -> Failures:
-        """Commit a batch in one transaction; the errors of runs whose writes failed.
-
-        Consecutive checkpoints go to SQLite in one `executemany`: most of a busy batch is
-        checkpoints, and one call per row costs more than SQLite's own work.
-        """
-        now = utcnow().isoformat()
-        try:
-            _in_transaction(conn, lambda conn: self._fast(conn, items, now))
-        except (_Retry, sqlite3.IntegrityError, RunExistsError, RunNotFoundError):
-            failures: dict[str, Exception] = {}
-            _in_transaction(conn, lambda conn: self._one_by_one(conn, items, now, failures))
-            return failures
-        return _NO_FAILURES
-
-    def _fast(self, conn: sqlite3.Connection, items: list[Any], now: str) -> None:
-        numbered: list[tuple[Any, ...]] = []
-        unnumbered: list[tuple[Any, ...]] = []
-        for i in range(0, len(items), _WIDTH):
-            op, run_id, a, b, c, d = items[i : i + _WIDTH]
-            if op == _CHECKPOINT:
-                if d is None:
-                    unnumbered.append((a, b, c, run_id))
-                else:
-                    numbered.append((d, a, b, c, run_id))
-                continue
-            self._checkpoints(conn, numbered, unnumbered)
-            if op == _CREATE:
-                _create(conn, run_id, a, b, now, self.path)
-            else:
-                _status(conn, run_id, a, b, c, d, now, self.path)
-        self._checkpoints(conn, numbered, unnumbered)
-        self._touch(conn, items, now)
-
-    @staticmethod
-    def _checkpoints(
-        conn: sqlite3.Connection,
-        numbered: list[tuple[Any, ...]],
-        unnumbered: list[tuple[Any, ...]],
-    ) -> None:
-        for sql, rows in ((_INSERT_NUMBERED, numbered), (_INSERT_NEXT, unnumbered)):
-            if rows:
-                if conn.executemany(sql, rows).rowcount != len(rows):
-                    raise _Retry
-                rows.clear()
-
-    def _one_by_one(
-        self, conn: sqlite3.Connection, items: list[Any], now: str, failures: dict[str, Exception]
-    ) -> None:
-        for i in range(0, len(items), _WIDTH):
-            op, run_id, a, b, c, d = items[i : i + _WIDTH]
-            if run_id in failures:
-                continue  # a run's later writes must not land after one that failed
-            try:
-                if op == _CHECKPOINT:
-                    _checkpoint(conn, run_id, a, b, c, d, self.path)
-                elif op == _CREATE:
-                    _create(conn, run_id, a, b, now, self.path)
-                else:
-                    _status(conn, run_id, a, b, c, d, now, self.path)
-            except (RunExistsError, RunNotFoundError, StoreError) as exc:
-                failures[run_id] = exc
-        self._touch(conn, items, now)
-
-    def _touch(self, conn: sqlite3.Connection, items: list[Any], now: str) -> None:
-        # A running run's updated_at follows its checkpoints to within _TOUCH_EVERY:
-        # an UPDATE per run per batch would cost as much as the checkpoints themselves.
-        clock = time.monotonic()
-        touched_at = self.touched_at
-        due: dict[str, None] = {}
-        for i in range(0, len(items), _WIDTH):
-            op, run_id = items[i], items[i + 1]
-            if op == _CHECKPOINT:
-                if clock - touched_at.get(run_id, -_TOUCH_EVERY) >= _TOUCH_EVERY:
-                    due[run_id] = None
-            elif op == _CREATE or items[i + 2] == "running":
-                touched_at[run_id] = clock
-            else:  # the run has ended here: forget it
-                touched_at.pop(run_id, None)
-                due.pop(run_id, None)
-        if due:
-            conn.executemany(
-                "UPDATE gai_runs SET updated_at = ? WHERE run_id = ?",
-                [(now, run_id) for run_id in due],
-            )
-            for run_id in due:
-                touched_at[run_id] = clock
-
-
-def _in_transaction(conn: sqlite3.Connection, body: Callable[[sqlite3.Connection], None]) -> None:
-    # BEGIN IMMEDIATE takes the write lock up front, so concurrent writers queue on the
-    # busy timeout instead of failing halfway through.
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        body(conn)
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 class SQLiteStore(BaseStore):
@@ -276,10 +62,8 @@ class SQLiteStore(BaseStore):
         )
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gai-sqlite")
-        self._writer = _Writer(self.path)
-        self._batches: dict[
-            asyncio.AbstractEventLoop, tuple[asyncio.Future[Failures], list[Any]]
-        ] = {}
+        self._writer = Writer(self.path)
+        self._batches: dict[asyncio.AbstractEventLoop, tuple[Batch, Writes]] = {}
         self._flushers: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
         with self._lock:
             self._conn.execute("PRAGMA journal_mode=WAL")
@@ -304,7 +88,7 @@ class SQLiteStore(BaseStore):
                 (str(len(SQLITE_MIGRATIONS)),),
             )
 
-        _in_transaction(self._conn, migrate)
+        in_transaction(self._conn, migrate)
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         def call() -> T:
@@ -326,7 +110,9 @@ class SQLiteStore(BaseStore):
         The future is the batch's, as with `queue_checkpoint`; the run's later
         checkpoints queue behind the record and commit with or after it.
         """
-        return self._queue(_CREATE, run_id, model, snapshot_json(snapshot), None, None)
+        batch, writes = self._open_batch()
+        writes.creates += (run_id, model, snapshot_json(snapshot))
+        return batch
 
     async def append(
         self, run_id: str, kind: CheckpointKind, step_number: int, payload: dict[str, Any]
@@ -343,9 +129,9 @@ class SQLiteStore(BaseStore):
         self, run_id: str, kind: CheckpointKind, step_number: int, data: str
     ) -> Awaitable[None]:
         """`append` with the payload already serialised as a JSON object."""
-        return self._checked(
-            self._queue(_CHECKPOINT, run_id, kind, step_number, data, None), run_id
-        )
+        batch, writes = self._open_batch()
+        writes.unnumbered += (kind, step_number, data, run_id)
+        return self._checked(batch, run_id)
 
     def queue_checkpoint(
         self, run_id: str, kind: CheckpointKind, step_number: int, data: str, seq: int
@@ -357,7 +143,9 @@ class SQLiteStore(BaseStore):
         `seq` another writer already used). The run loop waits for it before its tools
         start and at the end of each step.
         """
-        return self._queue(_CHECKPOINT, run_id, kind, step_number, data, seq)
+        batch, writes = self._open_batch()
+        writes.numbered += (seq, kind, step_number, data, run_id)
+        return batch
 
     @staticmethod
     async def _checked(batch: asyncio.Future[Failures], run_id: str) -> None:
@@ -365,10 +153,8 @@ class SQLiteStore(BaseStore):
         if failures and run_id in failures:
             raise failures[run_id]
 
-    def _queue(
-        self, op: int, run_id: str, a: Any, b: Any, c: Any, d: Any
-    ) -> asyncio.Future[Failures]:
-        """Queue a write; the batch's future resolves once its transaction has committed.
+    def _open_batch(self) -> tuple[Batch, Writes]:
+        """The batch a write joins; its future resolves once its transaction has committed.
 
         One flusher per event loop writes everything queued in one transaction; what
         arrives meanwhile waits for the next one. The busier the store, the larger the
@@ -377,18 +163,17 @@ class SQLiteStore(BaseStore):
         loop = asyncio.get_running_loop()
         batch = self._batches.get(loop)
         if batch is None:
-            batch = self._batches[loop] = (_Batch(loop=loop), [])
+            batch = self._batches[loop] = (Batch(loop=loop), Writes())
             if loop not in self._flushers:
                 self._flushers[loop] = loop.create_task(self._flush_all(loop))
-        batch[1].extend((op, run_id, a, b, c, d))
-        return batch[0]
+        return batch
 
     async def _flush_all(self, loop: asyncio.AbstractEventLoop) -> None:
         try:
             while batch := self._batches.pop(loop, None):
-                done, items = batch
+                done, writes = batch
                 try:
-                    failures = await self._run(functools.partial(self._writer.write, items=items))
+                    failures = await self._run(functools.partial(self._writer.write, writes=writes))
                 except Exception as exc:
                     done.set_exception(exc)
                 else:
@@ -432,7 +217,9 @@ class SQLiteStore(BaseStore):
     ) -> asyncio.Future[Failures]:
         """`set_status` without waiting; the future is the batch's, as with `queue_run`."""
         data = result_json(status, result, without_messages=derived_messages)
-        return self._queue(_STATUS, run_id, status, data, error, derived_messages)
+        batch, writes = self._open_batch()
+        writes.statuses += (status, data, error, int(derived_messages), run_id)
+        return batch
 
     async def _load_row(self, run_id: str) -> RunRecord | None:
         row = await self._run(

@@ -116,7 +116,7 @@ def print_targets(samples: dict[str, list[dict[str, float]]]) -> None:
         print(f"{label:<26} {ratio:>5.2f}x {limit:>5.2f}x  {spread}")
 
 
-def import_seconds(times: int = 5) -> list[float]:
+def import_seconds(times: int = 11) -> list[float]:
     """Seconds `import gai` takes in fresh interpreters (the target is 0.15).
 
     gai's bytecode is compiled first, as installing it does: a source tree edited since

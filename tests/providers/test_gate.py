@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +14,9 @@ from aiohttp.test_utils import TestServer
 
 import gai
 from gai.providers import OpenAI
-from gai.providers._gate import ConnectionGate, run_order, start_order
+from gai.providers._gate import ConnectionGate, SlotHold, run_order, start_order
+from gai.store import SQLiteStore
+from gai.store._sqlite_batch import Writer
 from tests.support.recordings import load
 
 RECORDING = "openai_chat/tool_call_single_with_result.yaml"
@@ -88,6 +92,44 @@ async def test_a_slot_handed_to_a_waiter_cancelled_meanwhile_is_passed_on() -> N
     waiter.cancel()  # ...which is cancelled before it runs
     await asyncio.gather(waiter, later, return_exceptions=True)
     assert log == ["in later", "out later"]
+
+
+async def test_a_held_slot_goes_to_no_one_until_released() -> None:
+    gate = ConnectionGate(1)
+    log: list[str] = []
+
+    async def other() -> None:
+        async with gate:
+            log.append("other")
+
+    waiting = asyncio.create_task(other())  # its context is copied before the hold
+    hold = SlotHold()
+    async with gate:
+        await asyncio.sleep(0)  # the other request queues meanwhile
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert log == []  # the finished request's slot is still held
+    assert gate.waiting == 1
+    hold.release()
+    hold.release()  # idempotent
+    await waiting
+    assert log == ["other"]
+    # Released, a hold no longer keeps anything: the next slot is freed at once.
+    async with gate:
+        pass
+    async with gate:
+        pass
+
+
+async def test_a_failed_request_frees_its_slot_even_when_held() -> None:
+    gate = ConnectionGate(1)
+    hold = SlotHold()
+    with pytest.raises(RuntimeError):
+        async with gate:
+            raise RuntimeError("connection reset")
+    await asyncio.wait_for(gate.__aenter__(), 1)  # not held: free again
+    await gate.__aexit__(RuntimeError, RuntimeError(), None)
+    hold.release()
 
 
 def test_the_limit_must_be_positive() -> None:
@@ -180,3 +222,81 @@ async def test_a_run_has_its_place_in_the_start_order_and_runs_inside_it_share_i
     await gai.generate_text(gai.TestModel(), prompt="next", tools=[outer])
     assert seen["outer tool"] is not None
     assert seen["outer tool"] > first
+
+
+async def test_a_run_keeps_its_slot_while_its_answer_commits(
+    weather_server: tuple[TestServer, list[str]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A run with a store waits for each model answer to commit before its tools start.
+    # Handed on meanwhile, its slot would start a younger run's first request on every
+    # commit, so all runs would be half done at once.
+    server, seen = weather_server
+    write = Writer.write
+
+    def slow_write(self: Writer, conn: Any, writes: Any) -> Any:
+        time.sleep(0.05)
+        return write(self, conn, writes)
+
+    monkeypatch.setattr(Writer, "write", slow_write)
+
+    @gai.tool
+    def get_weather(city: str) -> str:
+        """Get the current weather for a city."""
+        return f"Sunny, 22C in {city}"
+
+    store = SQLiteStore(tmp_path / "runs.db")
+    async with OpenAI(
+        "gpt-5-mini", api_key="k", base_url=str(server.make_url("/v1")), max_connections=1
+    ) as model:
+        results = await asyncio.gather(
+            *(
+                gai.generate_text(
+                    model,
+                    prompt=name,
+                    tools=[get_weather],
+                    stop_when=gai.MaxSteps(5),
+                    run_store=store,
+                )
+                for name in ("A", "B", "C")
+            )
+        )
+    await store.aclose()
+    assert all(r.stop_reason.kind == "no_more_tools" for r in results)
+    # While A's answer commits, nobody else is let in; B's first question goes in while
+    # A's tool runs, then A's second goes ahead of C's first.
+    assert seen[:3] == ["A first", "B first", "A final"]
+    assert seen.index("A final") < seen.index("C first")
+
+
+async def test_a_tool_of_a_run_with_a_store_can_call_the_model_with_one_connection(
+    weather_server: tuple[TestServer, list[str]], tmp_path: Path
+) -> None:
+    # The slot kept across the commit is freed before the tools start: a tool calling
+    # the same provider (here through a run of its own) must not wait for it forever.
+    server, seen = weather_server
+    store = SQLiteStore(tmp_path / "runs.db")
+    async with OpenAI(
+        "gpt-5-mini", api_key="k", base_url=str(server.make_url("/v1")), max_connections=1
+    ) as model:
+
+        @gai.tool
+        async def get_weather(city: str) -> str:
+            """Get the current weather for a city."""
+            inner = await gai.generate_text(model, prompt="inner", run_store=store)
+            return inner.text
+
+        result = await asyncio.wait_for(
+            gai.generate_text(
+                model,
+                prompt="outer",
+                tools=[get_weather],
+                stop_when=gai.MaxSteps(3),
+                run_store=store,
+            ),
+            10,
+        )
+    await store.aclose()
+    assert result.stop_reason.kind == "no_more_tools"
+    assert seen == ["outer first", "inner first", "outer final"]

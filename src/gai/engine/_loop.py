@@ -21,7 +21,7 @@ from gai.engine._parallel import run_tool_calls
 from gai.engine.request import Request, StepOverrides, check_tool_choice, normalize_tools
 from gai.errors import BudgetExceededError, RunExistsError, UserError
 from gai.observe.hub import combine, instrumented
-from gai.providers._gate import run_order, start_order
+from gai.providers._gate import SlotHold, run_order, start_order
 from gai.providers._wire import MessageHistory, attach_history
 from gai.providers.base import Model, ModelRequest, ModelResponse, ToolChoice
 from gai.providers.streaming import StreamAssembler
@@ -277,46 +277,53 @@ async def _step(run: _Run) -> Step:
     if pending is not None and pending.step_number != step_number:
         pending = None
     started = time.perf_counter()
-    if pending is not None and pending.response is not None:
-        from gai._recorded import response_from_record
-
-        response = response_from_record(pending.response)
-        model_duration = pending.response.model_duration
-    else:
-        if emit is not None:
-            emit(
-                events.ModelCallStarted(
-                    run.run_id, step_number, run.model.name, model_request.messages
-                )
-            )
-        response = await _call_model(run, model_request, step_number)
-        model_duration = time.perf_counter() - started
-        if emit is not None:
-            emit(
-                events.ModelCallFinished(
-                    run.run_id,
-                    step_number,
-                    response.answered_by or run.model.name,
-                    model_duration,
-                    response.usage,
-                    response.finish_reason,
-                    response.model_name,
-                    len(response.tool_calls),
-                    response.attempts,
-                    response.text,
-                    response.tool_calls,
-                )
-            )
-        if run.checkpoint is not None:
-            await run.checkpoint.model_response(
-                step_number, response, model_request, model_duration
-            )
-        token = run.control.stop_token
-        if token is not None and token.requested and response.tool_calls:
-            raise StoppedBeforeTools(token.reason)
     results: tuple[ToolResult, ...] = ()
-    if response.tool_calls:
-        results = await _run_tools(run, response, tools_by_name, step_number, pending)
+    # With a store, the model call's connection slot is kept across the commit the
+    # step waits for before its tools start (see SlotHold).
+    hold = SlotHold() if run.checkpoint is not None else None
+    try:
+        if pending is not None and pending.response is not None:
+            from gai._recorded import response_from_record
+
+            response = response_from_record(pending.response)
+            model_duration = pending.response.model_duration
+        else:
+            if emit is not None:
+                emit(
+                    events.ModelCallStarted(
+                        run.run_id, step_number, run.model.name, model_request.messages
+                    )
+                )
+            response = await _call_model(run, model_request, step_number)
+            model_duration = time.perf_counter() - started
+            if emit is not None:
+                emit(
+                    events.ModelCallFinished(
+                        run.run_id,
+                        step_number,
+                        response.answered_by or run.model.name,
+                        model_duration,
+                        response.usage,
+                        response.finish_reason,
+                        response.model_name,
+                        len(response.tool_calls),
+                        response.attempts,
+                        response.text,
+                        response.tool_calls,
+                    )
+                )
+            if run.checkpoint is not None:
+                await run.checkpoint.model_response(
+                    step_number, response, model_request, model_duration
+                )
+            token = run.control.stop_token
+            if token is not None and token.requested and response.tool_calls:
+                raise StoppedBeforeTools(token.reason)
+        if response.tool_calls:
+            results = await _run_tools(run, response, tools_by_name, step_number, pending, hold)
+    finally:
+        if hold is not None:
+            hold.release()
     step = Step._trusted(
         step_number=step_number,
         text=response.text,
@@ -374,6 +381,7 @@ async def _run_tools(
     tools_by_name: dict[str, Tool],
     step_number: int,
     pending: PendingStep | None,
+    hold: SlotHold | None = None,
 ) -> tuple[ToolResult, ...]:
     """Run the step's tool calls, reusing what a resumed run already recorded."""
     request = run.request
@@ -414,6 +422,8 @@ async def _run_tools(
         to_run.append(call)
     if checkpoint is not None and to_run:
         await checkpoint.tools_started(step_number, [c.call_id for c in to_run])
+    if hold is not None:
+        hold.release()  # before the tools: neither they nor runs they start hold it
     fresh = await run_tool_calls(
         to_run,
         tools_by_name,

@@ -13,12 +13,12 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from types import TracebackType
 
 from gai.errors import ConfigError
 
-__all__ = ["ConnectionGate", "run_order", "start_order"]
+__all__ = ["ConnectionGate", "SlotHold", "held_slots", "run_order", "start_order"]
 
 _ORDER = itertools.count()
 
@@ -28,6 +28,10 @@ run_order: ContextVar[int | None] = ContextVar("gai_run_order", default=None)
 Runs started inside another run (an agent used as a tool) inherit it, so a whole tree
 of runs is served in the order its root started.
 """
+
+
+held_slots: ContextVar[list[ConnectionGate] | None] = ContextVar("gai_held_slots", default=None)
+"""Where a finished request leaves its slot instead of freeing it (see `SlotHold`)."""
 
 
 def start_order() -> int:
@@ -82,7 +86,11 @@ class ConnectionGate:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._release()
+        held = held_slots.get()
+        if held is None or exc_type is not None:
+            self._release()
+        else:
+            held.append(self)
 
     def _release(self) -> None:
         waiters = self._waiters
@@ -97,3 +105,35 @@ class ConnectionGate:
     def waiting(self) -> int:
         """Requests waiting for a slot (cancelled ones included until they come up)."""
         return len(self._waiters)
+
+
+class SlotHold:
+    """Keeps the slot of a run's model call until the run's step can go on without it.
+
+    A run with a store waits, after each model answer, for the answer to commit before
+    its tools start. Freed during that wait, the run's slot goes to the next waiting
+    request, mostly the first one of a run not started yet; every commit then starts a
+    new wave of runs, and all of them hold their conversations at once (at 1,000 jobs,
+    a fifth more live objects for the garbage collector to walk). Held for the wait (a
+    millisecond or two), the slot goes to this run's next request, or to an older one.
+
+    Created in the run's task, which calls `release` (idempotent) before the step's
+    tools start and when the step ends however it ends: tools, and runs started by
+    tools, never see the hold.
+    """
+
+    __slots__ = ("_slots", "_token")
+
+    def __init__(self) -> None:
+        self._slots: list[ConnectionGate] = []
+        self._token: Token[list[ConnectionGate] | None] | None = held_slots.set(self._slots)
+
+    def release(self) -> None:
+        """Free the held slots and stop holding."""
+        token, self._token = self._token, None
+        if token is None:
+            return
+        held_slots.reset(token)
+        slots = self._slots
+        while slots:
+            slots.pop()._release()

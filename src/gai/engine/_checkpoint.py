@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 import orjson
 from pydantic import BaseModel
 
+from gai._fast_json import step_end_json
 from gai._recorded import recorded_json, recorded_response
 from gai.providers.base import ModelRequest, ModelResponse
 from gai.store.records import RunSnapshot, RunStatus
@@ -17,7 +18,7 @@ from gai.types import Step, TextResult, ToolResult
 if TYPE_CHECKING:
     from gai.store.base import RunStore
 
-__all__ = ["Checkpointer", "checkpointer"]
+__all__ = ["STEP_END_FIELDS", "STEP_EXCLUDE", "Checkpointer", "checkpointer"]
 
 
 STEP_EXCLUDE = {
@@ -36,6 +37,9 @@ The run loop builds each step from its model answer (text, usage, finish reason,
 model version, attempts, duration of the call), whose entry comes first, and from its
 tool results; `fold_checkpoints` puts them back.
 """
+
+STEP_END_FIELDS = tuple(name for name in Step.model_fields if name not in STEP_EXCLUDE)
+"""What a step entry keeps, in the order pydantic writes them."""
 
 
 class _Done:
@@ -158,6 +162,9 @@ class Checkpointer:
         return self._append("tool_result", step_number, result)
 
     def step_finished(self, step: Step) -> Awaitable[None]:
+        if self._append_json is not None:
+            data = step_end_json(step, STEP_END_FIELDS, STEP_EXCLUDE)
+            return self._append_json(self.run_id, "step_finished", step.step_number, data)
         return self._append("step_finished", step.step_number, step, STEP_EXCLUDE)
 
     async def finished(self, result: TextResult, *, derivable: bool = False) -> None:

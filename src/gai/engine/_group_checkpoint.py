@@ -18,8 +18,15 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 import orjson
 from pydantic import TypeAdapter
 
+from gai._fast_json import results_json, step_end_json
 from gai._recorded import recorded_json
-from gai.engine._checkpoint import DONE, STEP_EXCLUDE, Checkpointer, overrides_below
+from gai.engine._checkpoint import (
+    DONE,
+    STEP_END_FIELDS,
+    STEP_EXCLUDE,
+    Checkpointer,
+    overrides_below,
+)
 from gai.providers.base import ModelRequest, ModelResponse
 from gai.store.base import ENDED_STEP
 from gai.store.records import RunSnapshot, RunStatus
@@ -173,7 +180,7 @@ class GroupCheckpointer(Checkpointer):
         results = self._results
         if results:
             # The list is serialised, then emptied for the next turn's results.
-            data = _results_adapter().dump_json(results, exclude_none=True).decode()
+            data = results_json(results, _results_adapter())
             results.clear()
             self._enqueue("tool_results", self._results_step, f'{{"results":{data}}}')
 
@@ -248,7 +255,7 @@ class GroupCheckpointer(Checkpointer):
         # the merged entry. A run killed before then resumes with every result of the
         # step in its log, so the step is rebuilt, not run again.
         self._drain()
-        self._held_step = step.model_dump_json(exclude=STEP_EXCLUDE, exclude_none=True)
+        self._held_step = step_end_json(step, STEP_END_FIELDS, STEP_EXCLUDE)
         self._held_step_number = step.step_number
         return DONE
 

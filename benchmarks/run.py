@@ -4,11 +4,12 @@ Starts the fake OpenAI server pinned to one core, runs every driver in its own p
 pinned to the other, in alternation for each R, and prints medians with each driver's
 ratio to the bare aiohttp loop measured in the same run. The peers run 3 times (each
 takes tens of seconds); the floor and gai's drivers, whose ratios are the targets and
-take seconds, run 7 times, because on a shared machine the ratio of one pair of runs
-moves by a third. Peer drivers run from the virtual environment in
-benchmarks/.venv-peers when it exists.
+take seconds, run 11 times, because on a shared machine the ratio of one pair of runs
+moves by a third. Every other repetition runs the drivers in reverse order, so each
+pair compared in a target is measured as often before as after the other. Peer
+drivers run from the virtual environment in benchmarks/.venv-peers when it exists.
 
-    .venv/bin/python benchmarks/run.py [--runs 200 1000] [--repeat 3] [--gai-repeat 7]
+    .venv/bin/python benchmarks/run.py [--runs 200 1000] [--repeat 3] [--gai-repeat 11]
         [--gai-only]
 """
 
@@ -141,7 +142,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, nargs="+", default=[200, 1000])
     parser.add_argument("--repeat", type=int, default=3, help="runs of each peer driver")
     parser.add_argument(
-        "--gai-repeat", type=int, default=7, help="runs of the floor and of each gai driver"
+        "--gai-repeat", type=int, default=11, help="runs of the floor and of each gai driver"
     )
     parser.add_argument("--gai-only", action="store_true")
     args = parser.parse_args()
@@ -170,7 +171,10 @@ def main() -> None:
         for runs in args.runs:
             samples: dict[str, list[dict[str, float]]] = {}
             for i in range(max(args.repeat, args.gai_repeat)):
-                for name, cmd in drivers(args.gai_only):
+                # Alternate directions: a machine slowing down or speeding up over the
+                # minutes of a run favours neither side of a ratio.
+                order = drivers(args.gai_only)
+                for name, cmd in order if i % 2 == 0 else order[::-1]:
                     if i >= (args.repeat if is_peer(cmd) else args.gai_repeat):
                         continue
                     result = run_driver(cmd, base, runs)

@@ -11,7 +11,7 @@ would (a datetime, a dataclass, a pydantic model in a tool's output, bytes).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
@@ -65,8 +65,11 @@ def call_list(calls: Sequence[ToolCall]) -> list[dict[str, Any]] | None:
     return out
 
 
-def results_json(results: Sequence[ToolResult], fallback: Any) -> str:
-    """Tool results as a JSON list, as `fallback` (a pydantic `TypeAdapter`) dumps them."""
+def results_json(results: Sequence[ToolResult], fallback: Callable[[], Any]) -> str:
+    """Tool results as a JSON list, as `fallback()` (a pydantic `TypeAdapter`) dumps them.
+
+    The adapter is asked for only when needed: building it takes milliseconds.
+    """
     out = []
     for result in results:
         if type(result) is not ToolResult:
@@ -85,7 +88,7 @@ def results_json(results: Sequence[ToolResult], fallback: Any) -> str:
         text = json_or_none(out)
         if text is not None:
             return text
-    data: bytes = fallback.dump_json(results, exclude_none=True)
+    data: bytes = fallback().dump_json(results, exclude_none=True)
     return data.decode()
 
 

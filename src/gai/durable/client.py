@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any, Literal, TypeAlias
 from dbos import DBOS, DBOSClient
 from dbos import error as dbos_error
 
+from gai._ids import new_run_id
 from gai.durable._portable import ensure_portable
 from gai.durable._workflows import CALL_WORKFLOW, RUN_WORKFLOW, TEMPLATE_WORKFLOW, load_function
 from gai.durable.spec import CallJob, RunJob, TemplateJob
@@ -220,7 +220,7 @@ class DurableClient:
         self, queue: str, workflow: str, run_id: str | None, job: Any
     ) -> DurableHandle:
         client = await self._ready()
-        run_id = run_id or uuid.uuid4().hex
+        run_id = run_id or new_run_id()
         # A run id already in use attaches to that run: submitting twice runs once.
         await client.enqueue_async(
             {"queue_name": queue, "workflow_name": workflow, "workflow_id": run_id}, job

@@ -180,7 +180,7 @@ class GroupCheckpointer(Checkpointer):
         results = self._results
         if results:
             # The list is serialised, then emptied for the next turn's results.
-            data = results_json(results, _results_adapter())
+            data = results_json(results, _results_adapter)
             results.clear()
             self._enqueue("tool_results", self._results_step, f'{{"results":{data}}}')
 

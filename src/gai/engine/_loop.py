@@ -7,12 +7,12 @@ import datetime as dt
 import inspect
 import logging
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from gai._ids import new_run_id
 from gai._lazy import lazy_module
 from gai._registry import resolve_model
 from gai.engine._control import Control, Paused, StoppedBeforeTools, approval_error
@@ -524,7 +524,7 @@ async def _run_loop(
     run = _Run(
         request=request,
         model=prepare_model(model, request),
-        run_id=request.run_id or uuid.uuid4().hex,
+        run_id=request.run_id or new_run_id(),
         started=time.perf_counter(),
         tools=list(request.tools),  # type: ignore[arg-type]  # normalised in __post_init__
         tool_choice=request.tool_choice,

@@ -7,6 +7,7 @@ checkpoints back into a `RunRecord`, so every backend resumes runs the same way.
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable
 from typing import Any, Protocol, runtime_checkable
@@ -215,6 +216,19 @@ def _finished_step(pending: PendingStep | None, payload: dict[str, Any]) -> Step
             "tool_results": [pending.results[c.call_id] for c in answer.tool_calls],
         }
     return Step.model_validate(payload)
+
+
+@functools.cache
+def prepare_serializers() -> None:
+    """Build the pydantic schemas every run's writes need, once per process.
+
+    gai's models build their schemas on first use, so that `import gai` stays fast. A
+    store is opened at start-up: opening the first one builds what its writes use (a
+    run's snapshot and its result, a few milliseconds), instead of the first run to
+    use it paying for them while it runs.
+    """
+    RunSnapshot.model_rebuild()
+    TextResult.model_rebuild()
 
 
 class BaseStore(ABC):

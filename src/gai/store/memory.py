@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gai.errors import RunExistsError, RunNotFoundError
-from gai.store.base import BaseStore
+from gai.store.base import BaseStore, prepare_serializers
 from gai.store.records import (
     Checkpoint,
     CheckpointKind,
@@ -26,6 +26,7 @@ class MemoryStore(BaseStore):
     kind = "memory"
 
     def __init__(self) -> None:
+        prepare_serializers()
         self._runs: dict[str, RunRecord] = {}
         self._checkpoints: dict[str, list[Checkpoint]] = {}
         self._state: dict[str, str] = {}

@@ -16,7 +16,7 @@ from gai.errors import (
 )
 from gai.store import _rows
 from gai.store._migrations import MIGRATIONS
-from gai.store.base import BaseStore, result_json, snapshot_json
+from gai.store.base import BaseStore, prepare_serializers, result_json, snapshot_json
 from gai.store.records import (
     Checkpoint,
     CheckpointKind,
@@ -52,6 +52,7 @@ class PostgresStore(BaseStore):
     kind = "postgres"
 
     def __init__(self, pool: AsyncConnectionPool) -> None:
+        prepare_serializers()
         self._pool = pool
 
     @classmethod

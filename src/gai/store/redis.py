@@ -15,7 +15,7 @@ from gai.errors import (
     SchemaVersionError,
     StoreError,
 )
-from gai.store.base import BaseStore, result_json, snapshot_json
+from gai.store.base import BaseStore, prepare_serializers, result_json, snapshot_json
 from gai.store.records import (
     SCHEMA_VERSION,
     Checkpoint,
@@ -75,6 +75,7 @@ class RedisStore(BaseStore):
     kind = "redis"
 
     def __init__(self, client: aioredis.Redis, *, prefix: str = "gai") -> None:
+        prepare_serializers()
         self._redis = client
         self._prefix = prefix
         self._create = client.register_script(_CREATE)

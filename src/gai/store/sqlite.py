@@ -17,7 +17,7 @@ from gai.errors import SchemaVersionError, StoreError
 from gai.store import _rows
 from gai.store._migrations import SQLITE_MIGRATIONS
 from gai.store._sqlite_batch import Batch, Failures, Writer, Writes, in_transaction
-from gai.store.base import BaseStore, result_json, snapshot_json
+from gai.store.base import BaseStore, prepare_serializers, result_json, snapshot_json
 from gai.store.records import (
     Checkpoint,
     CheckpointKind,
@@ -54,6 +54,7 @@ class SQLiteStore(BaseStore):
     kind = "sqlite"
 
     def __init__(self, path: str | Path = "gai.db", *, busy_timeout: float = 30.0) -> None:
+        prepare_serializers()
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)

@@ -385,3 +385,51 @@ async def test_cancelling_one_run_leaves_the_commit_the_others_wait_for(
     statuses = {r.run_id: r.status for r in await store.list_runs()}
     assert statuses == {"r0": "cancelled", **{f"r{i}": "completed" for i in range(1, 5)}}
     await store.aclose()
+
+
+async def test_results_of_many_runs_are_queued_in_one_callback_per_turn(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from gai.engine import _group_checkpoint
+    from gai.engine._group_checkpoint import GroupCheckpointer
+
+    loop = asyncio.get_running_loop()
+    queued: list[tuple[str, str]] = []
+
+    def queue(run_id: str, kind: str, step: int, data: str, seq: int) -> asyncio.Future[Any]:
+        queued.append((run_id, data))
+        done: asyncio.Future[Any] = loop.create_future()
+        done.set_result({})
+        return done
+
+    store = SQLiteStore(":memory:")
+    runs = [GroupCheckpointer(store, f"r{i}", queue) for i in range(3)]
+    scheduled: list[object] = []
+    call_soon = loop.call_soon
+
+    def watched(callback: Any, *args: Any, **kwargs: Any) -> asyncio.Handle:
+        scheduled.append(callback)
+        return call_soon(callback, *args, **kwargs)
+
+    monkeypatch.setattr(loop, "call_soon", watched)
+    for i, run in enumerate(runs):
+        for call in ("a", "b"):
+            run.tool_result(1, gai.ToolResult(call_id=f"{i}{call}", name="lookup", output="x"))
+    # A failure to queue one run's results does not keep the others' from the store.
+    monkeypatch.setattr(runs[1], "_queue", lambda *args: 1 / 0)
+    errors: list[dict[str, Any]] = []
+    loop.set_exception_handler(lambda _loop, context: errors.append(context))
+    try:
+        assert scheduled == [_group_checkpoint._flush_due]
+        await asyncio.sleep(0)
+    finally:
+        loop.set_exception_handler(None)
+    assert [run_id for run_id, _ in queued] == ["r0", "r2"]
+    assert [r["call_id"] for r in orjson.loads(queued[0][1])["results"]] == ["0a", "0b"]
+    assert isinstance(errors[0]["exception"], ZeroDivisionError)
+    # The next turn's results get a callback of their own.
+    runs[0].tool_result(2, gai.ToolResult(call_id="0c", name="lookup", output="y"))
+    await asyncio.sleep(0)
+    assert scheduled.count(_group_checkpoint._flush_due) == 2
+    assert queued[-1][0] == "r0"
+    await store.aclose()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -85,6 +86,37 @@ def group_queue(store: RunStore) -> Queue | None:
 
 
 _NO_CONTEXT = contextvars.Context()
+
+_FLUSH_DUE: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list[GroupCheckpointer]] = (
+    weakref.WeakKeyDictionary()
+)
+"""Per event loop, the checkpointers with tool results to queue at the end of this turn."""
+
+
+def _flush_at_end_of_turn(checkpointer: GroupCheckpointer) -> None:
+    # One callback per turn of the loop for every run with results, not one per run: a
+    # handle and a bound method per run and step would outlive many allocations, and
+    # with a thousand runs in flight make the garbage collector run more often.
+    loop = asyncio.get_running_loop()
+    due = _FLUSH_DUE.get(loop)
+    if due is None:
+        due = _FLUSH_DUE[loop] = []
+    if not due:
+        # Flushing reads no context variables: a shared empty context spares a copy.
+        loop.call_soon(_flush_due, loop, due, context=_NO_CONTEXT)
+    due.append(checkpointer)
+
+
+def _flush_due(loop: asyncio.AbstractEventLoop, due: list[GroupCheckpointer]) -> None:
+    flushing = due.copy()  # results completing during these flushes wait for next turn
+    due.clear()
+    for checkpointer in flushing:
+        try:
+            checkpointer._flush_results()
+        except Exception as exc:  # as an exception in its own callback would be
+            loop.call_exception_handler(
+                {"message": "gai could not queue a run's tool results", "exception": exc}
+            )
 
 
 @functools.cache
@@ -244,8 +276,7 @@ class GroupCheckpointer(Checkpointer):
             self._flush_results()
         if not self._results:
             self._results_step = step_number
-            # Flushing reads no context variables: a shared empty context spares a copy.
-            asyncio.get_running_loop().call_soon(self._flush_results, context=_NO_CONTEXT)
+            _flush_at_end_of_turn(self)
         self._results.append(result)
         return DONE
 

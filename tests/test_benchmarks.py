@@ -51,9 +51,13 @@ def test_benchmark_harness_runs_every_gai_driver():
     }
     assert set(rows) == expected, proc.stdout
     assert all(row[-1] == "5" for row in rows.values()), proc.stdout
-    # Two runs of each gai driver: each target shows the ratio in both.
+    # Two runs of each gai driver: each target shows the ratio in both, and their median.
     for target in targets[1:]:
-        per_repetition = target[26:].split()[2:]
+        ratio, limit, paired, *per_repetition = target[26:].split()
         assert len(per_repetition) == 2, proc.stdout
-        assert all(float(ratio) > 0 for ratio in per_repetition), proc.stdout
+        assert all(float(r) > 0 for r in per_repetition), proc.stdout
+        middle = sum(float(r) for r in per_repetition) / 2
+        assert abs(float(paired.rstrip("x")) - middle) <= 0.011, proc.stdout  # printed rounded
+        assert float(ratio.rstrip("x")) > 0, proc.stdout
+        assert limit.endswith("x"), proc.stdout
     assert "medians of 2 for the floor and gai" in proc.stdout

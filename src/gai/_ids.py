@@ -15,10 +15,10 @@ def new_run_id() -> str:
     """A fresh run id: 32 hex digits in the layout of a version 7 UUID (RFC 9562).
 
     The first 48 bits are the Unix time in milliseconds, the other bits random (74 of
-    them). A store's index on run ids then grows at its end, as runs are created, instead
-    of at a random place for every run: the SQLite store's group commit writes one page
-    of that index for a batch of new runs, not one page per run. Ids made in the same
-    millisecond are as unlikely to collide as two random UUIDs.
+    them). Ids sort by when their runs started (listing runs by id lists them in that
+    order), and a store's B-tree index of run ids grows at its end instead of taking
+    each new run at a random place. Ids made in the same millisecond are as unlikely to
+    collide as two random UUIDs.
     """
     rand = int.from_bytes(os.urandom(10), "big")  # 80 bits, 74 of them used
     value = (

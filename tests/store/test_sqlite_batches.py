@@ -433,3 +433,94 @@ async def test_results_of_many_runs_are_queued_in_one_callback_per_turn(
     assert scheduled.count(_group_checkpoint._flush_due) == 2
     assert queued[-1][0] == "r0"
     await store.aclose()
+
+
+@pytest.mark.parametrize("update_from", [True, False], ids=["update-from", "old-sqlite"])
+@pytest.mark.parametrize("max_variables", [250_000, 999, 1], ids=["big", "999", "tiny"])
+async def test_a_large_batch_lands_whole_and_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, update_from: bool, max_variables: int
+) -> None:
+    monkeypatch.setattr(_sqlite_batch, "_UPDATE_FROM", update_from)
+    store = SQLiteStore(tmp_path / "b.db")
+    store._writer = writer = _sqlite_batch.Writer(store.path, max_variables)
+    statements = traced(store)
+    # 343 runs: every size of statement the ladder has, and some of each left over.
+    ids = [f"run-{i:03d}" for i in range(343)]
+    batches = set()
+    for run_id in ids:  # queued without a wait in between: one batch
+        batches.add(store.queue_run(run_id, "m", snapshot()))
+        for seq in (1, 2, 3):
+            data = orjson.dumps({"call_ids": [f"{run_id}/{seq}"]}).decode()
+            batches.add(store.queue_checkpoint(run_id, "tools_started", seq, data, seq))
+        batches.add(store.queue_status(run_id, "completed" if run_id[-1] != "7" else "paused"))
+    assert len(batches) == 1
+    assert await batches.pop() == {}
+    # Many rows a statement, as few statements as the ladder allows, and no retry.
+    assert "ROLLBACK" not in statements
+    ladder: tuple[int, ...] = (256, 64, 16, 4, 1) if max_variables > 1281 else (64, 16, 4, 1)
+    ladder = ladder if max_variables > 1 else (1,)
+    assert writer.ladder == ladder
+    expected = least_statements(343, ladder) + least_statements(3 * 343, ladder)
+    expected += least_statements(343, ladder) if update_from else 343
+    assert len(statements) == expected + 2  # and BEGIN, COMMIT
+    runs = rows(tmp_path / "b.db", "SELECT run_key, run_id, status FROM gai_runs ORDER BY run_key")
+    assert [r[1] for r in runs] == ids  # keys follow the order the runs were queued in
+    assert [r[2] for r in runs] == ["completed" if i[-1] != "7" else "paused" for i in ids]
+    for run_id in ("run-000", "run-255", "run-342"):
+        loaded = await store.load_run(run_id)
+        assert loaded is not None
+        assert [(c.seq, c.payload["call_ids"]) for c in loaded.checkpoints] == [
+            (seq, [f"{run_id}/{seq}"]) for seq in (1, 2, 3)
+        ]
+    await store.aclose()
+
+
+def traced(store: SQLiteStore) -> list[str]:
+    """The statements the store's connection runs from now on, one per execution."""
+    statements: list[str] = []
+    store._conn.set_trace_callback(statements.append)
+    return statements
+
+
+def least_statements(rows: int, ladder: tuple[int, ...]) -> int:
+    count = 0
+    for size in ladder:
+        count, rows = count + rows // size, rows % size
+    return count
+
+
+async def test_a_run_given_two_statuses_in_one_batch_ends_with_the_later(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "b.db")
+    for run_id in ("r1", "r2", "r3"):
+        await store.create_run(run_id, "m", snapshot())
+    statements = traced(store)
+    # Four statuses: one statement's worth, were they not for the same run twice.
+    first = store.queue_status("r1", "paused")
+    assert store.queue_status("r2", "failed", error="boom") is first
+    assert store.queue_status("r3", "completed") is first
+    assert store.queue_status("r1", "running") is first
+    assert await first == {}
+    assert "ROLLBACK" not in statements  # known at once to need row by row
+    assert rows(tmp_path / "b.db", "SELECT run_id, status, error FROM gai_runs ORDER BY 1") == [
+        ("r1", "running", None),
+        ("r2", "failed", "boom"),
+        ("r3", "completed", None),
+    ]
+    await store.aclose()
+
+
+async def test_an_unknown_run_among_many_fails_alone(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "b.db")
+    ids = [f"r{i}" for i in range(100)]
+    for run_id in ids:
+        store.queue_run(run_id, "m", snapshot())
+    data = orjson.dumps({"call_ids": ["a"]}).decode()
+    batch = store.queue_checkpoint("r0", "tools_started", 1, data, 1)
+    for run_id in [*ids[1:50], "ghost", *ids[50:]]:
+        assert store.queue_checkpoint(run_id, "tools_started", 1, data, 1) is batch
+    assert store.queue_status("ghost", "completed") is batch
+    failures = await batch
+    assert set(failures) == {"ghost"}
+    assert isinstance(failures["ghost"], gai.RunNotFoundError)
+    assert rows(tmp_path / "b.db", "SELECT count(*) FROM gai_checkpoints") == [(100,)]
+    await store.aclose()

@@ -7,6 +7,7 @@ batch in one transaction and hands every writer in it the same outcome.
 from __future__ import annotations
 
 import asyncio
+import functools
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -49,6 +50,72 @@ _STATUS = (
 )
 _TOUCH = "UPDATE gai_runs SET updated_at = ? WHERE run_id = ?"
 
+# A batch's writes of one kind go to the database as few statements of many rows each,
+# not as one `executemany` step per row: the sqlite3 module lets go of the GIL around
+# every step, and each time the event loop's thread may take it, so a batch of a
+# hundred rows would hand the GIL back and forth a hundred times. Row counts come from
+# a short ladder, so each kind has a handful of distinct statements, all in the
+# connection's statement cache. `?1` is the batch's timestamp; the rows' `?` follow it.
+_LADDER = (256, 64, 16, 4, 1)
+
+# UPDATE ... FROM arrived in SQLite 3.33; an older library updates statuses row by row.
+_UPDATE_FROM = sqlite3.sqlite_version_info >= (3, 33, 0)
+
+
+@functools.cache
+def _values(width: int, rows: int) -> str:
+    row = "(" + ",".join("?" * width) + ")"
+    return ",".join((row,) * rows)
+
+
+@functools.cache
+def _create_rows(rows: int) -> str:
+    return (
+        "INSERT INTO gai_runs (run_id, model, created_at, updated_at, snapshot, status)"
+        " SELECT v.column1, v.column2, ?1, ?1, v.column3, 'running'"
+        f" FROM (VALUES {_values(3, rows)}) AS v"
+    )
+
+
+@functools.cache
+def _checkpoint_rows(rows: int) -> str:
+    # CROSS JOIN keeps the plan: each queued row looks its run up by id, never a scan.
+    return (
+        "INSERT INTO gai_checkpoints (run_key, seq, kind, step_number, payload)"
+        " SELECT r.run_key, v.column1, v.column2, v.column3, v.column4"
+        f" FROM (VALUES {_values(5, rows)}) AS v CROSS JOIN gai_runs r ON r.run_id = v.column5"
+    )
+
+
+@functools.cache
+def _status_rows(rows: int) -> str:
+    return (
+        "UPDATE gai_runs SET status = v.column1, result = v.column2, error = v.column3,"
+        " derived_messages = v.column4, updated_at = ?1"
+        f" FROM (VALUES {_values(5, rows)}) AS v WHERE gai_runs.run_id = v.column5"
+    )
+
+
+def _in_chunks(
+    conn: sqlite3.Connection,
+    sql: Callable[[int], str],
+    flat: list[Any],
+    width: int,
+    ladder: tuple[int, ...],
+    now: str | None = None,
+) -> int:
+    """Write `flat`'s rows with statements of `ladder` row counts; the rows changed."""
+    left = len(flat) // width
+    start = changed = 0
+    head = [] if now is None else [now]
+    for rows in ladder:
+        end = start + rows * width
+        while left >= rows:
+            changed += conn.execute(sql(rows), head + flat[start:end]).rowcount
+            start, end = end, end + rows * width
+            left -= rows
+    return changed
+
 
 class Batch(asyncio.Future[Failures]):
     """A batch's commit, awaited by every run with a write in it.
@@ -68,7 +135,7 @@ class Writes:
     Each kind is one flat list of its statements' parameters, not a tuple per write: a
     write waits for its batch to commit, and an object per write would be one more for
     the garbage collector to go through for every run in flight. The database thread
-    hands each list to one `executemany`, with no Python code per row.
+    binds slices of each list to statements of many rows, with no Python code per row.
 
     A transaction commits them kind by kind: new runs, then checkpoints, then statuses.
     A run's own writes keep their order that way (its record is queued before its
@@ -111,8 +178,11 @@ class _Retry(Exception):
 class Writer:
     """The database thread's side of the write queue."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, max_variables: int = 999) -> None:
         self.path = path
+        # The rows a statement may hold: the widest row (5 values) and the timestamp
+        # must fit the library's limit on bound variables (999 before SQLite 3.32).
+        self.ladder = tuple(n for n in _LADDER if 5 * n + 1 <= max_variables) or (1,)
         # Runs with checkpoints since updated_at was last refreshed, and when that was.
         self.touch_due: set[str] = set()
         self.touched = time.monotonic()
@@ -129,21 +199,38 @@ class Writer:
         return _NO_FAILURES
 
     def _fast(self, conn: sqlite3.Connection, writes: Writes, now: str) -> None:
+        ladder = self.ladder
         if writes.creates:
-            c = writes.creates
-            conn.executemany(_CREATE, zip(c[0::3], c[1::3], repeat(now), repeat(now), c[2::3]))
-        for sql, flat, width in (
-            (_INSERT_NUMBERED, writes.numbered, 5),
-            (_INSERT_NEXT, writes.unnumbered, 4),
+            _in_chunks(conn, _create_rows, writes.creates, 3, ladder, now)
+        numbered = writes.numbered
+        if (
+            numbered
+            and _in_chunks(conn, _checkpoint_rows, numbered, 5, ladder) != len(numbered) // 5
         ):
-            if flat and conn.executemany(sql, _rows(flat, width)).rowcount != len(flat) // width:
-                raise _Retry
-        if writes.statuses:
-            s = writes.statuses
-            rows = zip(s[0::5], s[1::5], s[2::5], s[3::5], repeat(now), s[4::5])
-            if conn.executemany(_STATUS, rows).rowcount != len(s) // 5:
-                raise _Retry
+            raise _Retry
+        # The `append` protocol numbers rows in SQL, from the rows before them: two of
+        # one run in one statement would read the same maximum, so they go one by one.
+        unnumbered = writes.unnumbered
+        if (
+            unnumbered
+            and conn.executemany(_INSERT_NEXT, _rows(unnumbered, 4)).rowcount
+            != len(unnumbered) // 4
+        ):
+            raise _Retry
+        statuses = writes.statuses
+        if statuses and self._statuses(conn, statuses, now) != len(statuses) // 5:
+            raise _Retry
         self._touch(conn, writes, now)
+
+    def _statuses(self, conn: sqlite3.Connection, s: list[Any], now: str) -> int:
+        run_ids = s[4::5]
+        # UPDATE ... FROM updates a run named twice once, with either row, and counts it
+        # once: the count would send the batch to be redone row by row. Such a batch (a
+        # run paused and resumed within milliseconds) goes row by row, in order, at once.
+        if _UPDATE_FROM and len(set(run_ids)) == len(run_ids):
+            return _in_chunks(conn, _status_rows, s, 5, self.ladder, now)
+        rows = zip(s[0::5], s[1::5], s[2::5], s[3::5], repeat(now), run_ids)
+        return conn.executemany(_STATUS, rows).rowcount
 
     def _one_by_one(
         self, conn: sqlite3.Connection, writes: Writes, now: str, failures: dict[str, Exception]

@@ -63,7 +63,7 @@ class SQLiteStore(BaseStore):
         )
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gai-sqlite")
-        self._writer = Writer(self.path)
+        self._writer = Writer(self.path, self._conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
         self._batches: dict[asyncio.AbstractEventLoop, tuple[Batch, Writes]] = {}
         self._flushers: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
         with self._lock:

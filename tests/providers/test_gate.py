@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestServer
 
 import gai
 from gai.providers import OpenAI
-from gai.providers._gate import ConnectionGate, SlotHold, run_order, start_order
+from gai.providers._gate import ConnectionGate, SlotHold, held_slots, run_order, start_order
 from gai.store import SQLiteStore
 from gai.store._sqlite_batch import Writer
 from tests.support.recordings import load
@@ -102,8 +102,10 @@ async def test_a_held_slot_goes_to_no_one_until_released() -> None:
         async with gate:
             log.append("other")
 
-    waiting = asyncio.create_task(other())  # its context is copied before the hold
+    waiting = asyncio.create_task(other())  # its context is copied before the hold is set
     hold = SlotHold()
+    held_slots.set(hold)
+    hold.hold()
     async with gate:
         await asyncio.sleep(0)  # the other request queues meanwhile
     for _ in range(5):
@@ -119,11 +121,33 @@ async def test_a_held_slot_goes_to_no_one_until_released() -> None:
         pass
     async with gate:
         pass
+    # Held again (the run's next step), it keeps the next slot again.
+    hold.hold()
+    async with gate:
+        pass
+    assert gate._free == 0
+    hold.release()
+    assert gate._free == 1
+
+
+async def test_a_task_that_inherits_a_released_hold_frees_its_slot() -> None:
+    gate = ConnectionGate(1)
+    hold = SlotHold()
+    held_slots.set(hold)
+
+    async def tool() -> None:  # a run's tool: started after the hold was released
+        async with gate:
+            pass
+
+    await asyncio.create_task(tool())
+    assert gate._free == 1
 
 
 async def test_a_failed_request_frees_its_slot_even_when_held() -> None:
     gate = ConnectionGate(1)
     hold = SlotHold()
+    held_slots.set(hold)
+    hold.hold()
     with pytest.raises(RuntimeError):
         async with gate:
             raise RuntimeError("connection reset")
@@ -270,11 +294,13 @@ async def test_a_run_keeps_its_slot_while_its_answer_commits(
     assert seen.index("A final") < seen.index("C first")
 
 
+@pytest.mark.parametrize("inner_store", [True, False], ids=["inner-store", "inner-no-store"])
 async def test_a_tool_of_a_run_with_a_store_can_call_the_model_with_one_connection(
-    weather_server: tuple[TestServer, list[str]], tmp_path: Path
+    weather_server: tuple[TestServer, list[str]], tmp_path: Path, inner_store: bool
 ) -> None:
     # The slot kept across the commit is freed before the tools start: a tool calling
-    # the same provider (here through a run of its own) must not wait for it forever.
+    # the same provider (here through a run of its own, with or without a store, so
+    # with a hold of its own or its caller's) must not wait for it forever.
     server, seen = weather_server
     store = SQLiteStore(tmp_path / "runs.db")
     async with OpenAI(
@@ -284,7 +310,9 @@ async def test_a_tool_of_a_run_with_a_store_can_call_the_model_with_one_connecti
         @gai.tool
         async def get_weather(city: str) -> str:
             """Get the current weather for a city."""
-            inner = await gai.generate_text(model, prompt="inner", run_store=store)
+            inner = await gai.generate_text(
+                model, prompt="inner", run_store=store if inner_store else None
+            )
             return inner.text
 
         result = await asyncio.wait_for(
@@ -300,3 +328,4 @@ async def test_a_tool_of_a_run_with_a_store_can_call_the_model_with_one_connecti
     await store.aclose()
     assert result.stop_reason.kind == "no_more_tools"
     assert seen == ["outer first", "inner first", "outer final"]
+    assert held_slots.get() is None  # the run's hold ended with it

@@ -21,7 +21,7 @@ from gai.engine._parallel import run_tool_calls
 from gai.engine.request import Request, StepOverrides, check_tool_choice, normalize_tools
 from gai.errors import BudgetExceededError, RunExistsError, UserError
 from gai.observe.hub import combine, instrumented
-from gai.providers._gate import SlotHold, run_order, start_order
+from gai.providers._gate import SlotHold, held_slots, run_order, start_order
 from gai.providers._wire import MessageHistory, attach_history
 from gai.providers.base import Model, ModelRequest, ModelResponse, ToolChoice
 from gai.providers.streaming import StreamAssembler
@@ -107,6 +107,9 @@ class _Run:
     raw: Any = None
     started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     checkpoint: Checkpointer | None = None
+    hold: SlotHold | None = None
+    """With a store, what keeps the model call's connection slot across the commit the
+    step waits for before its tools start."""
     transcript_edited: bool = False
     """Whether anything but the steps (a nudge, a new system prompt) changed the
     conversation; if not, a store can rebuild it from the input and the steps."""
@@ -278,9 +281,9 @@ async def _step(run: _Run) -> Step:
         pending = None
     started = time.perf_counter()
     results: tuple[ToolResult, ...] = ()
-    # With a store, the model call's connection slot is kept across the commit the
-    # step waits for before its tools start (see SlotHold).
-    hold = SlotHold() if run.checkpoint is not None else None
+    hold = run.hold
+    if hold is not None:
+        hold.hold()
     try:
         if pending is not None and pending.response is not None:
             from gai._recorded import response_from_record
@@ -539,9 +542,11 @@ async def _run_loop(
 
         logged = resume.checkpoints[-1].seq if resume is not None and resume.checkpoints else 0
         run.checkpoint = checkpointer(request.run_store, run.run_id, logged)
+        run.hold = SlotHold()
     if emit is not None:
         emit(events.RunStarted(run.run_id, run.model.name))
     timeouts = _timeouts(request)
+    held = None if run.hold is None else held_slots.set(run.hold)
     try:
         if resume is not None:
             if run.checkpoint is not None:
@@ -600,6 +605,9 @@ async def _run_loop(
         detail = _done(run, f"failed with {type(exc).__name__}: {exc}")
         await _fail(run, exc, StopReason(kind="error", detail=detail))
         raise
+    finally:
+        if held is not None:
+            held_slots.reset(held)
 
 
 class _NoDeadline:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-from contextvars import ContextVar, Token
+from contextvars import ContextVar
 from types import TracebackType
 
 from gai.errors import ConfigError
@@ -30,8 +30,8 @@ of runs is served in the order its root started.
 """
 
 
-held_slots: ContextVar[list[ConnectionGate] | None] = ContextVar("gai_held_slots", default=None)
-"""Where a finished request leaves its slot instead of freeing it (see `SlotHold`)."""
+held_slots: ContextVar[SlotHold | None] = ContextVar("gai_held_slots", default=None)
+"""The hold of the run this code belongs to, if it has one (see `SlotHold`)."""
 
 
 def start_order() -> int:
@@ -86,11 +86,11 @@ class ConnectionGate:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        held = held_slots.get()
-        if held is None or exc_type is not None:
+        hold = held_slots.get()
+        if hold is None or not hold.holding or exc_type is not None:
             self._release()
         else:
-            held.append(self)
+            hold._slots.append(self)
 
     def _release(self) -> None:
         waiters = self._waiters
@@ -117,23 +117,27 @@ class SlotHold:
     a fifth more live objects for the garbage collector to walk). Held for the wait (a
     millisecond or two), the slot goes to this run's next request, or to an older one.
 
-    Created in the run's task, which calls `release` (idempotent) before the step's
-    tools start and when the step ends however it ends: tools, and runs started by
-    tools, never see the hold.
+    One per run, set in `held_slots` for the whole run (once, not per step: each set
+    of a context variable builds a new context). The run calls `hold` before its model
+    call and `release` (idempotent) before the step's tools start and when the step
+    ends however it ends. Tools, and runs they start, find the hold released, so their
+    requests free their slots at once. (A task a tool left running that calls a model
+    while a later step holds would have its slot kept until that step releases.)
     """
 
-    __slots__ = ("_slots", "_token")
+    __slots__ = ("_slots", "holding")
 
     def __init__(self) -> None:
         self._slots: list[ConnectionGate] = []
-        self._token: Token[list[ConnectionGate] | None] | None = held_slots.set(self._slots)
+        self.holding = False
+
+    def hold(self) -> None:
+        """From now on, keep the slots of requests that finish in this run's context."""
+        self.holding = True
 
     def release(self) -> None:
         """Free the held slots and stop holding."""
-        token, self._token = self._token, None
-        if token is None:
-            return
-        held_slots.reset(token)
+        self.holding = False
         slots = self._slots
         while slots:
             slots.pop()._release()

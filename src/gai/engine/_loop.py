@@ -766,17 +766,23 @@ async def _fail(run: _Run, exc: BaseException, reason: StopReason) -> None:
 def _snapshot(request: Request) -> RunSnapshot:
     from gai.store.records import RunSnapshot
 
-    return RunSnapshot(
-        messages=list(request.messages),
-        system=request.system,
-        tools=[t.definition for t in request.tools if isinstance(t, Tool)],
-        stop_condition=(
+    messages = list(request.messages)
+    fields: dict[str, Any] = {
+        "messages": messages,
+        "system": request.system,
+        "tools": [t.definition for t in request.tools if isinstance(t, Tool)],
+        "stop_condition": (
             repr(as_condition(request.stop_when)) if request.stop_when is not None else None
         ),
-        tool_choice=request.tool_choice,
-        max_steps_limit=request.max_steps_limit,
-        settings=dict(request.settings),
-    )
+        "tool_choice": request.tool_choice,
+        "max_steps_limit": request.max_steps_limit,
+        "settings": dict(request.settings),
+    }
+    # Validating would only check what gai already holds as its own types (validation
+    # was most of what recording a run's start cost); anything else is validated.
+    if type(request.tool_choice) is str and all(type(m) is Message for m in messages):
+        return RunSnapshot.model_construct(**fields)
+    return RunSnapshot(**fields)
 
 
 def _restore(run: _Run, record: RunRecord, condition: StopCondition | None) -> StopReason | None:

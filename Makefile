@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LINT_PATHS := src tests examples $(wildcard benchmarks)
 
-.PHONY: demo test lint install clean bench bench-soak bench-checkpoint bench-durable
+.PHONY: demo test lint install clean bench bench-instructions bench-soak bench-checkpoint bench-durable
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ $(PEERS)/.installed:
 # The peers live in their own environment, never in gai's dependencies.
 bench: $(STAMP) $(PEERS)/.installed
 	$(BIN)/python benchmarks/run.py --runs 200 1000 --repeat 3
+
+# Needs valgrind (Debian: apt-get install valgrind).
+bench-instructions: $(STAMP)
+	$(BIN)/python benchmarks/instructions.py --runs 200 1000
 
 bench-soak: $(STAMP)
 	$(BIN)/python benchmarks/soak_faults.py --runs 200

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -61,3 +65,31 @@ def test_benchmark_harness_runs_every_gai_driver():
         assert float(ratio.rstrip("x")) > 0, proc.stdout
         assert limit.endswith("x"), proc.stdout
     assert "medians of 2 for the floor and gai" in proc.stdout
+
+
+def _instructions_module() -> Any:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        return importlib.import_module("instructions")
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+
+
+def test_instruction_counts_are_read_from_cachegrinds_summary():
+    instructions = _instructions_module()
+    stderr = (
+        "==123== Cachegrind, a cache and branch-prediction profiler\n"
+        "==123== \n"
+        "==123== I   refs:      5,142,914,580\n"
+    )
+    assert instructions.instruction_count(stderr) == 5_142_914_580
+    with pytest.raises(RuntimeError, match="no instruction count"):
+        instructions.instruction_count("==1== Command not found\n")
+
+
+def test_instructions_per_job_come_from_the_difference_of_two_sizes():
+    instructions = _instructions_module()
+    # Start-up (here 1,000,000) cancels out; what is left is the cost of each job.
+    assert instructions.per_job(1_000_000 + 100 * 7_000, 1_000_000 + 400 * 7_000, 100, 400) == 7_000
+    with pytest.raises(ValueError, match="must be larger"):
+        instructions.per_job(1, 2, 400, 100)

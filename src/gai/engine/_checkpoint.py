@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Generator
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from pydantic import BaseModel
@@ -40,23 +40,6 @@ tool results; `fold_checkpoints` puts them back.
 
 STEP_END_FIELDS = tuple(name for name in Step.model_fields if name not in STEP_EXCLUDE)
 """What a step entry keeps, in the order pydantic writes them."""
-
-
-class _Done:
-    """An awaitable that is already complete (a write queued to be waited for later)."""
-
-    __slots__ = ()
-
-    def __await__(self) -> Generator[None, None, None]:
-        # An exhausted iterator ends every `await` at once; shared, it saves building a
-        # generator for each of a run's many checkpoint calls.
-        return _EXHAUSTED
-
-
-_EXHAUSTED = cast("Generator[None, None, None]", iter(()))
-
-
-DONE = _Done()
 
 
 def overrides_below(store: RunStore, name: str, *others: str) -> bool:
@@ -116,7 +99,9 @@ class Checkpointer:
 
     Each write is handed to the store when the loop awaits it. The per-checkpoint
     methods are plain functions returning the store's awaitable: a coroutine per layer
-    would be held by every run while its checkpoint is written.
+    would be held by every run while its checkpoint is written. `model_response`,
+    `tool_result` and `step_finished` may return None instead, when the write is
+    queued and there is nothing to wait for (`GroupCheckpointer`).
     """
 
     __slots__ = ("_append_json", "run_id", "store")
@@ -144,7 +129,7 @@ class Checkpointer:
 
     def model_response(
         self, step_number: int, response: ModelResponse, request: ModelRequest, duration: float
-    ) -> Awaitable[None]:
+    ) -> Awaitable[None] | None:
         if self._append_json is not None:
             data = recorded_json(response, request, duration)
             return self._append_json(self.run_id, "model_response", step_number, data)
@@ -158,10 +143,10 @@ class Checkpointer:
             return self._append_json(self.run_id, "tools_started", step_number, data)
         return self.store.append(self.run_id, "tools_started", step_number, {"call_ids": call_ids})
 
-    def tool_result(self, step_number: int, result: ToolResult) -> Awaitable[None]:
+    def tool_result(self, step_number: int, result: ToolResult) -> Awaitable[None] | None:
         return self._append("tool_result", step_number, result)
 
-    def step_finished(self, step: Step) -> Awaitable[None]:
+    def step_finished(self, step: Step) -> Awaitable[None] | None:
         if self._append_json is not None:
             data = step_end_json(step, STEP_END_FIELDS, STEP_EXCLUDE)
             return self._append_json(self.run_id, "step_finished", step.step_number, data)

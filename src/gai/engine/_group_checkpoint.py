@@ -22,7 +22,6 @@ from pydantic import TypeAdapter
 from gai._fast_json import results_json, step_end_json
 from gai._recorded import recorded_json
 from gai.engine._checkpoint import (
-    DONE,
     STEP_END_FIELDS,
     STEP_EXCLUDE,
     Checkpointer,
@@ -164,12 +163,7 @@ class GroupCheckpointer(Checkpointer):
         self._results: list[ToolResult] = []
         self._results_step = 0
 
-    def _queued(self, kind: Any, step_number: int, data: str) -> Awaitable[None]:
-        """Queue an entry after whatever this run still holds back."""
-        self._drain()
-        return self._enqueue(kind, step_number, data)
-
-    def _enqueue(self, kind: Any, step_number: int, data: str) -> Awaitable[None]:
+    def _enqueue(self, kind: Any, step_number: int, data: str) -> None:
         """Number an entry and queue it.
 
         It commits in order with the others whether or not anyone awaits it.
@@ -180,7 +174,6 @@ class GroupCheckpointer(Checkpointer):
         pending = self._pending
         if not pending or pending[-1] is not batch:
             pending.append(batch)
-        return DONE
 
     def _drain(self) -> None:
         """Queue what this run holds back, oldest first."""
@@ -227,7 +220,8 @@ class GroupCheckpointer(Checkpointer):
 
     async def sync(self) -> None:
         """Wait until every write handed over so far has committed; raise the first error."""
-        self._drain()
+        if self._held is not None or self._held_step is not None or self._results:
+            self._drain()
         pending = self._pending
         # Batches commit in the order they were queued, so once the run's last one has,
         # all have: one wait, then each batch's outcome in order.
@@ -247,14 +241,13 @@ class GroupCheckpointer(Checkpointer):
 
     def model_response(
         self, step_number: int, response: ModelResponse, request: ModelRequest, duration: float
-    ) -> Awaitable[None]:
+    ) -> None:
         # Held until the next write: when that is the step's tools_started (the usual
         # case), one entry records both.
         if self._held is not None or self._results:
             self._drain()
         self._held, self._held_request = response, request
         self._held_number, self._held_duration = step_number, duration
-        return DONE
 
     def tools_started(self, step_number: int, call_ids: list[str]) -> Awaitable[None]:
         # Durable before any tool starts, with everything queued before it: a resumed
@@ -262,12 +255,12 @@ class GroupCheckpointer(Checkpointer):
         if self._held is not None and self._held_number == step_number and not self._results:
             self._release(started=call_ids)
         else:
-            self._queued(
-                "tools_started", step_number, orjson.dumps({"call_ids": call_ids}).decode()
-            )
+            self._drain()
+            data = orjson.dumps({"call_ids": call_ids}).decode()
+            self._enqueue("tools_started", step_number, data)
         return self.sync()
 
-    def tool_result(self, step_number: int, result: ToolResult) -> Awaitable[None]:
+    def tool_result(self, step_number: int, result: ToolResult) -> None:
         # Handed to the store in the turn of the event loop the call completes in, with
         # the step's other results of that turn (parallel calls often end together).
         if self._held is not None or self._held_step is not None:
@@ -278,17 +271,16 @@ class GroupCheckpointer(Checkpointer):
             self._results_step = step_number
             _flush_at_end_of_turn(self)
         self._results.append(result)
-        return DONE
 
-    def step_finished(self, step: Step) -> Awaitable[None]:
+    def step_finished(self, step: Step) -> None:
         # Held, and merged into the next step's model answer (one entry, not two); not
         # waited for: the next model call has no side effects, and its tools wait for
         # the merged entry. A run killed before then resumes with every result of the
         # step in its log, so the step is rebuilt, not run again.
-        self._drain()
+        if self._held is not None or self._held_step is not None or self._results:
+            self._drain()
         self._held_step = step_end_json(step, STEP_END_FIELDS, STEP_EXCLUDE)
         self._held_step_number = step.step_number
-        return DONE
 
     async def finished(self, result: TextResult, *, derivable: bool = False) -> None:
         # The status queues behind the run's checkpoints, so one commit covers them all.

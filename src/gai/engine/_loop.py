@@ -315,10 +315,16 @@ async def _step(run: _Run) -> Step:
                         response.tool_calls,
                     )
                 )
-            if run.checkpoint is not None:
-                await run.checkpoint.model_response(
-                    step_number, response, model_request, model_duration
+            if (
+                run.checkpoint is not None
+                and (
+                    wait := run.checkpoint.model_response(
+                        step_number, response, model_request, model_duration
+                    )
                 )
+                is not None
+            ):
+                await wait
             token = run.control.stop_token
             if token is not None and token.requested and response.tool_calls:
                 raise StoppedBeforeTools(token.reason)
@@ -349,8 +355,8 @@ async def _step(run: _Run) -> Step:
     run.messages.append(assistant_message(response.text, response.tool_calls))
     if results:
         run.messages.append(tool_message(results))
-    if run.checkpoint is not None:
-        await run.checkpoint.step_finished(step)
+    if run.checkpoint is not None and (wait := run.checkpoint.step_finished(step)) is not None:
+        await wait
     if emit is not None:
         emit(events.StepFinished(run.run_id, step_number, step))
     if logger.isEnabledFor(logging.DEBUG):
@@ -417,8 +423,11 @@ async def _run_tools(
             refused = control.refusal(call, used, sum(used.values()))
         if refused is not None:
             done[call.call_id] = refused
-            if checkpoint is not None:
-                await checkpoint.tool_result(step_number, refused)
+            if (
+                checkpoint is not None
+                and (wait := checkpoint.tool_result(step_number, refused)) is not None
+            ):
+                await wait
             continue
         if used is not None:
             used[call.name] += 1

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from gai._lazy import lazy_module
 from gai.engine._hooks import TOOL_HOOKS
 from gai.tools import Tool
-from gai.tools._invoke import invoke_tool
+from gai.tools._invoke import Recorder, invoke_tool
 from gai.tools.limits import has_global, tool_slot
 from gai.types import ToolCall, ToolResult
 
@@ -33,7 +33,7 @@ async def run_tool_calls(
     default_timeout: float | None,
     deps: Any,
     emit: Callable[[RunEvent], None] | None = None,
-    record: Callable[[int, ToolResult], Awaitable[None]] | None = None,
+    record: Recorder | None = None,
     run_started: float | None = None,
 ) -> tuple[ToolResult, ...]:
     """Run every call at once (at most `max_parallel` at a time); results in call order.
@@ -61,8 +61,8 @@ async def run_tool_calls(
             result = await invoke(call)
         else:
             result = await hooks.run(call, tools.get(call.name), functools.partial(invoke, call))
-        if record is not None:
-            await record(step_number, result)
+        if record is not None and (wait := record(step_number, result)) is not None:
+            await wait
         if emit is not None:
             emit(events.ToolFinished(run_id, step_number, result))
         return result

@@ -18,7 +18,14 @@ from gai.tools.context import ToolContext
 from gai.tools.tool import Tool
 from gai.types import ToolCall, ToolResult
 
-__all__ = ["format_validation_error", "invoke_tool"]
+__all__ = ["Recorder", "format_validation_error", "invoke_tool"]
+
+Recorder = Callable[[int, ToolResult], Awaitable[None] | None]
+"""Records a call's result (step number, result): an awaitable to wait for, or None.
+
+None when there is nothing to wait for (a store that queues the write): an `await`
+of an awaitable that is already complete would still cost a call per tool call.
+"""
 
 
 _POOL: ThreadPoolExecutor | None = None
@@ -87,7 +94,7 @@ def _failure(call: ToolCall, message: str, started: float, base: float | None) -
 
 
 async def _failed(
-    record: Callable[[int, ToolResult], Awaitable[None]] | None,
+    record: Recorder | None,
     step_number: int,
     call: ToolCall,
     message: str,
@@ -95,8 +102,8 @@ async def _failed(
     base: float | None,
 ) -> ToolResult:
     result = _failure(call, message, started, base)
-    if record is not None:
-        await record(step_number, result)
+    if record is not None and (wait := record(step_number, result)) is not None:
+        await wait
     return result
 
 
@@ -110,16 +117,16 @@ async def invoke_tool(
     default_timeout: float | None,
     deps: Any,
     run_started: float | None = None,
-    record: Callable[[int, ToolResult], Awaitable[None]] | None = None,
+    record: Recorder | None = None,
 ) -> ToolResult:
     """Validate and run one tool call.
 
     Unknown names, invalid arguments, exceptions, timeouts and unserialisable output
     all come back as a `ToolResult` with `error` set; only cancellation propagates.
     `run_started` (a `perf_counter` value) dates the result within its run.
-    `record(step_number, result)` is awaited before the result is returned (a run
-    store's checkpoint): here rather than in a wrapper, which would be one more
-    coroutine per call.
+    `record(step_number, result)` (a run store's checkpoint) is called before the
+    result is returned, and what it returns awaited, if anything: here rather than in
+    a wrapper, which would be one more coroutine per call.
     """
     started = time.perf_counter()
     tool = tools.get(call.name)
@@ -212,6 +219,6 @@ async def invoke_tool(
         duration=time.perf_counter() - started,
         start_offset=None if run_started is None else started - run_started,
     )
-    if record is not None:
-        await record(step_number, result)
+    if record is not None and (wait := record(step_number, result)) is not None:
+        await wait
     return result

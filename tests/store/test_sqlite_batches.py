@@ -524,3 +524,40 @@ async def test_an_unknown_run_among_many_fails_alone(tmp_path: Path) -> None:
     assert isinstance(failures["ghost"], gai.RunNotFoundError)
     assert rows(tmp_path / "b.db", "SELECT count(*) FROM gai_checkpoints") == [(100,)]
     await store.aclose()
+
+
+async def test_queued_entries_hand_the_run_loop_nothing_to_await(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A model answer, a tool result and a step's end are queued, not waited for: the
+    # loop awaits only what a checkpointer returns, so returning None saves an await.
+    from gai.engine._group_checkpoint import GroupCheckpointer
+
+    returned: dict[str, list[object]] = {}
+    for name in ("model_response", "tool_result", "step_finished"):
+        method = getattr(GroupCheckpointer, name)
+
+        def spy(self: GroupCheckpointer, *args: Any, _m: Any = method, _n: str = name) -> Any:
+            value = _m(self, *args)
+            returned.setdefault(_n, []).append(value)
+            return value
+
+        monkeypatch.setattr(GroupCheckpointer, name, spy)
+    store = SQLiteStore(tmp_path / "b.db")
+    model = ScriptedModel(
+        [ModelResponse(tool_calls=(gai.ToolCall(call_id="c1", name="lookup", arguments={"key": "x"}),)), "done"]
+    )  # fmt: skip
+    result = await gai.generate_text(
+        model, prompt="go", tools=[lookup], stop_when=gai.NoMoreTools(), run_store=store
+    )
+    assert {name: len(values) for name, values in returned.items()} == {
+        "model_response": 2,
+        "tool_result": 1,
+        "step_finished": 2,
+    }
+    assert all(value is None for values in returned.values() for value in values)
+    record = await store.load_run(result.run_id)
+    assert record is not None
+    assert [s.step_number for s in record.steps] == [1, 2]
+    assert record.steps[0].tool_results[0].output == "X"
+    await store.aclose()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -168,3 +169,39 @@ def test_images_must_be_inline(monkeypatch: pytest.MonkeyPatch):
         model.payload(
             gai.ModelRequest(messages=(gai.user("what", "https://x.test/a.png"),)), stream=False
         )
+
+
+async def test_plain_and_streamed_calls_agree_on_the_finish_reason():
+    """Ollama says done_reason "stop" for a response with tool calls, streamed or not."""
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    answer = {
+        "model": "llama3.2",
+        "message": {
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [{"function": {"name": "add", "arguments": '{"a": 2}'}}],
+        },
+        "done": True,
+        "done_reason": "stop",
+    }
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        if (await request.json())["stream"]:
+            return web.Response(body=json.dumps(answer) + "\n")
+        return web.json_response(answer)
+
+    app = web.Application()
+    app.router.add_post("/api/chat", handler)
+    async with (
+        TestServer(app) as server,
+        Ollama("llama3.2", base_url=str(server.make_url(""))) as model,
+    ):
+        request = gai.ModelRequest(messages=(gai.user("add"),))
+        plain = await model.generate(request)
+        streamed = gai.providers.StreamAssembler("ollama")
+        async for chunk in model.stream(request):
+            streamed.add(chunk)
+    assert plain.finish_reason == streamed.response().finish_reason == "tool_calls"
+    assert plain.tool_calls[0].arguments == {"a": 2}

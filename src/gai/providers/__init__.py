@@ -14,6 +14,7 @@ from gai.providers.base import (
     StreamingModel,
     ToolChoice,
 )
+from gai.providers.limits import HTTPLimits
 from gai.providers.streaming import StreamAssembler
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ __all__ = [
     "Anthropic",
     "BaseChatModel",
     "Gemini",
+    "HTTPLimits",
     "Model",
     "ModelRequest",
     "ModelResponse",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from gai.providers._http import HTTPClient
 from gai.providers.base import BaseChatModel
+from gai.providers.limits import HTTPLimits
 
 __all__ = ["BaseHTTPModel"]
 
@@ -18,8 +19,10 @@ class BaseHTTPModel(BaseChatModel):
         model: The provider's model name.
         base_url: API root.
         headers: Headers for every request (auth, API version, the caller's extras).
-        timeout: Seconds a request may take (between two chunks, when streaming).
+        timeout: Seconds a whole non-streamed request may take.
         max_connections: Open connections kept at most.
+        limits: Stream deadlines, connect timeout and size caps.
+        secrets: More values to mask in what the server sends back.
     """
 
     def __init__(
@@ -31,11 +34,19 @@ class BaseHTTPModel(BaseChatModel):
         *,
         timeout: float,
         max_connections: int,
+        limits: HTTPLimits | None = None,
+        secrets: Iterable[str] = (),
     ) -> None:
         self.provider = provider
         self.model = model
         self._http = HTTPClient(
-            provider, base_url, headers, timeout=timeout, max_connections=max_connections
+            provider,
+            base_url,
+            headers,
+            timeout=timeout,
+            max_connections=max_connections,
+            limits=limits,
+            secrets=secrets,
         )
 
     @property

@@ -108,9 +108,11 @@ class response_shape:
         if exc is None or isinstance(exc, ProviderError):
             return
         if isinstance(exc, KeyError | IndexError | TypeError | AttributeError | ValueError):
+            # A malformed payload is most often one glitchy response: asking again helps.
             raise ResponseFormatError(
-                f"unexpected {self.what} shape ({type(exc).__name__}: {exc})",
+                f"unexpected {self.what} shape ({type(exc).__name__}: {exc})"[:2000],
                 provider=self.provider,
+                retryable=True,
             ) from exc
 
 

@@ -13,7 +13,7 @@ import re
 import time
 import weakref
 from collections import deque
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -35,20 +35,26 @@ from gai.errors import (
     ResponseFormatError,
 )
 from gai.providers._gate import ConnectionGate
+from gai.providers._redact import Redactor
+from gai.providers.limits import HTTPLimits
 from gai.types._readonly import readonly
 
 __all__ = [
     "HTTPClient",
+    "NDJSONStream",
     "SSEDecoder",
     "SSEEvent",
     "SSEStream",
+    "cap",
     "error_for_status",
     "iter_ndjson",
     "iter_sse",
     "loads",
 ]
 
+_DEFAULT_LIMITS = HTTPLimits()
 _BODY_LIMIT = 2000
+_MESSAGE_LIMIT = 2000
 _MAX_RETRY_AFTER = 3600.0
 _CONTEXT_RE = re.compile(
     r"context[_ ]length|context window|maximum context|too many tokens|prompt is too long|"
@@ -108,6 +114,13 @@ def _retry_after(headers: Mapping[str, str], body: Any, message: str) -> float |
     return min(max(value, 0.0), _MAX_RETRY_AFTER)
 
 
+def cap(text: str, limit: int = _MESSAGE_LIMIT) -> str:
+    """`text` cut to `limit` characters, saying how much was cut."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit} more characters cut)"
+
+
 def _error_message(body: Any, text: str) -> str:
     if isinstance(body, dict):
         err = body.get("error", body)
@@ -131,15 +144,17 @@ def error_for_status(
         body: Any = orjson.loads(raw) if raw else None
     except orjson.JSONDecodeError:
         body = None
-    message = _error_message(body, text)
+    message = cap(_error_message(body, text))
     request_id = (
         headers.get("x-request-id") or headers.get("request-id") or headers.get("x-goog-request-id")
     )
+    if len(raw) > _BODY_LIMIT:
+        text += f"... ({len(raw) - _BODY_LIMIT} more bytes cut)"
     kwargs: dict[str, Any] = {
         "provider": provider,
         "status": status,
         "body": text,
-        "request_id": request_id,
+        "request_id": cap(request_id, 200) if request_id else None,
         "retry_after": _retry_after(headers, body, message),
     }
     cls: type[ProviderError]
@@ -176,28 +191,101 @@ class SSEEvent:
     data: str
 
 
+class _Frames:
+    """Cuts a byte stream into frames at `separator`, in time linear in the bytes.
+
+    Only the bytes received since the last look are searched for the separator, so an
+    event that arrives in many reads is not searched again from its start each time.
+    """
+
+    __slots__ = ("_limit", "_pending", "_provider", "_scanned", "_separator")
+
+    def __init__(self, separator: bytes, limit: int, provider: str) -> None:
+        self._separator = separator
+        self._limit = limit
+        self._provider = provider
+        self._pending = bytearray()
+        self._scanned = 0
+
+    def feed(self, received: bytes, redactor: Redactor | None) -> list[bytes]:
+        """The frames completed by `received` (the last, unfinished one is held)."""
+        pending = self._pending
+        if pending:
+            pending += received
+            if pending.find(self._separator, self._scanned) < 0:
+                self._scanned = max(len(pending) - len(self._separator) + 1, 0)
+                self._check(len(pending))
+                return []
+            data = bytes(pending)
+            pending.clear()
+        else:
+            data = received
+        if redactor:
+            # A secret never spans a separator, so the frames completed here hold whole
+            # secrets; one in the unfinished rest is masked once that frame completes.
+            data = redactor.data(data)
+        *frames, rest = data.split(self._separator)
+        if rest:
+            self._check(len(rest))
+            pending += rest
+            self._scanned = max(len(rest) - len(self._separator) + 1, 0)
+        for frame in frames:
+            self._check(len(frame))
+        return frames
+
+    def close(self, redactor: Redactor | None) -> bytes:
+        """What was held when the stream ended without a separator after it."""
+        rest = bytes(self._pending)
+        self._pending.clear()
+        return redactor.data(rest) if redactor else rest
+
+    def _check(self, size: int) -> None:
+        if size > self._limit:
+            raise ResponseFormatError(
+                f"one event of the stream is larger than {self._limit} bytes "
+                f"(HTTPLimits.max_event_bytes); it was not read further",
+                provider=self._provider,
+            )
+
+
 class SSEDecoder:
-    """Splits bytes as the network delivers them into server-sent events."""
+    """Splits bytes as the network delivers them into server-sent events.
 
-    __slots__ = ("_pending",)
+    Args:
+        provider: Provider name, for errors.
+        max_event_bytes: Largest event accepted; a larger one is a `ResponseFormatError`.
+        redactor: Masks credentials in the events' bytes.
+    """
 
-    def __init__(self) -> None:
-        self._pending = b""
+    __slots__ = ("_cr", "_frames", "_redactor")
+
+    def __init__(
+        self,
+        provider: str = "unknown",
+        max_event_bytes: int = _DEFAULT_LIMITS.max_event_bytes,
+        redactor: Redactor | None = None,
+    ) -> None:
+        self._frames = _Frames(b"\n\n", max_event_bytes, provider)
+        self._redactor = redactor
+        self._cr = False
 
     def feed(self, received: bytes) -> list[SSEEvent]:
-        """The events completed by `received`; comment lines (`: ...`) are skipped."""
+        """The events completed by `received`; comment lines (`: ...`) are skipped.
+
+        Raises:
+            ResponseFormatError: One event is larger than `max_event_bytes`.
+        """
         # Whatever the network delivered is split here at once: reading line by line
         # through aiohttp costs more than parsing the events themselves.
-        pending = self._pending + received
-        held = b""
-        if b"\r" in pending:
-            if pending[-1:] == b"\r":  # its "\n" may be in the next read
-                pending, held = pending[:-1], b"\r"
-            pending = pending.replace(b"\r\n", b"\n")
-        *blocks, pending = pending.split(b"\n\n")
-        self._pending = pending + held
+        if self._cr:
+            received = b"\r" + received
+            self._cr = False
+        if b"\r" in received:
+            if received[-1:] == b"\r":  # its "\n" may be in the next read
+                received, self._cr = received[:-1], True
+            received = received.replace(b"\r\n", b"\n")
         events = []
-        for block in blocks:
+        for block in self._frames.feed(received, self._redactor):
             event = _sse_event(block)
             if event is not None:
                 events.append(event)
@@ -205,25 +293,65 @@ class SSEDecoder:
 
     def close(self) -> list[SSEEvent]:
         """The last event, when the stream ended without a blank line after it."""
-        pending, self._pending = self._pending, b""
-        last = _sse_event(pending.replace(b"\r\n", b"\n"))
+        last = _sse_event(self._frames.close(self._redactor))
         return [] if last is None else [last]
 
 
-class SSEStream:
+class _StreamReader:
+    """Reads a response's body with an idle limit that keep-alive bytes do not reset.
+
+    aiohttp's own read timeout restarts with every byte, so a server sending comments
+    (or blank lines) forever would never time out without this.
+    """
+
+    __slots__ = ("_content", "_ended", "_idle", "_last", "_loop", "_provider")
+
+    def __init__(self, response: aiohttp.ClientResponse, provider: str, idle: float) -> None:
+        self._content = response.content
+        self._provider = provider
+        self._idle = idle
+        self._ended = False
+        self._loop = asyncio.get_running_loop()
+        self._last = self._loop.time()
+
+    async def _read(self) -> bytes:
+        received = await self._content.readany()
+        if not received:
+            self._ended = True
+        return received
+
+    def _progressed(self, made: bool) -> None:
+        now = self._loop.time()
+        if made:
+            self._last = now
+        elif now - self._last > self._idle:
+            raise ProviderTimeoutError(
+                f"the stream sent no event for {self._idle:g} seconds, only keep-alive "
+                f"bytes (HTTPLimits.idle_timeout)",
+                provider=self._provider,
+                retryable=True,
+            )
+
+
+class SSEStream(_StreamReader):
     """The server-sent events of a response, as an async iterator.
 
     A class, not an async generator: a provider stops reading at its end marker, and an
     abandoned generator is finalised by the event loop with a task of its own.
     """
 
-    __slots__ = ("_content", "_decoder", "_ended", "_ready")
+    __slots__ = ("_decoder", "_ready")
 
-    def __init__(self, response: aiohttp.ClientResponse) -> None:
-        self._content = response.content
-        self._decoder = SSEDecoder()
+    def __init__(
+        self,
+        response: aiohttp.ClientResponse,
+        provider: str = "unknown",
+        limits: HTTPLimits = _DEFAULT_LIMITS,
+        redactor: Redactor | None = None,
+    ) -> None:
+        super().__init__(response, provider, limits.idle_timeout)
+        self._decoder = SSEDecoder(provider, limits.max_event_bytes, redactor)
         self._ready: deque[SSEEvent] = deque()
-        self._ended = False
 
     def __aiter__(self) -> SSEStream:
         return self
@@ -233,27 +361,32 @@ class SSEStream:
         while not ready:
             if self._ended:
                 raise StopAsyncIteration
-            received = await self._content.readany()
+            received = await self._read()
             if received:
                 ready.extend(self._decoder.feed(received))
+                self._progressed(bool(ready))
             else:
-                self._ended = True
                 ready.extend(self._decoder.close())
         return ready.popleft()
 
 
-def iter_sse(response: aiohttp.ClientResponse) -> SSEStream:
+def iter_sse(
+    response: aiohttp.ClientResponse,
+    provider: str = "unknown",
+    limits: HTTPLimits = _DEFAULT_LIMITS,
+    redactor: Redactor | None = None,
+) -> SSEStream:
     """The server-sent events of `response`; comment lines (`: ...`) are skipped."""
-    return SSEStream(response)
+    return SSEStream(response, provider, limits, redactor)
 
 
 def _sse_event(block: bytes) -> SSEEvent | None:
     if block[:6] == b"data: " and b"\n" not in block:
         # Most events are one `data:` line (every OpenAI-style chunk): skip the parsing.
-        return SSEEvent(None, block[6:].decode("utf-8"))
+        return SSEEvent(None, block[6:].decode("utf-8", "replace"))
     event: str | None = None
     data: list[str] = []
-    for line in block.decode("utf-8").split("\n"):
+    for line in block.decode("utf-8", "replace").split("\n"):
         if not line or line[0] == ":":
             continue
         field, _, value = line.partition(":")
@@ -266,12 +399,51 @@ def _sse_event(block: bytes) -> SSEEvent | None:
     return SSEEvent(event, "\n".join(data)) if data else None
 
 
-async def iter_ndjson(response: aiohttp.ClientResponse, provider: str) -> AsyncIterator[Any]:
-    """Yield one parsed JSON value per non-empty line."""
-    async for raw_line in response.content:
-        line = raw_line.strip()
-        if line:
-            yield loads(line, provider)
+class NDJSONStream(_StreamReader):
+    """One parsed JSON value per non-empty line of a response, as an async iterator."""
+
+    __slots__ = ("_frames", "_ready", "_redactor")
+
+    def __init__(
+        self,
+        response: aiohttp.ClientResponse,
+        provider: str = "unknown",
+        limits: HTTPLimits = _DEFAULT_LIMITS,
+        redactor: Redactor | None = None,
+    ) -> None:
+        super().__init__(response, provider, limits.idle_timeout)
+        self._frames = _Frames(b"\n", limits.max_event_bytes, provider)
+        self._redactor = redactor
+        self._ready: deque[bytes] = deque()
+
+    def __aiter__(self) -> NDJSONStream:
+        return self
+
+    async def __anext__(self) -> Any:
+        ready = self._ready
+        while True:
+            while ready:
+                line = ready.popleft().strip()
+                if line:
+                    return loads(line, self._provider)
+            if self._ended:
+                raise StopAsyncIteration
+            received = await self._read()
+            if received:
+                ready.extend(self._frames.feed(received, self._redactor))
+                self._progressed(any(line.strip() for line in ready))
+            else:
+                ready.append(self._frames.close(self._redactor))
+
+
+def iter_ndjson(
+    response: aiohttp.ClientResponse,
+    provider: str = "unknown",
+    limits: HTTPLimits = _DEFAULT_LIMITS,
+    redactor: Redactor | None = None,
+) -> NDJSONStream:
+    """One parsed JSON value per non-empty line of `response`."""
+    return NDJSONStream(response, provider, limits, redactor)
 
 
 _CLIENTS: weakref.WeakSet[HTTPClient] = weakref.WeakSet()
@@ -304,15 +476,18 @@ class HTTPClient:
 
     The session is created inside the running event loop on first use, and created
     again if the object is later used from another loop (e.g. a second `asyncio.run`).
+    Every byte kept from a response passes through the client's `Redactor`, so the
+    credentials it sends never come back into gai, even from a server that echoes them.
 
     Args:
         provider: Provider name, used in errors.
         base_url: URL prefix of every request.
         headers: Headers sent with every request (auth, versions).
-        timeout: Seconds a whole non-streamed request may take, and the longest pause
-            between two pieces of a stream.
-        connect_timeout: Seconds to establish a connection.
+        timeout: Seconds a whole non-streamed request may take.
         max_connections: Connections kept open to the provider at most.
+        limits: Stream deadlines, the connect timeout and size caps.
+        secrets: More values to mask wherever they come back, besides the credentials
+            found in `headers` and in `base_url`'s query.
     """
 
     def __init__(
@@ -322,18 +497,28 @@ class HTTPClient:
         headers: Mapping[str, str],
         *,
         timeout: float = 600.0,
-        connect_timeout: float = 10.0,
         max_connections: int = 100,
+        limits: HTTPLimits | None = None,
+        secrets: Iterable[str] = (),
     ) -> None:
         self.provider = provider
         self.base_url = base_url.rstrip("/")
         self.headers = {"content-type": "application/json", **headers}
         self.timeout = timeout
-        self.connect_timeout = connect_timeout
+        self.limits = limits or _DEFAULT_LIMITS
         self.max_connections = max_connections
+        self.redactor = Redactor.for_request(self.headers, base_url, secrets)
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._gate = ConnectionGate(max_connections)
+        self._plain_timeout = aiohttp.ClientTimeout(
+            total=timeout, connect=self.limits.connect_timeout
+        )
+        self._stream_timeout = aiohttp.ClientTimeout(
+            total=self.limits.stream_timeout,
+            connect=self.limits.connect_timeout,
+            sock_read=self.limits.idle_timeout,
+        )
         _CLIENTS.add(self)
 
     def _get_session(self) -> aiohttp.ClientSession:
@@ -363,39 +548,67 @@ class HTTPClient:
         if session is not None and not session.closed:
             await session.close()
 
-    def _timeout(self, stream: bool) -> aiohttp.ClientTimeout:
-        if stream:
-            return aiohttp.ClientTimeout(
-                total=None, connect=self.connect_timeout, sock_read=self.timeout
-            )
-        return aiohttp.ClientTimeout(total=self.timeout, connect=self.connect_timeout)
-
     def _url(self, path: str) -> str:
         return path if path.startswith(("http://", "https://")) else f"{self.base_url}{path}"
 
     async def _raise_for_status(self, response: aiohttp.ClientResponse) -> None:
-        raw = await response.read()
+        raw = self.redactor.data(await self._read_body(response))
         raise error_for_status(self.provider, response.status, response.headers, raw)
 
-    def _transport_error(self, exc: Exception, url: str) -> ProviderError | None:
+    def _transport_error(self, exc: Exception, url: str, stream: bool) -> ProviderError | None:
         """The typed error for a failure of the connection or the body, if it is one."""
-        if isinstance(exc, TimeoutError):
-            return ProviderTimeoutError(
-                f"no response within {self.timeout:g} seconds (timeout)",
-                provider=self.provider,
-                retryable=True,
+        limits = self.limits
+        message: str | None = None
+        error: type[ProviderError] = ProviderConnectionError
+        if isinstance(exc, aiohttp.ConnectionTimeoutError):
+            message = f"could not connect to {url} within {limits.connect_timeout:g} seconds"
+            error = ProviderTimeoutError
+        elif isinstance(exc, aiohttp.ServerTimeoutError) and stream:
+            message = (
+                f"the stream paused for more than {limits.idle_timeout:g} seconds "
+                f"(HTTPLimits.idle_timeout)"
             )
-        if isinstance(exc, aiohttp.ClientPayloadError):
-            return ResponseFormatError(
-                f"the response body was cut off: {exc}", provider=self.provider, retryable=True
+            error = ProviderTimeoutError
+        elif isinstance(exc, TimeoutError):
+            message = (
+                f"the stream did not finish within {limits.stream_timeout:g} seconds "
+                f"(HTTPLimits.stream_timeout)"
+                if stream
+                else f"no response within {self.timeout:g} seconds (timeout)"
             )
-        if isinstance(exc, (aiohttp.ClientConnectionError, aiohttp.ClientResponseError)):
-            return ProviderConnectionError(
-                f"connection to {url} failed: {exc or type(exc).__name__}",
-                provider=self.provider,
-                retryable=True,
-            )
-        return None
+            error = ProviderTimeoutError
+        elif isinstance(exc, aiohttp.ClientPayloadError):
+            message = f"the response body was cut off: {exc}"
+            error = ResponseFormatError
+        elif isinstance(exc, (aiohttp.ClientConnectionError, aiohttp.ClientResponseError)):
+            message = f"connection to {url} failed: {exc or type(exc).__name__}"
+        if message is None:
+            return None
+        return error(cap(self.redactor.text(message)), provider=self.provider, retryable=True)
+
+    async def _read_body(self, response: aiohttp.ClientResponse) -> bytes:
+        limit = self.limits.max_response_bytes
+        length = response.content_length
+        if length is not None and "content-encoding" not in response.headers:
+            if length > limit:
+                raise self._too_large(limit)
+            return await response.read()
+        # Unknown or compressed length: read in pieces, so an endless body stops at the cap.
+        pieces: list[bytes] = []
+        size = 0
+        while piece := await response.content.readany():
+            size += len(piece)
+            if size > limit:
+                raise self._too_large(limit)
+            pieces.append(piece)
+        return b"".join(pieces)
+
+    def _too_large(self, limit: int) -> ResponseFormatError:
+        return ResponseFormatError(
+            f"the response body is larger than {limit} bytes (HTTPLimits.max_response_bytes); "
+            f"it was not read further",
+            provider=self.provider,
+        )
 
     async def post_json(
         self, path: str, payload: Any, *, headers: Mapping[str, str] | None = None
@@ -415,15 +628,17 @@ class HTTPClient:
             async with (
                 self._gate,
                 session.post(
-                    url, data=body, headers=headers, timeout=self._timeout(False)
+                    url, data=body, headers=headers, timeout=self._plain_timeout
                 ) as response,
             ):
-                raw = await response.read()
+                raw = await self._read_body(response)
         except Exception as exc:
-            error = self._transport_error(exc, url)
+            error = self._transport_error(exc, url, stream=False)
             if error is None:
                 raise
             raise error from exc
+        if self.redactor:
+            raw = self.redactor.data(raw)
         if response.status >= 400:
             raise error_for_status(self.provider, response.status, response.headers, raw)
         return loads(raw, self.provider)
@@ -433,6 +648,9 @@ class HTTPClient:
         self, path: str, payload: Any, *, headers: Mapping[str, str] | None = None
     ) -> AsyncIterator[aiohttp.ClientResponse]:
         """POST JSON and yield the streaming response; leaving the block closes it.
+
+        Read it with `sse(response)` or `ndjson(response)`, which apply the client's
+        limits and mask its credentials.
 
         Raises:
             ProviderError: A typed error for the failure, also while reading the stream.
@@ -445,14 +663,22 @@ class HTTPClient:
             async with (
                 self._gate,
                 session.post(
-                    url, data=body, headers=headers, timeout=self._timeout(True)
+                    url, data=body, headers=headers, timeout=self._stream_timeout
                 ) as response,
             ):
                 if response.status >= 400:
                     await self._raise_for_status(response)
                 yield response
         except Exception as exc:
-            error = self._transport_error(exc, url)
+            error = self._transport_error(exc, url, stream=True)
             if error is None:
                 raise
             raise error from exc
+
+    def sse(self, response: aiohttp.ClientResponse) -> SSEStream:
+        """The server-sent events of a response from `stream`."""
+        return SSEStream(response, self.provider, self.limits, self.redactor or None)
+
+    def ndjson(self, response: aiohttp.ClientResponse) -> NDJSONStream:
+        """The JSON lines of a response from `stream`."""
+        return NDJSONStream(response, self.provider, self.limits, self.redactor or None)

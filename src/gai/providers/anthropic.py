@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 import orjson
@@ -19,9 +19,10 @@ from gai.providers._common import (
     stop_list,
     usage_from,
 )
-from gai.providers._http import error_for_status, iter_sse, loads
+from gai.providers._http import error_for_status, loads
 from gai.providers._wire import encoded_turns
 from gai.providers.base import ModelRequest, ModelResponse
+from gai.providers.limits import HTTPLimits
 from gai.types import (
     FinishReason,
     ImageURL,
@@ -89,8 +90,11 @@ class Anthropic(BaseHTTPModel):
         base_url: API root; defaults to `ANTHROPIC_BASE_URL` or https://api.anthropic.com.
         max_tokens: Output limit sent when the request's settings name none (the API
             requires one).
-        timeout: Seconds a request may take (between two chunks, when streaming).
+        timeout: Seconds a whole non-streamed request may take.
         max_connections: Open connections kept at most.
+        limits: Stream deadlines, connect timeout and size caps (`HTTPLimits`).
+        secrets: More values to mask in everything the server sends back (the key
+            and credential headers are always masked).
         headers: Extra headers (e.g. `anthropic-beta`).
 
     Raises:
@@ -106,6 +110,8 @@ class Anthropic(BaseHTTPModel):
         max_tokens: int = DEFAULT_MAX_TOKENS,
         timeout: float = 600.0,
         max_connections: int = 100,
+        limits: HTTPLimits | None = None,
+        secrets: Iterable[str] = (),
         headers: dict[str, str] | None = None,
     ) -> None:
         key = api_key_from_env("anthropic", api_key, "ANTHROPIC_API_KEY")
@@ -117,6 +123,8 @@ class Anthropic(BaseHTTPModel):
             {"x-api-key": key, "anthropic-version": API_VERSION, **(headers or {})},
             timeout=timeout,
             max_connections=max_connections,
+            limits=limits,
+            secrets=secrets,
         )
 
     def payload(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:
@@ -181,7 +189,7 @@ class Anthropic(BaseHTTPModel):
         finish: FinishReason | None = None
         model_name: str | None = None
         async with self._http.stream("/v1/messages", self.payload(request, stream=True)) as resp:
-            async for event in iter_sse(resp):
+            async for event in self._http.sse(resp):
                 data = loads(event.data, "anthropic")
                 with response_shape("anthropic", "stream event"):
                     kind = data.get("type")

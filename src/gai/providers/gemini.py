@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,9 +21,10 @@ from gai.providers._common import (
     split_system,
     usage_from,
 )
-from gai.providers._http import error_for_status, iter_sse, loads
+from gai.providers._http import error_for_status, loads
 from gai.providers._wire import encoded_turns
 from gai.providers.base import ModelRequest, ModelResponse
+from gai.providers.limits import HTTPLimits
 from gai.types import (
     FinishReason,
     ImageURL,
@@ -72,8 +73,11 @@ class Gemini(BaseHTTPModel):
         model: Model name, e.g. "gemini-2.5-flash".
         api_key: Key; defaults to `GEMINI_API_KEY` or `GOOGLE_API_KEY`.
         base_url: API root; defaults to `GEMINI_BASE_URL` or the public endpoint.
-        timeout: Seconds a request may take (between two chunks, when streaming).
+        timeout: Seconds a whole non-streamed request may take.
         max_connections: Open connections kept at most.
+        limits: Stream deadlines, connect timeout and size caps (`HTTPLimits`).
+        secrets: More values to mask in everything the server sends back (the key
+            and credential headers are always masked).
         headers: Extra headers.
 
     Raises:
@@ -88,6 +92,8 @@ class Gemini(BaseHTTPModel):
         base_url: str | None = None,
         timeout: float = 600.0,
         max_connections: int = 100,
+        limits: HTTPLimits | None = None,
+        secrets: Iterable[str] = (),
         headers: dict[str, str] | None = None,
     ) -> None:
         key = api_key_from_env("gemini", api_key, "GEMINI_API_KEY", "GOOGLE_API_KEY")
@@ -100,6 +106,8 @@ class Gemini(BaseHTTPModel):
             {"x-goog-api-key": key, **(headers or {})},
             timeout=timeout,
             max_connections=max_connections,
+            limits=limits,
+            secrets=secrets,
         )
 
     def native_output(self, name: str, schema: dict[str, Any]) -> dict[str, Any]:
@@ -184,7 +192,7 @@ class Gemini(BaseHTTPModel):
         async with self._http.stream(
             f"/v1beta/models/{self.model}:streamGenerateContent?alt=sse", self.payload(request)
         ) as response:
-            async for event in iter_sse(response):
+            async for event in self._http.sse(response):
                 data = loads(event.data, "gemini")
                 with response_shape("gemini", "stream chunk"):
                     if "error" in data:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 import orjson
@@ -17,9 +17,11 @@ from gai.providers._common import (
     response_shape,
     usage_from,
 )
-from gai.providers._http import error_for_status, iter_ndjson
+from gai.providers._http import error_for_status
 from gai.providers._wire import encoded_messages
 from gai.providers.base import ModelRequest, ModelResponse
+from gai.providers.limits import HTTPLimits
+from gai.providers.streaming import parse_arguments
 from gai.types import (
     FinishReason,
     ImageURL,
@@ -61,8 +63,11 @@ class Ollama(BaseHTTPModel):
         model: Model name, e.g. "llama3.2".
         base_url: Server URL; defaults to `OLLAMA_HOST` or http://localhost:11434.
         api_key: Key for ollama.com; defaults to `OLLAMA_API_KEY` (local servers need none).
-        timeout: Seconds a request may take (between two chunks, when streaming).
+        timeout: Seconds a whole non-streamed request may take.
         max_connections: Open connections kept at most.
+        limits: Stream deadlines, connect timeout and size caps (`HTTPLimits`).
+        secrets: More values to mask in everything the server sends back (the key
+            and credential headers are always masked).
         headers: Extra headers.
     """
 
@@ -74,6 +79,8 @@ class Ollama(BaseHTTPModel):
         api_key: str | None = None,
         timeout: float = 600.0,
         max_connections: int = 100,
+        limits: HTTPLimits | None = None,
+        secrets: Iterable[str] = (),
         headers: dict[str, str] | None = None,
     ) -> None:
         key = api_key or os.environ.get("OLLAMA_API_KEY")
@@ -85,6 +92,8 @@ class Ollama(BaseHTTPModel):
             {**auth, **(headers or {})},
             timeout=timeout,
             max_connections=max_connections,
+            limits=limits,
+            secrets=secrets,
         )
 
     def native_output(self, name: str, schema: dict[str, Any]) -> dict[str, Any]:
@@ -132,8 +141,7 @@ class Ollama(BaseHTTPModel):
                 text=message.get("content") or "",
                 tool_calls=calls,
                 usage=usage_from(data, _USAGE),
-                finish_reason=finish_reason(data.get("done_reason"), _FINISH)
-                or ("tool_calls" if calls else "stop"),
+                finish_reason=_finish(data.get("done_reason"), bool(calls)),
                 model_name=data.get("model"),
                 raw=data,
             )
@@ -142,7 +150,7 @@ class Ollama(BaseHTTPModel):
         """Stream one chat call (NDJSON) as chunks."""
         calls = 0
         async with self._http.stream("/api/chat", self.payload(request, stream=True)) as response:
-            async for data in iter_ndjson(response, "ollama"):
+            async for data in self._http.ndjson(response):
                 with response_shape("ollama", "stream line"):
                     if "error" in data:
                         raise error_for_status("ollama", 500, {}, orjson.dumps(data))
@@ -159,23 +167,37 @@ class Ollama(BaseHTTPModel):
                         )
                         calls += 1
                     if data.get("done"):
-                        finish = finish_reason(data.get("done_reason"), _FINISH)
-                        if calls and finish == "stop":
-                            finish = "tool_calls"
                         yield StreamEnd(
-                            finish_reason=finish,
+                            finish_reason=_finish(data.get("done_reason"), bool(calls)),
                             usage=usage_from(data, _USAGE),
                             model_name=data.get("model"),
                         )
                         return
 
 
+def _finish(done_reason: Any, has_calls: bool) -> FinishReason:
+    # Ollama says "stop" when the model called tools; streamed or not, gai says so.
+    finish = finish_reason(done_reason, _FINISH)
+    if has_calls and finish in (None, "stop"):
+        return "tool_calls"
+    return finish or "stop"
+
+
 def _call(tc: dict[str, Any]) -> ToolCall:
     fn = tc["function"]
-    arguments = fn.get("arguments") or {}
-    if isinstance(arguments, str):
-        arguments = orjson.loads(arguments) if arguments.strip() else {}
-    return ToolCall(call_id=tc.get("id") or new_call_id(), name=fn["name"], arguments=arguments)
+    raw = fn.get("arguments")
+    if isinstance(raw, dict):
+        arguments, invalid = raw, None
+    elif isinstance(raw, str) or raw is None:
+        arguments, invalid = parse_arguments(raw or "")
+    else:  # a value the model must correct, like invalid JSON
+        arguments, invalid = {}, orjson.dumps(raw).decode()
+    return ToolCall(
+        call_id=tc.get("id") or new_call_id(),
+        name=fn["name"],
+        arguments=arguments,
+        invalid_arguments=invalid,
+    )
 
 
 def _images(message: Message) -> list[str]:

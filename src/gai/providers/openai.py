@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 import orjson
@@ -18,10 +18,11 @@ from gai.providers._common import (
     strict_schema,
     usage_from,
 )
-from gai.providers._http import error_for_status, iter_sse, loads
+from gai.providers._http import error_for_status, loads
 from gai.providers._presets import OPENAI_COMPATIBLE, OpenAICompatiblePreset
 from gai.providers._wire import encoded_messages
 from gai.providers.base import ModelRequest, ModelResponse
+from gai.providers.limits import HTTPLimits
 from gai.providers.streaming import parse_arguments
 from gai.types import (
     FinishReason,
@@ -83,8 +84,11 @@ class OpenAI(BaseHTTPModel):
         base_url: Server URL ending in /v1; defaults to the preset's.
         provider: A preset from `OPENAI_COMPATIBLE` ("openai", "groq", "vllm", ...), or any
             name for a server given by `base_url`.
-        timeout: Seconds a request may take (between two chunks, when streaming).
+        timeout: Seconds a whole non-streamed request may take.
         max_connections: Open connections kept at most.
+        limits: Stream deadlines, connect timeout and size caps (`HTTPLimits`).
+        secrets: More values to mask in everything the server sends back (the key
+            and credential headers are always masked).
         headers: Extra headers sent with every request.
 
     Raises:
@@ -101,6 +105,8 @@ class OpenAI(BaseHTTPModel):
         provider: str = "openai",
         timeout: float = 600.0,
         max_connections: int = 100,
+        limits: HTTPLimits | None = None,
+        secrets: Iterable[str] = (),
         headers: dict[str, str] | None = None,
     ) -> None:
         preset = OPENAI_COMPATIBLE.get(provider)
@@ -123,6 +129,8 @@ class OpenAI(BaseHTTPModel):
             {**auth, **(headers or {})},
             timeout=timeout,
             max_connections=max_connections,
+            limits=limits,
+            secrets=secrets,
         )
 
     def native_output(self, name: str, schema: dict[str, Any]) -> dict[str, Any]:
@@ -195,7 +203,7 @@ class OpenAI(BaseHTTPModel):
         async with self._http.stream(
             "/chat/completions", self.payload(request, stream=True)
         ) as response:
-            async for event in iter_sse(response):
+            async for event in self._http.sse(response):
                 if event.data == "[DONE]":
                     done = True
                     break
@@ -214,9 +222,11 @@ class OpenAI(BaseHTTPModel):
                             fn = tc.get("function") or {}
                             arguments = fn.get("arguments") or ""
                             if not isinstance(arguments, str):
+                                # An object, or a value the model must correct (as text).
                                 arguments = orjson.dumps(arguments).decode()
+                            index = tc.get("index")
                             yield ToolCallChunk(
-                                index=tc.get("index", position),
+                                index=position if index is None else index,
                                 call_id=tc.get("id"),
                                 name=fn.get("name"),
                                 arguments=arguments,
@@ -249,8 +259,10 @@ def _tool_call(tc: dict[str, Any]) -> ToolCall:
     raw = fn.get("arguments")
     if isinstance(raw, dict):
         arguments, invalid = raw, None
-    else:
+    elif isinstance(raw, str) or raw is None:
         arguments, invalid = parse_arguments(raw or "")
+    else:  # a number or a list: the model must correct it, like invalid JSON
+        arguments, invalid = {}, orjson.dumps(raw).decode()
     return ToolCall(
         call_id=tc.get("id") or new_call_id(),
         name=fn["name"],

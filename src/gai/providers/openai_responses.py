@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 import orjson
@@ -18,9 +18,10 @@ from gai.providers._common import (
     strict_schema,
     usage_from,
 )
-from gai.providers._http import error_for_status, iter_sse, loads
+from gai.providers._http import error_for_status, loads
 from gai.providers._wire import encoded_messages
 from gai.providers.base import ModelRequest, ModelResponse
+from gai.providers.limits import HTTPLimits
 from gai.providers.streaming import parse_arguments
 from gai.types import (
     FinishReason,
@@ -64,8 +65,11 @@ class OpenAIResponses(BaseHTTPModel):
         model: Model name, e.g. "gpt-5-mini".
         api_key: Key; defaults to `OPENAI_API_KEY`.
         base_url: API root ending in /v1; defaults to `OPENAI_BASE_URL` or OpenAI's.
-        timeout: Seconds a request may take (between two chunks, when streaming).
+        timeout: Seconds a whole non-streamed request may take.
         max_connections: Open connections kept at most.
+        limits: Stream deadlines, connect timeout and size caps (`HTTPLimits`).
+        secrets: More values to mask in everything the server sends back (the key
+            and credential headers are always masked).
         headers: Extra headers.
 
     Raises:
@@ -80,6 +84,8 @@ class OpenAIResponses(BaseHTTPModel):
         base_url: str | None = None,
         timeout: float = 600.0,
         max_connections: int = 100,
+        limits: HTTPLimits | None = None,
+        secrets: Iterable[str] = (),
         headers: dict[str, str] | None = None,
     ) -> None:
         key = api_key_from_env("openai", api_key, "OPENAI_API_KEY")
@@ -90,6 +96,8 @@ class OpenAIResponses(BaseHTTPModel):
             {"authorization": f"Bearer {key}", **(headers or {})},
             timeout=timeout,
             max_connections=max_connections,
+            limits=limits,
+            secrets=secrets,
         )
 
     @property
@@ -189,7 +197,7 @@ class OpenAIResponses(BaseHTTPModel):
         """Stream one Responses call as chunks."""
         calls = False
         async with self._http.stream("/responses", self.payload(request, stream=True)) as resp:
-            async for event in iter_sse(resp):
+            async for event in self._http.sse(resp):
                 data = loads(event.data, "openai")
                 with response_shape("openai", "response event"):
                     kind = data.get("type", event.event)

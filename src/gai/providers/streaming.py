@@ -71,6 +71,18 @@ class StreamAssembler:
             self.text.append(chunk.text)
             return False
         if isinstance(chunk, ToolCallChunk):
+            if (
+                type(chunk.index) is not int
+                or not isinstance(chunk.call_id or "", str)
+                or not isinstance(chunk.name or "", str)
+                or not isinstance(chunk.arguments, str)
+            ):
+                raise ResponseFormatError(
+                    f"a streamed tool call has a field of the wrong type (index "
+                    f"{chunk.index!r}, id {chunk.call_id!r}, name {chunk.name!r})"[:500],
+                    provider=self.provider,
+                    retryable=True,
+                )
             pending = self.calls.get(chunk.index)
             new = pending is None
             if pending is None:

@@ -16,7 +16,8 @@ GaiError                       root; errors leaving a run carry .partial_result
 │   ├── PermissionDeniedError  403: the key may not use this model or endpoint
 │   ├── NotFoundError          404: unknown model or endpoint
 │   ├── InvalidRequestError    400, 422 and other 4xx: the request itself is wrong
-│   │   └── ContextLengthError the conversation is longer than the model accepts
+│   │   ├── ContextLengthError the conversation is longer than the model accepts
+│   │   └── ToolUseFailedError the provider rejected the tool call its model generated
 │   ├── RateLimitError         429: too many requests or tokens (retryable)
 │   ├── ProviderOverloadedError 503, 529: the provider is overloaded (retryable)
 │   ├── ProviderServerError    other 5xx (retryable)
@@ -52,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from gai.types.results import TextResult
+    from gai.types.usage import Usage
 
 __all__ = [
     "AuthenticationError",
@@ -90,6 +92,7 @@ __all__ = [
     "TaskTreeError",
     "TemplateError",
     "ToolDefinitionError",
+    "ToolUseFailedError",
     "UnknownModelError",
     "UserError",
     "WorkflowError",
@@ -203,6 +206,8 @@ class ProviderError(GaiError):
         retry_after: Seconds the provider asked to wait before retrying, if it said.
         body: The response body (truncated), for diagnosis.
         request_id: The provider's request id, when it sent one.
+        usage: Tokens the failed call still consumed, when the provider said (an
+            error inside a stream may carry them); the run's usage includes them.
     """
 
     def __init__(
@@ -215,8 +220,10 @@ class ProviderError(GaiError):
         retry_after: float | None = None,
         body: str | None = None,
         request_id: str | None = None,
+        usage: Usage | None = None,
     ) -> None:
         super().__init__(message)
+        self.usage = usage
         self.provider = provider
         self.status = status
         self.retryable = retryable
@@ -244,6 +251,20 @@ class NotFoundError(ProviderError):
 
 class InvalidRequestError(ProviderError):
     """The provider rejected the request as invalid (HTTP 400, 422 and other 4xx)."""
+
+
+class ToolUseFailedError(InvalidRequestError):
+    """The provider rejected a tool call its model generated (Groq's `tool_use_failed`).
+
+    The OpenAI-compatible provider turns it back into that tool call, so the run sends
+    the validation error to the model, which corrects itself; it propagates only when
+    the failed generation names no tool.
+
+    Attributes:
+        failed_generation: What the model generated, as the provider reported it.
+    """
+
+    failed_generation: str | None = None
 
 
 class ContextLengthError(InvalidRequestError):

@@ -256,6 +256,18 @@ async def test_continue_when_nudges_instead_of_silently_ending():
     assert custom.messages[2].text.startswith("Send the email.")
 
 
+async def test_a_nudge_may_hold_json_braces():
+    json_nudge = 'Answer as {"status": "done"} once sent. Why: {reason}'
+    result = await gai.generate_text(
+        gai.FunctionModel(lambda m, t: "never"), prompt="x", stop_when=MaxSteps(10),
+        continue_when=ContinueWhen(~UntilToolSeen("send_email"), nudge=json_nudge),
+        budget=Budget(max_steps=2),
+    )  # fmt: skip
+    text = result.messages[2].text
+    assert text.startswith('Answer as {"status": "done"} once sent. Why: ')
+    assert "UntilToolSeen('send_email')" in text
+
+
 # --- loop guards ----------------------------------------------------------------------
 
 

@@ -234,3 +234,21 @@ async def test_ollama_endless_line_is_capped(server: HostileServer):
     async with m:
         with pytest.raises(gai.ResponseFormatError, match="larger than 1048576 bytes"):
             await drain(gai.stream_text(m, prompt="x", retry=False))
+
+
+async def test_usage_of_an_in_band_stream_error_is_kept(server: HostileServer):
+    async with model(server, "error_with_usage") as m:
+        with pytest.raises(gai.ProviderServerError, match="Provider disconnected") as info:
+            await drain(gai.stream_text(m, prompt="x", retry=False))
+    assert info.value.usage == gai.Usage(input_tokens=11, output_tokens=5, total_tokens=16)
+    assert info.value.partial_result is not None
+    assert info.value.partial_result.usage.total_tokens == 16
+
+
+async def test_a_streamed_tool_use_failed_becomes_the_tool_call(server: HostileServer):
+    async with model(server, "tool_use_failed") as m:
+        result = await drain(gai.stream_text(m, prompt="x", retry=False, tools=[add]))
+    [call_result] = result.steps[0].tool_results
+    assert result.steps[0].tool_calls[0].arguments == {"a": "one"}
+    assert call_result.error is not None
+    assert "valid integer" in call_result.error

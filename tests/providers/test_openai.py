@@ -236,13 +236,47 @@ async def test_openrouter_stream_then_rate_limit_with_retry_headers(replay: Star
     assert info.value.retryable
 
 
-async def test_groq_tool_use_failed_is_an_invalid_request(replay: StartReplay):
+async def test_groq_tool_use_failed_goes_back_to_the_model(replay: StartReplay):
+    """Groq refuses a malformed tool call with 400 `tool_use_failed`; the model is told
+    what was wrong, as for any invalid arguments, and corrects itself (recorded)."""
     server = await replay("openai_chat/compat_groq_400_tool_use_failed.yaml")
-    async with model_for(server, provider="groq") as model:
-        with pytest.raises(gai.InvalidRequestError) as info:
-            await gai.generate_text(model, prompt="x")
-    assert info.value.status == 400
-    assert "tool" in info.value.message.lower()
+
+    @gai.tool
+    def get_something_by_name(name: str) -> str:
+        """Get something by name."""
+        return f"Something with name: {name}"
+
+    async with model_for(server, "openai/gpt-oss-120b", provider="groq") as model:
+        result = await gai.generate_text(
+            model, prompt="x", tools=[get_something_by_name], stop_when=gai.MaxSteps(5)
+        )
+    first, second, last = result.steps
+    assert first.tool_calls[0].arguments == {"foo": "bar"}
+    assert first.tool_results[0].error is not None
+    assert "name" in first.tool_results[0].error
+    assert second.tool_results[0].output == "Something with name: test"
+    assert "second call succeeded" in last.text
+    resent = server.received[1].json["messages"]
+    assert resent[-2]["tool_calls"][0]["function"] == {
+        "name": "get_something_by_name",
+        "arguments": '{"foo":"bar"}',
+    }
+    assert resent[-1]["role"] == "tool"
+
+
+async def test_tool_use_failed_without_a_tool_name_is_raised():
+    from gai.providers._http import error_for_status
+    from gai.providers.openai import _failed_tool_calls
+
+    body = b'{"error": {"code": "tool_use_failed", "message": "bad", "failed_generation": "oops"}}'
+    error = error_for_status("groq", 400, {}, body)
+    assert isinstance(error, gai.ToolUseFailedError)
+    assert error.failed_generation == "oops"
+    with pytest.raises(gai.ToolUseFailedError):
+        _failed_tool_calls(error)
+    error.failed_generation = '[{"name": "a", "arguments": "{bad"}, {"name": "b", "arguments": 3}]'
+    a, b = _failed_tool_calls(error).tool_calls
+    assert (a.name, a.invalid_arguments, b.name, b.invalid_arguments) == ("a", "{bad", "b", "3")
 
 
 async def test_ollama_v1_compatible_server(replay: StartReplay):

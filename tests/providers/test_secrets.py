@@ -83,7 +83,10 @@ async def test_reflected_key_reaches_no_sink(
     tracer = TracerProvider()
     tracer.add_span_processor(SimpleSpanProcessor(exporter))
     events: list[gai.RunEvent] = []
-    observers = [OpenTelemetryObserver(tracer, capture_content=True), events.append]
+    observers: list[gai.observe.Observer] = [
+        OpenTelemetryObserver(tracer, capture_content=True),
+        events.append,
+    ]
     store = gai.store.SQLiteStore(tmp_path / "runs.db")
     sinks: dict[str, str] = {}
     async with OpenAI(

@@ -126,6 +126,27 @@ class HostileServer:
             return response
         return web.Response(body=_completion(text), content_type="application/json")
 
+    async def _error_with_usage(self, request: web.Request, arg: str) -> web.StreamResponse:
+        """OpenRouter's mid-stream error: an error chunk that also says what was used."""
+        response = await self._sse(request)
+        await response.write(_chunk({"role": "assistant", "content": "Partial"}))
+        error = {
+            "id": "gen-1",
+            "object": "chat.completion.chunk",
+            "error": {"code": 502, "message": "Provider disconnected"},
+            "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": "error"}],
+            "usage": {"prompt_tokens": 11, "completion_tokens": 5, "total_tokens": 16},
+        }
+        await response.write(b"data: " + json.dumps(error).encode() + b"\n\n")
+        await response.write_eof()
+        return response
+
+    async def _tool_use_failed(self, request: web.Request, arg: str) -> web.StreamResponse:
+        """Groq's answer to a malformed tool call, streamed or not."""
+        failed = '{"name": "add", "arguments": {"a": "one"}}'
+        body = {"error": {"code": "tool_use_failed", "message": "bad", "failed_generation": failed}}
+        return web.json_response(body, status=400)
+
     # -- streams that never end ----------------------------------------------------
 
     @staticmethod

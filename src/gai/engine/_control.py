@@ -189,7 +189,8 @@ class Control:
         reason = self.continue_when.check(state)
         if reason is None:
             return None
-        return self.nudge.format(reason=reason.detail)
+        # Only `{reason}` is a placeholder: a nudge holding JSON braces stays as written.
+        return self.nudge.replace("{reason}", reason.detail)
 
 
 def _refused(call: ToolCall, message: str) -> ToolResult:

@@ -751,6 +751,9 @@ async def _finish(run: _Run, reason: StopReason) -> TextResult:
 
 
 async def _fail(run: _Run, exc: BaseException, reason: StopReason) -> None:
+    spent = getattr(exc, "usage", None)
+    if isinstance(spent, Usage):  # tokens a failed model call still consumed
+        run.usage = run.usage + spent
     partial = run.result(reason)
     logger.info(
         "run %s ended early: %s",

@@ -33,6 +33,7 @@ from gai.errors import (
     ProviderTimeoutError,
     RateLimitError,
     ResponseFormatError,
+    ToolUseFailedError,
 )
 from gai.providers._gate import ConnectionGate
 from gai.providers._redact import Redactor
@@ -178,9 +179,24 @@ def error_for_status(
         cls = ContextLengthError
     else:
         cls, retryable = InvalidRequestError, status == 409
+    failed = _failed_generation(body) if cls is InvalidRequestError else None
+    if failed is not None:
+        cls = ToolUseFailedError
     if headers.get("x-should-retry") in ("true", "false"):
         retryable = headers["x-should-retry"] == "true"
-    return cls(message, retryable=retryable, **kwargs)
+    error = cls(message, retryable=retryable, **kwargs)
+    if isinstance(error, ToolUseFailedError):
+        error.failed_generation = failed
+    return error
+
+
+def _failed_generation(body: Any) -> str | None:
+    # Groq: {"error": {"code": "tool_use_failed", "failed_generation": "..."}}
+    err = body.get("error") if isinstance(body, dict) else None
+    if isinstance(err, dict) and err.get("code") == "tool_use_failed":
+        failed = err.get("failed_generation")
+        return failed if isinstance(failed, str) else ""
+    return None
 
 
 @readonly()

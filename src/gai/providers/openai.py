@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from gai.errors import ResponseFormatError, UserError
+from gai.errors import ProviderError, ResponseFormatError, ToolUseFailedError, UserError
 from gai.providers._base_http import BaseHTTPModel
 from gai.providers._common import (
     api_key_from_env,
@@ -168,7 +168,12 @@ class OpenAI(BaseHTTPModel):
 
     async def generate(self, request: ModelRequest) -> ModelResponse:
         """Make one Chat Completions call."""
-        data = await self._http.post_json("/chat/completions", self.payload(request, stream=False))
+        try:
+            data = await self._http.post_json(
+                "/chat/completions", self.payload(request, stream=False)
+            )
+        except ToolUseFailedError as exc:
+            return _failed_tool_calls(exc)
         return self.parse_response(data)
 
     def parse_response(self, data: Any) -> ModelResponse:
@@ -200,43 +205,89 @@ class OpenAI(BaseHTTPModel):
         usage = Usage()
         model_name: str | None = None
         done = False
-        async with self._http.stream(
-            "/chat/completions", self.payload(request, stream=True)
-        ) as response:
-            async for event in self._http.sse(response):
-                if event.data == "[DONE]":
-                    done = True
-                    break
-                chunk = loads(event.data, self.provider)
-                with response_shape(self.provider, "chat.completion.chunk"):
-                    if "error" in chunk:
-                        raise _body_error(self.provider, chunk)
-                    model_name = chunk.get("model") or model_name
-                    if chunk.get("usage"):
-                        usage = usage_from(chunk["usage"], _USAGE)
-                    for choice in chunk.get("choices") or ():
-                        delta = choice.get("delta") or {}
-                        if text := _content_text(delta.get("content")):
-                            yield TextChunk(text)
-                        for position, tc in enumerate(delta.get("tool_calls") or ()):
-                            fn = tc.get("function") or {}
-                            arguments = fn.get("arguments") or ""
-                            if not isinstance(arguments, str):
-                                # An object, or a value the model must correct (as text).
-                                arguments = orjson.dumps(arguments).decode()
-                            index = tc.get("index")
-                            yield ToolCallChunk(
-                                index=position if index is None else index,
-                                call_id=tc.get("id"),
-                                name=fn.get("name"),
-                                arguments=arguments,
-                            )
-                        finish = finish_reason(choice.get("finish_reason"), _FINISH) or finish
+        try:
+            async with self._http.stream(
+                "/chat/completions", self.payload(request, stream=True)
+            ) as response:
+                async for event in self._http.sse(response):
+                    if event.data == "[DONE]":
+                        done = True
+                        break
+                    chunk = loads(event.data, self.provider)
+                    with response_shape(self.provider, "chat.completion.chunk"):
+                        if "error" in chunk:
+                            error = _body_error(self.provider, chunk)
+                            if chunk.get("usage"):  # OpenRouter: what the failed call consumed
+                                error.usage = usage + usage_from(chunk["usage"], _USAGE)
+                            raise error
+                        model_name = chunk.get("model") or model_name
+                        if chunk.get("usage"):
+                            usage = usage_from(chunk["usage"], _USAGE)
+                        for choice in chunk.get("choices") or ():
+                            delta = choice.get("delta") or {}
+                            if text := _content_text(delta.get("content")):
+                                yield TextChunk(text)
+                            for position, tc in enumerate(delta.get("tool_calls") or ()):
+                                fn = tc.get("function") or {}
+                                arguments = fn.get("arguments") or ""
+                                if not isinstance(arguments, str):
+                                    # An object, or a value the model must correct (as text).
+                                    arguments = orjson.dumps(arguments).decode()
+                                index = tc.get("index")
+                                yield ToolCallChunk(
+                                    index=position if index is None else index,
+                                    call_id=tc.get("id"),
+                                    name=fn.get("name"),
+                                    arguments=arguments,
+                                )
+                            finish = finish_reason(choice.get("finish_reason"), _FINISH) or finish
+        except ToolUseFailedError as exc:
+            for index, call in enumerate(_failed_tool_calls(exc).tool_calls):
+                arguments = call.invalid_arguments or orjson.dumps(call.arguments).decode()
+                yield ToolCallChunk(
+                    index=index, call_id=call.call_id, name=call.name, arguments=arguments
+                )
+            yield StreamEnd(finish_reason="tool_calls", usage=usage)
+            return
         if done or finish is not None:
             yield StreamEnd(finish_reason=finish, usage=usage, model_name=model_name)
 
 
-def _body_error(provider: str, body: dict[str, Any]) -> Exception:
+def _failed_tool_calls(exc: ToolUseFailedError) -> ModelResponse:
+    """The tool calls a provider refused to pass on, so the model can be told what to fix.
+
+    Groq validates the model's tool calls itself and answers 400 `tool_use_failed` with
+    the `failed_generation`; sent back as a tool error, the model corrects it.
+
+    Raises:
+        ToolUseFailedError: The failed generation names no tool.
+    """
+    try:
+        value = orjson.loads(exc.failed_generation or "")
+    except orjson.JSONDecodeError:
+        raise exc from None
+    items = value if isinstance(value, list) else [value]
+    calls = []
+    for item in items:
+        name = item.get("name") if isinstance(item, dict) else None
+        if not isinstance(name, str) or not name:
+            raise exc
+        raw = item.get("arguments", item.get("parameters"))
+        if isinstance(raw, dict):
+            arguments, invalid = raw, None
+        else:
+            text = raw if isinstance(raw, str) else orjson.dumps(raw).decode()
+            arguments, invalid = parse_arguments(text)
+            invalid = invalid if invalid is not None or isinstance(raw, str) else text
+        calls.append(
+            ToolCall(
+                call_id=new_call_id(), name=name, arguments=arguments, invalid_arguments=invalid
+            )
+        )
+    return ModelResponse(tool_calls=tuple(calls), finish_reason="tool_calls", raw=None)
+
+
+def _body_error(provider: str, body: dict[str, Any]) -> ProviderError:
     err = body.get("error")
     code = err.get("code") if isinstance(err, dict) else None
     status = code if isinstance(code, int) else 500

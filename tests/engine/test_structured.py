@@ -404,3 +404,39 @@ async def test_auto_mode_is_native_without_tools_and_tool_mode_with_them():
     assert "response_format" in bodies[0]
     assert with_tools.object.name == "A"
     assert "response_format" not in bodies[1]
+
+
+class Capital(BaseModel):
+    city: str
+    country: str
+
+
+async def test_tool_mode_sends_a_text_answer_back_to_call_the_output_tool(replay):
+    """Ollama Cloud ignores tool choice and answers "Paris." first (recorded); told to
+    call the output tool, it does."""
+    server = await replay("openai_chat/compat_ollama_v1_tool_call.yaml")
+    async with OpenAI("gpt-oss:20b", base_url=server.url("/v1"), provider="ollama-openai") as m:
+        answer = await gai.generate_object(
+            m, Capital, prompt="What is the capital of France?", mode="tool"
+        )
+    assert answer.object == Capital(city="Paris", country="France")
+    assert [a.given for a in answer.failed_attempts] == ["Paris."]
+    assert "instead of calling the output tool 'final_result'" in answer.failed_attempts[0].error
+    nudge = server.received[1].json["messages"][-1]
+    assert nudge["role"] == "user"
+    assert "call the 'final_result' tool" in nudge["content"]
+
+
+async def test_tool_mode_accepts_json_given_as_text():
+    model = ScriptedModel(['Here it is: {"city": "Paris", "country": "France"}'])
+    answer = await gai.generate_object(model, Capital, prompt="x", mode="tool")
+    assert answer.object == Capital(city="Paris", country="France")
+    assert len(answer.result.steps) == 1
+
+
+async def test_tool_mode_text_answers_count_against_the_retries():
+    model = FunctionModel(lambda messages, tools: "Paris.")
+    with pytest.raises(OutputValidationError) as info:
+        await gai.generate_object(model, Capital, prompt="x", mode="tool", max_output_retries=2)
+    assert [a.given for a in info.value.attempts] == ["Paris."] * 3
+    assert len(info.value.partial_result.steps) == 3

@@ -21,6 +21,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError, create_model
 from typing_extensions import override
 
 from gai._registry import resolve_model
+from gai.control import ContinueWhen
 from gai.engine.request import ToolLike
 from gai.engine.run import generate_text, stream_text
 from gai.engine.stream import TextStream
@@ -101,9 +102,27 @@ class _Output(Generic[T]):
     def unwrap(self, arguments: dict[str, Any]) -> Any:
         return arguments.get("result") if self.wrapped else arguments
 
+    def from_text(self, text: str) -> T | None:
+        """The output, when a text answer holds it as JSON (models that ignore tools)."""
+        if not text.strip():
+            return None
+        try:
+            return self.adapter.validate_json(extract_json(text))
+        except ValidationError:
+            return None
+
+    def text_refusal(self) -> str:
+        return f"answered in text instead of calling the output tool '{self.name}'"
+
     def read(self, result: TextResult) -> tuple[T | None, list[OutputAttempt]]:
         failed: list[OutputAttempt] = []
         for step in result.steps:
+            if not step.tool_calls:
+                value = self.from_text(step.text)
+                if value is not None and step is result.steps[-1]:
+                    return value, failed
+                failed.append(OutputAttempt(given=step.text, error=self.text_refusal()))
+                continue
             calls = {c.call_id: c for c in step.tool_calls}
             for tool_result in step.tool_results:
                 if tool_result.name != self.name:
@@ -125,6 +144,21 @@ def _accept(value: Any) -> str:
     return "Answer accepted."
 
 
+def _failures(run: RunState, name: str) -> tuple[int, int | None]:
+    """(refused answers: output tool errors and text answers, the step it was accepted)."""
+    failures = 0
+    for step in run.steps:
+        if not step.tool_calls:
+            failures += 1
+        for result in step.tool_results:
+            if result.name != name:
+                continue
+            if result.ok:
+                return failures, step.step_number
+            failures += 1
+    return failures, None
+
+
 class _OutputDone(StopCondition):
     """Stop once the output tool succeeded, or failed more often than allowed."""
 
@@ -134,23 +168,48 @@ class _OutputDone(StopCondition):
 
     @override
     def check(self, run: RunState) -> StopReason | None:
-        failures = 0
-        for step in run.steps:
-            for result in step.tool_results:
-                if result.name != self.name:
-                    continue
-                if result.ok:
-                    return self._reason(
-                        "tool_seen",
-                        f"output tool '{self.name}' accepted in step {step.step_number}",
-                    )
-                failures += 1
+        failures, accepted = _failures(run, self.name)
+        if accepted is not None:
+            return self._reason(
+                "tool_seen", f"output tool '{self.name}' accepted in step {accepted}"
+            )
         if failures > self.max_retries:
             return self._reason("condition", f"{failures} answers failed validation")
         return None
 
     def __repr__(self) -> str:
         return f"OutputDone({self.name!r})"
+
+
+class _AnsweredInText(StopCondition):
+    """Holds when the model answered in text instead of calling the output tool.
+
+    Models that ignore tool choice (Ollama has none) do this; as `continue_when`, it
+    sends them back to call the tool, while refusals remain. A text answer that holds
+    the output as JSON is accepted as it is.
+    """
+
+    def __init__(self, output: _Output[Any]) -> None:
+        self.output = output
+
+    @override
+    def check(self, run: RunState) -> StopReason | None:
+        last = run.steps[-1] if run.steps else None
+        if last is None or last.tool_calls or self.output.from_text(last.text) is not None:
+            return None
+        if _failures(run, self.output.name)[0] > self.output.max_retries:
+            return None
+        return self._reason("condition", self.output.text_refusal())
+
+    def __repr__(self) -> str:
+        return f"AnsweredInText({self.output.name!r})"
+
+
+def _text_nudge(output: _Output[Any]) -> ContinueWhen:
+    return ContinueWhen(
+        _AnsweredInText(output),
+        nudge=f"Do not answer in text: call the '{output.name}' tool with your final answer.",
+    )
 
 
 def _request_parts(
@@ -253,6 +312,7 @@ async def run_for_output(
     all_tools, choice, stop = _request_parts(
         output, options.pop("tools", ()), options.pop("stop_when", None)
     )
+    options.setdefault("continue_when", _text_nudge(output))
     result = await generate_text(
         model, tools=all_tools, tool_choice=choice, stop_when=stop, **options
     )
@@ -433,6 +493,7 @@ def stream_object(
     """
     output: _Output[T] = _Output(output_type, output_tool_name, max_output_retries)
     all_tools, choice, stop = _request_parts(output, tools, stop_when)
+    options.setdefault("continue_when", _text_nudge(output))
     text_stream = stream_text(
         model,
         prompt=prompt,

@@ -74,6 +74,7 @@ async def test_retries_are_limited_and_the_error_keeps_every_attempt():
         await gai.generate_object(model, City, prompt="x", max_output_retries=2)
     assert len(info.value.attempts) == 3
     assert info.value.partial_result is not None
+    assert info.value.partial_result is not None
     assert len(info.value.partial_result.steps) == 3
     assert "City" in str(info.value)
 
@@ -439,4 +440,5 @@ async def test_tool_mode_text_answers_count_against_the_retries():
     with pytest.raises(OutputValidationError) as info:
         await gai.generate_object(model, Capital, prompt="x", mode="tool", max_output_retries=2)
     assert [a.given for a in info.value.attempts] == ["Paris."] * 3
+    assert info.value.partial_result is not None
     assert len(info.value.partial_result.steps) == 3

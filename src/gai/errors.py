@@ -43,6 +43,9 @@ GaiError                       root; errors leaving a run carry .partial_result
     └── TemplateError          a template file or prompt cannot be used
 ```
 
+Warnings: `GaiWarning` (a `UserWarning`) for what probably is a mistake but may be
+meant, such as a stop condition waiting for a tool the run does not have.
+
 Not errors: a failed tool call becomes a `ToolResult.error` the model sees, and
 reaching the step ceiling is a `StopReason`.
 """
@@ -64,6 +67,7 @@ __all__ = [
     "DependencyCycleError",
     "FallbackExhaustedError",
     "GaiError",
+    "GaiWarning",
     "HandoffLimitError",
     "InvalidRequestError",
     "MCPError",
@@ -125,12 +129,19 @@ def _rebuild(cls: type[GaiError], state: dict[str, Any]) -> GaiError:
     return err
 
 
+class GaiWarning(UserWarning):
+    """Something looks like a mistake, though gai can go on: the message says what."""
+
+
 class UserError(GaiError):
     """The library was used in a way it does not support; the message says how to fix it."""
 
 
-class ConfigError(UserError):
-    """Configuration is missing or invalid."""
+class ConfigError(UserError, ValueError):
+    """Configuration is missing or invalid: an argument out of range, a setting unset.
+
+    Also a `ValueError`, so code that catches bad arguments that way keeps working.
+    """
 
 
 class MissingAPIKeyError(ConfigError):

@@ -14,10 +14,11 @@ import inspect
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from typing_extensions import override
 
+from gai.errors import ConfigError, UserError
 from gai.types import RunState, Step, StopKind, StopReason, Usage
 
 __all__ = [
@@ -79,6 +80,10 @@ class StopCondition(ABC):
     def _reason(self, kind: StopKind, detail: str) -> StopReason:
         return StopReason(kind=kind, detail=detail, condition=repr(self))
 
+    def tool_names(self) -> frozenset[str]:
+        """The tool names this condition waits for; a run warns about unknown ones."""
+        return frozenset()
+
 
 StopWhen: TypeAlias = StopCondition | Callable[[RunState], bool] | Callable[[int, Step], bool]
 """Anything accepted as `stop_when`: a condition or a plain callable."""
@@ -123,15 +128,34 @@ def as_condition(stop_when: StopWhen) -> StopCondition:
     """Turn anything accepted as `stop_when` into a `StopCondition`.
 
     Raises:
-        TypeError: It is neither a condition nor a callable.
+        UserError: It is a condition class rather than an instance, a function with a
+            number of arguments other than 1 or 2, or neither a condition nor callable.
     """
     if isinstance(stop_when, StopCondition):
         return stop_when
+    if isinstance(stop_when, type):
+        example = "MaxSteps(5)" if stop_when is MaxSteps else f"{stop_when.__name__}(...)"
+        raise UserError(
+            f"stop_when got the class {stop_when.__name__}, not a condition: pass an "
+            f"instance, e.g. stop_when={example}."
+        )
     if callable(stop_when):
+        wanted = _required_positional(stop_when)
+        if wanted not in (1, 2):
+            raise UserError(
+                f"A stop_when function must take one argument (the run state: fn(run)) or "
+                f"two (fn(step_number, step)); {_describe(stop_when)} takes {wanted}."
+            )
         return _Callable(stop_when)
-    raise TypeError(
-        f"stop_when must be a StopCondition or a callable, got {type(stop_when).__name__}."
+    raise UserError(
+        f"stop_when must be a StopCondition (e.g. gai.MaxSteps(5)) or a function of the "
+        f"run, got {type(stop_when).__name__} {stop_when!r}."
     )
+
+
+def _describe(fn: Callable[..., Any]) -> str:
+    name = getattr(fn, "__name__", type(fn).__name__)
+    return "the lambda" if name == "<lambda>" else f"{name!r}"
 
 
 class _AnyOf(StopCondition):
@@ -148,6 +172,10 @@ class _AnyOf(StopCondition):
 
     def __repr__(self) -> str:
         return f"any_of({', '.join(map(repr, self.conditions))})"
+
+    @override
+    def tool_names(self) -> frozenset[str]:
+        return frozenset().union(*(c.tool_names() for c in self.conditions))
 
 
 class _AllOf(StopCondition):
@@ -169,6 +197,10 @@ class _AllOf(StopCondition):
     def __repr__(self) -> str:
         return f"all_of({', '.join(map(repr, self.conditions))})"
 
+    @override
+    def tool_names(self) -> frozenset[str]:
+        return frozenset().union(*(c.tool_names() for c in self.conditions))
+
 
 class _Not(StopCondition):
     def __init__(self, condition: StopCondition) -> None:
@@ -183,10 +215,14 @@ class _Not(StopCondition):
     def __repr__(self) -> str:
         return f"~{self.condition!r}"
 
+    @override
+    def tool_names(self) -> frozenset[str]:
+        return self.condition.tool_names()
+
 
 def _flatten(kind: type[_AnyOf | _AllOf], conditions: Sequence[StopWhen]) -> list[StopCondition]:
     if not conditions:
-        raise ValueError(f"{kind.__name__.strip('_')} needs at least one condition.")
+        raise ConfigError(f"{kind.__name__.strip('_')} needs at least one condition.")
     flat: list[StopCondition] = []
     for c in map(as_condition, conditions):
         flat.extend(c.conditions if type(c) is kind else (c,))
@@ -223,8 +259,8 @@ class MaxSteps(StopCondition):
     """
 
     def __init__(self, n: int) -> None:
-        if n < 1:
-            raise ValueError(f"MaxSteps needs n >= 1, got {n}.")
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise ConfigError(f"MaxSteps needs a whole number n >= 1, got {n!r}.")
         self.n = n
 
     @override
@@ -261,7 +297,13 @@ class UntilToolSeen(StopCondition):
     """
 
     def __init__(self, name: str) -> None:
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"UntilToolSeen needs a tool name (a str), got {name!r}.")
         self.name = name
+
+    @override
+    def tool_names(self) -> frozenset[str]:
+        return frozenset((self.name,))
 
     @override
     def check(self, run: RunState) -> StopReason | None:
@@ -347,6 +389,10 @@ class ToolResultMatches(StopCondition):
         self.pattern = re.compile(pattern, flags)
 
     @override
+    def tool_names(self) -> frozenset[str]:
+        return frozenset((self.tool,))
+
+    @override
     def check(self, run: RunState) -> StopReason | None:
         for step in run.steps:
             for result in step.tool_results:
@@ -379,7 +425,7 @@ class TokenBudget(StopCondition):
         max_output: int | None = None,
     ) -> None:
         if max_total is None and max_input is None and max_output is None:
-            raise ValueError("TokenBudget needs at least one of max_total, max_input, max_output.")
+            raise ConfigError("TokenBudget needs at least one of max_total, max_input, max_output.")
         self.limits = {
             "total_tokens": max_total,
             "input_tokens": max_input,
@@ -411,7 +457,7 @@ class CostBudget(StopCondition):
 
     def __init__(self, max_cost: float, price: Callable[[Usage, str | None], float]) -> None:
         if max_cost <= 0:
-            raise ValueError(f"CostBudget needs max_cost > 0, got {max_cost}.")
+            raise ConfigError(f"CostBudget needs max_cost > 0, got {max_cost}.")
         self.max_cost = max_cost
         self.price = price
 
@@ -435,7 +481,7 @@ class TimeLimit(StopCondition):
 
     def __init__(self, seconds: float) -> None:
         if seconds <= 0:
-            raise ValueError(f"TimeLimit needs seconds > 0, got {seconds}.")
+            raise ConfigError(f"TimeLimit needs seconds > 0, got {seconds}.")
         self.seconds = seconds
 
     @override
@@ -458,7 +504,7 @@ class ToolErrorRate(StopCondition):
 
     def __init__(self, threshold: float, *, min_calls: int = 5) -> None:
         if not 0 < threshold <= 1:
-            raise ValueError(f"ToolErrorRate needs 0 < threshold <= 1, got {threshold}.")
+            raise ConfigError(f"ToolErrorRate needs 0 < threshold <= 1, got {threshold}.")
         self.threshold = threshold
         self.min_calls = min_calls
 
@@ -491,9 +537,13 @@ class ToolSequence(StopCondition):
 
     def __init__(self, names: Sequence[str], *, contiguous: bool = False) -> None:
         if not names:
-            raise ValueError("ToolSequence needs at least one tool name.")
+            raise ConfigError("ToolSequence needs at least one tool name.")
         self.names = tuple(names)
         self.contiguous = contiguous
+
+    @override
+    def tool_names(self) -> frozenset[str]:
+        return frozenset(self.names)
 
     @override
     def check(self, run: RunState) -> StopReason | None:

@@ -184,11 +184,20 @@ async def test_cost_budget_uses_real_prices_and_refuses_unknown_ones():
         stop_when=MaxSteps(5), budget=Budget(max_cost=1.0, price=lambda step: Decimal("0.3")),
     )  # fmt: skip
     assert len(priced.steps) == 4
+    asked: list[int] = []
     with pytest.raises(gai.UserError, match="has no known price"):
         await gai.generate_text(
-            gai.FunctionModel(lambda m, t: calls("search"), name="local-llm"), prompt="x", tools=[search],
-            stop_when=MaxSteps(5), budget=Budget(max_cost=1.0),
+            gai.FunctionModel(lambda m, t: asked.append(1) or calls("search"), name="local-llm"),  # type: ignore[func-returns-value]
+            prompt="x", tools=[search], stop_when=MaxSteps(5), budget=Budget(max_cost=1.0),
         )  # fmt: skip
+    assert asked == []  # refused before step 1: no model call, no tool ran
+
+
+async def test_one_tool_may_be_given_without_a_list():
+    result = await gai.generate_text(gai.TestModel(), prompt="x", tools=search)
+    assert result.steps[0].tool_calls[0].name == "search"
+    with pytest.raises(gai.UserError, match=r"tools must be a list.*got str"):
+        await gai.generate_text(gai.TestModel(), prompt="x", tools="search")  # type: ignore[arg-type]
 
 
 async def test_memory_and_deadline_limits():
@@ -196,6 +205,7 @@ async def test_memory_and_deadline_limits():
 
     @tool
     def allocate() -> str:
+        """Allocate (a test tool)."""
         hog.append(b"x" * 30 * 2**20)
         return "allocated"
 
@@ -229,6 +239,7 @@ async def test_memory_and_deadline_limits():
 async def test_continue_when_nudges_instead_of_silently_ending():
     @tool
     def send_email(to: str) -> str:
+        """Send email (a test tool)."""
         return "sent"
 
     def lazy(messages, tools):
@@ -361,6 +372,7 @@ async def _peak(tool_kwargs: dict[str, Any], n_calls: int, runs: int = 1, **run_
 
     @tool(name="work", **tool_kwargs)
     async def work(i: int) -> int:
+        """Work (a test tool)."""
         nonlocal running, peak
         running += 1
         peak = max(peak, running)
@@ -406,6 +418,7 @@ async def test_stop_token_stops_before_new_side_effects_and_the_run_resumes():
 
     @tool
     def write(n: int) -> str:
+        """Write (a test tool)."""
         effects.append(f"write {n}")
         return "ok"
 
@@ -572,6 +585,7 @@ async def test_a_tool_limit_belongs_to_its_tool_object():
     def make(**kwargs: Any) -> Any:
         @tool(name="work", **kwargs)
         async def work(i: int) -> int:
+            """Work (a test tool)."""
             return i
 
         return work

@@ -126,6 +126,7 @@ async def test_monitor_tracks_active_runs_and_feeds_subscribers():
 
     @tool
     async def wait() -> str:
+        """Wait (a test tool)."""
         inside.set()
         await gate.wait()
         return "ok"

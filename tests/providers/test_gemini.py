@@ -90,6 +90,7 @@ async def test_parallel_calls_over_several_rounds(replay: StartReplay):
 
     @tool
     def generate_topic() -> str:
+        """Generate topic (a test tool)."""
         return next(topics)
 
     @tool
@@ -183,6 +184,7 @@ async def test_stream_thought_signature_is_kept_for_the_follow_up(replay: StartR
 
     @tool
     def get_country() -> str:
+        """Get country (a test tool)."""
         return "Mexico"
 
     async with (

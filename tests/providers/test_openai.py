@@ -171,7 +171,7 @@ async def test_streamed_parallel_tool_calls_assemble_exactly(replay: StartReplay
     ]
 
 
-@tool(strict=True)
+@tool(strict=True, description="")  # as recorded: the request sent no description
 def get_capital(country: str) -> str:
     return {"UK": "London"}[country]
 

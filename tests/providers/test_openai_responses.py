@@ -31,7 +31,7 @@ def normalise(items: Any) -> list[tuple[Any, ...]]:
     return out
 
 
-@tool(strict=True)
+@tool(strict=True, description="")  # as recorded: the request sent no description
 def get_capital(country: str) -> str:
     return {"PotatoLand": "Potato City", "France": "Paris"}[country]
 

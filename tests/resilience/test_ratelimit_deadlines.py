@@ -100,6 +100,7 @@ async def test_run_deadline_stops_the_run_and_keeps_its_steps():
 
     @gai.tool
     def ping() -> str:
+        """Ping (a test tool)."""
         return "pong"
 
     result = await gai.generate_text(

@@ -137,3 +137,25 @@ async def test_with_retry_wraps_any_model():
     assert (result.text, result.steps[0].attempts) == ("finally", 3)
     async with gai.stream_text(with_retry(gai.FunctionModel(flaky), FAST), prompt="x") as s:
         assert [t async for t in s.text_stream] == ["finally"]
+
+
+async def test_every_wrapper_takes_model_strings_and_runs_everywhere():
+    limiter = gai.RateLimiter(requests_per_minute=600)
+    wrapped = [
+        gai.with_retry("test"),
+        gai.with_breaker("test"),
+        gai.with_rate_limit("test", limiter),
+        gai.with_rate_limit(gai.with_breaker(gai.with_retry("test")), limiter),
+        gai.FallbackModel([gai.with_breaker("test"), "test"]),
+    ]
+    for model in wrapped:
+        assert model.name.endswith("test")
+        result = await gai.generate_text(model, prompt="hi")
+        assert result.text
+        async with gai.stream_text(model, prompt="hi") as stream:
+            texts = [t async for t in stream.text_stream]
+        assert "".join(texts) == stream.result.text
+        answer = await gai.generate_object(model, dict, prompt="hi", mode="tool")
+        assert isinstance(answer.object, dict)
+    with pytest.raises(gai.UnknownModelError):
+        gai.with_retry("nope:model")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+import gai
 from gai import RunState, Step, ToolCall, ToolResult, Usage
 from gai.stop import (
     CostBudget,
@@ -140,8 +141,46 @@ def test_plain_callables_both_forms():
     assert b.check(run()) is None
     assert b.check(run(step(1, text="not yet"))) is None
     assert b(run(step(1, text="DONE")))
-    with pytest.raises(TypeError, match="StopCondition or a callable"):
+    with pytest.raises(gai.UserError, match="must be a StopCondition"):
         as_condition(42)  # type: ignore[arg-type]
+
+
+@gai.tool
+def divide(a: float, b: float) -> float:
+    """Divide a by b."""
+    return a / b
+
+
+@pytest.mark.parametrize(
+    ("stop_when", "message"),
+    [
+        (MaxSteps, r"got the class MaxSteps.*stop_when=MaxSteps\(5\)"),
+        (lambda: True, "must take one argument.*the lambda takes 0"),
+        (lambda a, b, c: True, "the lambda takes 3"),
+        ("MaxSteps(3)", "must be a StopCondition"),
+    ],
+)
+async def test_wrong_stop_conditions_fail_before_the_first_step(stop_when, message):
+    model = gai.ScriptedModel([gai.ModelResponse(text="never called")])
+    with pytest.raises(gai.UserError, match=message):
+        await gai.generate_text(model, prompt="x", tools=[divide], stop_when=stop_when)
+    assert model.requests == []  # nothing ran
+
+
+def test_condition_arguments_are_checked_when_built():
+    with pytest.raises(gai.ConfigError, match="whole number n >= 1, got '3'"):
+        MaxSteps("3")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="got True"):  # ConfigError is a ValueError too
+        MaxSteps(True)
+    with pytest.raises(gai.ConfigError, match="tool name"):
+        UntilToolSeen(divide)  # type: ignore[arg-type]
+
+
+async def test_waiting_for_a_tool_the_run_lacks_warns():
+    condition = UntilToolSeen("dvide") | (MaxSteps(3) & ~ToolSequence(["divide", "x"]))
+    assert condition.tool_names() == {"dvide", "divide", "x"}
+    with pytest.warns(gai.GaiWarning, match=r"waits for tool 'dvide' and 'x'.*its tools: divide"):
+        await gai.generate_text(gai.TestModel(), prompt="x", tools=[divide], stop_when=condition)
 
 
 def test_seed_goal_reached_text_contains_and_regex():

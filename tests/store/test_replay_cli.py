@@ -92,6 +92,7 @@ async def test_replay_fails_loudly_on_drift():
 
     @gai.tool(name="weather")
     def other_weather(city: str) -> str:
+        """Other weather (a test tool)."""
         return "rain"
 
     replay = await ReplayModel.from_run(store, "rec")
@@ -158,6 +159,7 @@ def test_cli_resume_with_tools_from_a_module(
         "import gai\n"
         "@gai.tool\n"
         "def ping() -> str:\n"
+        '    """Ping."""\n'
         "    return 'pong'\n"
         "TOOLS = [ping]\n"
         "STOP = gai.MaxSteps(3)\n"
@@ -175,6 +177,7 @@ def test_cli_resume_with_tools_from_a_module(
 
         @gai.tool
         def ping() -> str:
+            """Ping (a test tool)."""
             return "pong"
 
         with pytest.raises(Crash):

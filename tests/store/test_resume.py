@@ -171,12 +171,14 @@ async def test_cancelled_run_is_recorded_and_resumes(store: BaseStore):
 
     @gai.tool(idempotent=True)
     async def slow() -> str:
+        """Slow (a test tool)."""
         started.set()
         await asyncio.Event().wait()
         return "never"
 
     @gai.tool(idempotent=True)
     async def fast() -> str:
+        """Fast (a test tool)."""
         return "fast"
 
     model = gai.ScriptedModel(
@@ -198,6 +200,7 @@ async def test_cancelled_run_is_recorded_and_resumes(store: BaseStore):
 
     @gai.tool(name="slow", idempotent=True)
     async def slow_now() -> str:
+        """Slow now (a test tool)."""
         return "fine now"
 
     result = await gai.resume("c", store=store, model=model, tools=[slow_now], stop_when=STOP)
@@ -243,6 +246,7 @@ async def test_failed_run_keeps_its_steps_in_the_store(store: BaseStore):
 
     @gai.tool
     def ping() -> str:
+        """Ping (a test tool)."""
         return "pong"
 
     with pytest.raises(gai.InvalidRequestError):

@@ -73,10 +73,12 @@ async def test_unknown_tool_lists_available_ones():
 async def test_exception_becomes_error_with_type_and_message():
     @tool
     def boom() -> None:
+        """Boom (a test tool)."""
         raise ValueError("disk full")
 
     @tool
     def silent() -> None:
+        """Silent (a test tool)."""
         raise KeyError
 
     assert (await call([boom], "boom", {})).error == "Tool 'boom' failed: ValueError: disk full"
@@ -88,6 +90,7 @@ async def test_exception_becomes_error_with_type_and_message():
 async def test_async_timeout_says_what_and_how_long():
     @tool
     async def slow() -> str:
+        """Slow (a test tool)."""
         await asyncio.Event().wait()
         return "never"
 
@@ -101,6 +104,7 @@ async def test_sync_timeout_abandons_the_thread():
 
     @tool(timeout=0.05)
     def stuck() -> str:
+        """Stuck (a test tool)."""
         release.wait(5)
         return "late"
 
@@ -113,6 +117,7 @@ async def test_sync_timeout_abandons_the_thread():
 async def test_sync_tools_run_in_worker_threads():
     @tool
     def where() -> str:
+        """Where (a test tool)."""
         return threading.current_thread().name
 
     result = await call([where], "where", {})
@@ -124,6 +129,7 @@ async def test_context_carries_call_details_and_deps():
 
     @tool
     async def probe(ctx: ToolContext[dict[str, int]], n: int) -> int:
+        """Probe (a test tool)."""
         seen.append(ctx)
         return ctx.deps["base"] + n
 
@@ -145,6 +151,7 @@ async def test_context_carries_call_details_and_deps():
 def test_binding_a_context_tool_without_a_context_is_an_error():
     @tool
     async def probe(ctx: ToolContext[None], n: int) -> int:
+        """Probe (a test tool)."""
         return n
 
     with pytest.raises(ValueError, match="'probe' takes a ToolContext"):
@@ -154,6 +161,7 @@ def test_binding_a_context_tool_without_a_context_is_an_error():
 async def test_unserialisable_output_is_an_error():
     @tool
     def gives_lock() -> object:
+        """Gives lock (a test tool)."""
         return threading.Lock()
 
     result = await call([gives_lock], "gives_lock", {})
@@ -177,6 +185,7 @@ async def test_cancellation_propagates():
 
     @tool
     async def hang() -> None:
+        """Hang (a test tool)."""
         started.set()
         await asyncio.Event().wait()
 
@@ -192,6 +201,7 @@ async def test_sync_tool_raising_stop_iteration_is_an_error_not_a_hang():
 
     @tool
     def next_item() -> str:
+        """Next item (a test tool)."""
         return next(items)
 
     result = await asyncio.wait_for(call([next_item], "next_item", {}), timeout=5)

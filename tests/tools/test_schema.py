@@ -190,4 +190,26 @@ def test_registry_looks_up_by_name_and_rejects_clashes():
     with pytest.raises(gai.UserError, match="Known: forecast"):
         reg.get("nope")
     with pytest.raises(gai.UserError, match="already registered"):
-        reg.register(Tool(name="forecast", fn=lambda: None))
+        reg.register(Tool(name="forecast", description="Twice.", fn=lambda: None))
+
+
+def test_a_tool_the_model_cannot_understand_warns_once_when_made():
+    with pytest.warns(
+        gai.GaiWarning, match=r"Tool 'lookup' has no description.*untyped parameters key"
+    ):
+
+        @gai.tool
+        def lookup(key, limit: int = 3) -> str:  # type: ignore[no-untyped-def]
+            return str(key)
+
+    with pytest.warns(gai.GaiWarning) as caught:
+        gai.Tool(name="weather", description="Weather for a city.", fn=lambda city: city)
+    assert "untyped parameters city" in str(caught[0].message)
+    assert caught[0].filename == __file__  # points at the user's line, not gai's
+
+    # A deliberate empty description, or a schema given as it is: nothing to warn about.
+    def shout(text: str) -> str:
+        return text.upper()
+
+    gai.tool(description="")(shout)
+    gai.Tool(name="mcp_tool", fn=shout, parameters={"type": "object", "properties": {}})

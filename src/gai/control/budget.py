@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
+from gai.errors import ConfigError
 from gai.types import Step, Usage
 
 __all__ = ["Budget", "BudgetUse", "resident_memory_mb"]
@@ -90,13 +91,13 @@ class Budget:
 
     def __post_init__(self) -> None:
         if not 0 < self.soft_ratio <= 1:
-            raise ValueError(f"soft_ratio must be in (0, 1], got {self.soft_ratio}.")
+            raise ConfigError(f"soft_ratio must be in (0, 1], got {self.soft_ratio}.")
         for name, value in self.limits().items():
             if value <= 0:
-                raise ValueError(f"Budget.{name} must be positive, got {value}.")
+                raise ConfigError(f"Budget.{name} must be positive, got {value}.")
         for tool, n in self.per_tool.items():
             if n < 0:
-                raise ValueError(f"Budget.per_tool[{tool!r}] must not be negative, got {n}.")
+                raise ConfigError(f"Budget.per_tool[{tool!r}] must not be negative, got {n}.")
 
     def limits(self) -> dict[str, float]:
         """The limits that are set, by name."""

@@ -12,6 +12,7 @@ from typing import Literal
 
 from typing_extensions import override
 
+from gai.errors import ConfigError
 from gai.stop import StopCondition
 from gai.types import RunState, StopReason, ToolCall
 
@@ -39,7 +40,7 @@ class RepeatedCall(LoopDetector):
 
     def __init__(self, times: int = 3) -> None:
         if times < 2:
-            raise ValueError(f"RepeatedCall needs times >= 2, got {times}.")
+            raise ConfigError(f"RepeatedCall needs times >= 2, got {times}.")
         self.times = times
 
     def _find(self, run: RunState) -> ToolCall | None:
@@ -81,7 +82,7 @@ class PingPong(LoopDetector):
 
     def __init__(self, cycles: int = 3) -> None:
         if cycles < 2:
-            raise ValueError(f"PingPong needs cycles >= 2, got {cycles}.")
+            raise ConfigError(f"PingPong needs cycles >= 2, got {cycles}.")
         self.cycles = cycles
 
     def _pair(self, run: RunState) -> tuple[str, str] | None:
@@ -122,7 +123,7 @@ class StagnantResults(LoopDetector):
 
     def __init__(self, times: int = 3) -> None:
         if times < 2:
-            raise ValueError(f"StagnantResults needs times >= 2, got {times}.")
+            raise ConfigError(f"StagnantResults needs times >= 2, got {times}.")
         self.times = times
 
     def _find(self, run: RunState) -> str | None:

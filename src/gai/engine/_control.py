@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from gai.control.budget import Budget, BudgetUse
     from gai.control.cancel import StopToken
     from gai.control.guards import Guard
-from gai.types import RunState, Step, StopReason, ToolCall, ToolResult
+from gai.types import RunState, Step, StopReason, ToolCall, ToolResult, Usage
 
 __all__ = ["Control", "Paused", "StoppedBeforeTools"]
 
@@ -63,6 +63,14 @@ class Control:
         return self.budget.use(
             state.steps, state.usage, state.elapsed, self._cost(state.steps), memory
         )
+
+    def check_prices(self, model: str) -> None:
+        """Fail before the first step when `max_cost` is set but `model` has no price."""
+        budget = self.budget
+        if budget is None or budget.max_cost is None or budget.price is not None:
+            return
+        probe = Step(step_number=1, model=model, usage=Usage(input_tokens=1, total_tokens=1))
+        self._cost((probe,))
 
     def _cost(self, steps: tuple[Step, ...]) -> Decimal | None:
         budget = self.budget

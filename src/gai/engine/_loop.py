@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from gai._ids import new_run_id
 from gai._lazy import lazy_module
 from gai._registry import resolve_model
+from gai._warn import warn
 from gai.engine._control import Control, Paused, StoppedBeforeTools, approval_error
 from gai.engine._hooks import MODEL_HOOK, interrupted_result
 from gai.engine._parallel import run_tool_calls
@@ -532,6 +533,8 @@ async def _run_loop(
     propagate with `partial_result` set to the steps completed so far.
     """
     condition = as_condition(request.stop_when) if request.stop_when is not None else None
+    if condition is not None:
+        _warn_unknown_tools(condition, request.tools)
     emit = _emitter(combine([*instrumented(), *request.observers]), emit)
     run = _Run(
         request=request,
@@ -546,6 +549,8 @@ async def _run_loop(
         stream=stream,
     )
     run.control = _control(request, approvals)
+    if request.budget is not None:
+        run.control.check_prices(run.model.name)
     if request.run_store is not None:
         from gai.engine._checkpoint import checkpointer
 
@@ -807,6 +812,21 @@ def _restore(run: _Run, record: RunRecord, condition: StopCondition | None) -> S
     if run.steps and record.pending is None:
         return _should_stop(run, run.steps[-1], condition, run.request.max_steps_limit)
     return None
+
+
+def _warn_unknown_tools(condition: StopCondition, tools: Sequence[object]) -> None:
+    awaited = condition.tool_names()
+    if not awaited:
+        return
+    names = {getattr(t, "name", None) for t in tools}
+    missing = sorted(awaited - names)
+    if missing:
+        known = ", ".join(sorted(str(n) for n in names if n)) or "none"
+        warn(
+            f"stop_when waits for tool {' and '.join(map(repr, missing))}, but the run has "
+            f"no tool of that name (its tools: {known}); the condition cannot fire unless "
+            f"prepare_step adds it."
+        )
 
 
 def _checked(overrides: object) -> StepOverrides:

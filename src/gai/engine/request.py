@@ -50,6 +50,9 @@ PrepareStep: TypeAlias = Callable[
 
 ToolLike: TypeAlias = Tool | Callable[..., Any]
 
+Tools: TypeAlias = Sequence[ToolLike] | ToolLike
+"""What `tools=` takes: a list of tools or functions, or one on its own."""
+
 
 @dataclass(kw_only=True)
 class Request:
@@ -142,8 +145,15 @@ class Request:
             )
 
 
-def normalize_tools(tools: Sequence[ToolLike]) -> list[Tool]:
+def normalize_tools(tools: Tools) -> list[Tool]:
     """Wrap plain functions as tools and reject duplicate names."""
+    if isinstance(tools, Tool) or (callable(tools) and not hasattr(tools, "__iter__")):
+        tools = [tools]  # one tool given on its own: tools=divide
+    elif isinstance(tools, str | bytes) or not hasattr(tools, "__iter__"):
+        raise UserError(
+            f"tools must be a list of tools or functions (e.g. tools=[divide]), "
+            f"got {type(tools).__name__}."
+        )
     out: list[Tool] = []
     seen: set[str] = set()
     for t in tools:

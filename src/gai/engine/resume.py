@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from gai.engine._loop import run_loop
-from gai.engine.request import Request, ToolLike, normalize_tools
+from gai.engine.request import Request, Tools, normalize_tools
 from gai.errors import UserError
 from gai.providers.base import Model
 from gai.types import TextResult
@@ -24,7 +24,7 @@ async def resume(
     *,
     store: RunStore,
     model: Model | str | None = None,
-    tools: Sequence[ToolLike] = (),
+    tools: Tools = (),
     stop_when: StopWhen | None = None,
     approvals: Mapping[str, Decision] | None = None,
     **options: Any,
@@ -78,7 +78,7 @@ async def resume(
     request = Request(
         messages=snapshot.messages,
         system=snapshot.system,
-        tools=tools,
+        tools=normalize_tools(tools),
         stop_when=stop_when,
         tool_choice=snapshot.tool_choice,
         max_steps_limit=snapshot.max_steps_limit,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from gai.engine._loop import run_loop
 from gai.engine._recovery import run_with_recovery
 from gai.engine._sync import run_sync
-from gai.engine.request import OnStepFinish, PrepareStep, Request, ToolLike
+from gai.engine.request import OnStepFinish, PrepareStep, Request, Tools
 from gai.engine.stream import TextStream
 from gai.providers.base import Model, ToolChoice
 from gai.types import Message, TextResult
@@ -50,7 +50,7 @@ async def generate_text(
     messages: Sequence[Message] = (),
     prompt: str | None = None,
     system: str | None = None,
-    tools: Sequence[ToolLike] = (),
+    tools: Tools = (),
     stop_when: StopWhen | None = None,
     tool_choice: ToolChoice = "auto",
     max_parallel_tools: int | None = None,
@@ -174,7 +174,7 @@ def stream_text(
     messages: Sequence[Message] = (),
     prompt: str | None = None,
     system: str | None = None,
-    tools: Sequence[ToolLike] = (),
+    tools: Tools = (),
     stop_when: StopWhen | None = None,
     tool_choice: ToolChoice = "auto",
     max_parallel_tools: int | None = None,

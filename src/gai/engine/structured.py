@@ -22,7 +22,7 @@ from typing_extensions import override
 
 from gai._registry import resolve_model
 from gai.control import ContinueWhen
-from gai.engine.request import ToolLike
+from gai.engine.request import ToolLike, Tools, normalize_tools
 from gai.engine.run import generate_text, stream_text
 from gai.engine.stream import TextStream
 from gai.errors import OutputValidationError, UserError
@@ -232,7 +232,7 @@ async def generate_object(
     prompt: str | None = None,
     messages: Sequence[Message] = (),
     system: str | None = None,
-    tools: Sequence[ToolLike] = (),
+    tools: Tools = (),
     stop_when: StopWhen | None = None,
     mode: Literal["auto", "tool", "native", "text"] = "auto",
     max_output_retries: int = 2,
@@ -271,7 +271,7 @@ async def generate_object(
         mode = "text"
     if mode == "text":
         return await _generate_in_text(
-            model, output_type, prompt, messages, system, tools, stop_when,
+            model, output_type, prompt, messages, system, normalize_tools(tools), stop_when,
             max_output_retries, options,
         )  # fmt: skip
     run_options = {
@@ -475,7 +475,7 @@ def stream_object(
     prompt: str | None = None,
     messages: Sequence[Message] = (),
     system: str | None = None,
-    tools: Sequence[ToolLike] = (),
+    tools: Tools = (),
     stop_when: StopWhen | None = None,
     max_output_retries: int = 2,
     output_tool_name: str = "final_result",
@@ -492,7 +492,7 @@ def stream_object(
         ```
     """
     output: _Output[T] = _Output(output_type, output_tool_name, max_output_retries)
-    all_tools, choice, stop = _request_parts(output, tools, stop_when)
+    all_tools, choice, stop = _request_parts(output, normalize_tools(tools), stop_when)
     options.setdefault("continue_when", _text_nudge(output))
     text_stream = stream_text(
         model,

@@ -38,11 +38,13 @@ class WrapperModel(BaseChatModel):
     """Delegates to `wrapped`; subclasses override `generate` and `stream`.
 
     Args:
-        wrapped: The model to wrap.
+        wrapped: The model to wrap, or a "provider:model" string naming it.
     """
 
-    def __init__(self, wrapped: Model) -> None:
-        self.wrapped = wrapped
+    def __init__(self, wrapped: Model | str) -> None:
+        from gai._registry import resolve_model  # the registry sits above resilience
+
+        self.wrapped: Model = resolve_model(wrapped)
 
     @property
     def name(self) -> str:

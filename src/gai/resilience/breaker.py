@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from gai.errors import CircuitOpenError, ProviderError
+from gai.errors import CircuitOpenError, ConfigError, ProviderError
 from gai.providers.base import Model, ModelRequest, ModelResponse
 from gai.resilience._wrapper import WrapperModel, stream_of
 from gai.types import ModelChunk
@@ -70,9 +70,9 @@ class CircuitBreaker:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if failure_threshold < 1:
-            raise ValueError(f"failure_threshold must be at least 1, got {failure_threshold}.")
+            raise ConfigError(f"failure_threshold must be at least 1, got {failure_threshold}.")
         if reset_timeout <= 0:
-            raise ValueError(f"reset_timeout must be positive, got {reset_timeout}.")
+            raise ConfigError(f"reset_timeout must be positive, got {reset_timeout}.")
         self.failure_threshold = failure_threshold
         self.reset_timeout = reset_timeout
         self.name = name
@@ -185,7 +185,7 @@ class CircuitBreakerModel(WrapperModel):
         breaker: The breaker; defaults to the shared one of the model's endpoint.
     """
 
-    def __init__(self, wrapped: Model, breaker: CircuitBreaker | None = None) -> None:
+    def __init__(self, wrapped: Model | str, breaker: CircuitBreaker | None = None) -> None:
         super().__init__(wrapped)
         self.breaker = breaker or breaker_for(self.endpoint)
 
@@ -218,7 +218,7 @@ class CircuitBreakerModel(WrapperModel):
         self.breaker.on_success(probe)
 
 
-def with_breaker(model: Model, breaker: CircuitBreaker | None = None) -> CircuitBreakerModel:
+def with_breaker(model: Model | str, breaker: CircuitBreaker | None = None) -> CircuitBreakerModel:
     """Guard `model` with a circuit breaker (by default, one shared per endpoint).
 
     Args:

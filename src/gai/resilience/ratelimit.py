@@ -8,6 +8,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
+from gai.errors import ConfigError
 from gai.providers.base import Model, ModelRequest, ModelResponse
 from gai.resilience._wrapper import WrapperModel, stream_of
 from gai.types import ModelChunk, StreamEnd, Text, ToolResultPart
@@ -92,7 +93,7 @@ class RateLimiter:
             ("max_concurrency", self.max_concurrency),
         ):
             if value is not None and value <= 0:
-                raise ValueError(f"{label} must be positive or None, got {value}.")
+                raise ConfigError(f"{label} must be positive or None, got {value}.")
         self._requests = _Window(self.requests_per_minute) if self.requests_per_minute else None
         self._tokens = _Window(self.tokens_per_minute) if self.tokens_per_minute else None
         self._turn = asyncio.Lock()  # FIFO: waiters are served in arrival order
@@ -145,7 +146,7 @@ class RateLimitedModel(WrapperModel):
         limiter: The limiter, shared by everything that should count together.
     """
 
-    def __init__(self, wrapped: Model, limiter: RateLimiter) -> None:
+    def __init__(self, wrapped: Model | str, limiter: RateLimiter) -> None:
         super().__init__(wrapped)
         self.limiter = limiter
 
@@ -173,7 +174,7 @@ class RateLimitedModel(WrapperModel):
             self.limiter.release(handle, used)
 
 
-def with_rate_limit(model: Model, limiter: RateLimiter) -> RateLimitedModel:
+def with_rate_limit(model: Model | str, limiter: RateLimiter) -> RateLimitedModel:
     """Make `model`'s calls wait for their turn in `limiter`.
 
     Args:

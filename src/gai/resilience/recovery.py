@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
+from gai.errors import ConfigError
+
 __all__ = ["Recovery"]
 
 
@@ -41,9 +43,9 @@ class Recovery:
 
     def __post_init__(self) -> None:
         if self.attempts < 1:
-            raise ValueError(f"Recovery.attempts must be at least 1, got {self.attempts}.")
+            raise ConfigError(f"Recovery.attempts must be at least 1, got {self.attempts}.")
         if self.backoff < 0:
-            raise ValueError(f"Recovery.backoff must not be negative, got {self.backoff}.")
+            raise ConfigError(f"Recovery.backoff must not be negative, got {self.backoff}.")
 
     @property
     def degrades(self) -> bool:

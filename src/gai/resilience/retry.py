@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from gai.errors import ProviderError, ResponseFormatError
+from gai.errors import ConfigError, ProviderError, ResponseFormatError
 from gai.providers.base import Model, ModelRequest, ModelResponse
 from gai.resilience._wrapper import WrapperModel, stream_of
 from gai.types import ModelChunk, StreamEnd, StreamRestart
@@ -59,9 +59,9 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
-            raise ValueError(f"max_attempts must be at least 1, got {self.max_attempts}.")
+            raise ConfigError(f"max_attempts must be at least 1, got {self.max_attempts}.")
         if self.initial_delay < 0 or self.max_delay < 0:
-            raise ValueError("initial_delay and max_delay must not be negative.")
+            raise ConfigError("initial_delay and max_delay must not be negative.")
 
     def delay(self, attempt: int, error: BaseException | None) -> float:
         """Seconds to wait after the given failed attempt (1 for the first)."""
@@ -117,7 +117,7 @@ class RetryModel(WrapperModel):
         policy: When and how long to wait.
     """
 
-    def __init__(self, wrapped: Model, policy: RetryPolicy = DEFAULT_RETRY) -> None:
+    def __init__(self, wrapped: Model | str, policy: RetryPolicy = DEFAULT_RETRY) -> None:
         super().__init__(wrapped)
         self.policy = policy
 
@@ -211,7 +211,7 @@ def _with_attempts(end: StreamEnd, extra: int) -> StreamEnd:
     )
 
 
-def with_retry(model: Model, policy: RetryPolicy = DEFAULT_RETRY) -> RetryModel:
+def with_retry(model: Model | str, policy: RetryPolicy = DEFAULT_RETRY) -> RetryModel:
     """Wrap `model` so retryable failures are retried.
 
     Args:

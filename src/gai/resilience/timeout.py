@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from gai.errors import ProviderTimeoutError
+from gai.errors import ConfigError, ProviderTimeoutError
 from gai.providers.base import Model, ModelRequest, ModelResponse
 from gai.resilience._wrapper import WrapperModel, stream_of
 from gai.types import ModelChunk
@@ -37,7 +37,7 @@ class Timeouts:
         limits = (("run", self.run), ("step", self.step), ("model_call", self.model_call))
         for label, value in limits:
             if value is not None and value <= 0:
-                raise ValueError(f"Timeouts.{label} must be positive or None, got {value}.")
+                raise ConfigError(f"Timeouts.{label} must be positive or None, got {value}.")
 
 
 class TimeoutModel(WrapperModel):

@@ -10,7 +10,8 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from pydantic import BaseModel, TypeAdapter
 
-from gai.errors import ToolDefinitionError
+from gai._warn import warn
+from gai.errors import ConfigError, ToolDefinitionError
 from gai.tools._schema import arguments_model, input_schema, parse_doc, takes_context
 from gai.tools.context import ToolContext
 from gai.types import ToolDefinition
@@ -120,6 +121,8 @@ class Tool:
         self.definition = ToolDefinition(
             name=self.name, description=self.description, parameters=self.parameters, strict=strict
         )
+        if parameters is None:  # a schema given as it is (MCP) is not the user's to fix
+            _warn_if_vague(self, fn, input_type is None, description is None)
 
     def __repr__(self) -> str:
         return f"Tool(name={self.name!r})"
@@ -147,7 +150,7 @@ class Tool:
         `ctx` is required when the tool takes a context (`takes_context`), else unused.
         """
         if self.takes_context and ctx is None:
-            raise ValueError(f"tool {self.name!r} takes a ToolContext; bind it with one")
+            raise ConfigError(f"tool {self.name!r} takes a ToolContext; bind it with one")
         args: tuple[Any, ...] = (ctx,) if self.takes_context else ()
         if self._single_input:
             return functools.partial(self.fn, *args, validated)
@@ -155,6 +158,27 @@ class Tool:
             return functools.partial(self.fn, *args, **validated)
         # The arguments model's instance dict holds exactly its fields, by parameter name.
         return functools.partial(self.fn, *args, **validated.__dict__)
+
+
+def _warn_if_vague(
+    made: Tool, fn: Callable[..., Any], from_signature: bool, from_docstring: bool
+) -> None:
+    """Warn (once, when the tool is made) about what the model will not be told."""
+    problems = []
+    if from_docstring and not made.description.strip():
+        problems.append("no description (add a docstring or pass description=)")
+    if from_signature:
+        params = list(inspect.signature(fn).parameters.values())[int(made.takes_context) :]
+        untyped = [p.name for p in params if p.annotation is inspect.Parameter.empty]
+        if untyped:
+            problems.append(
+                f"untyped parameters {', '.join(untyped)} (annotate them, e.g. `city: str`)"
+            )
+    if problems:
+        warn(
+            f"Tool {made.name!r} has {' and '.join(problems)}: the model sees only what the "
+            f"definition says."
+        )
 
 
 class FunctionTool(Tool, Generic[P, R]):

@@ -129,8 +129,13 @@ async def test_monitor_command_shows_active_runs(
     assert main(["monitor", "--store", str(db), "--once"]) == 0
     out = capsys.readouterr().out
     assert "live-1" in out
-    assert "done-1" not in out
+    assert "recently finished" in out
+    assert "done-1" in out.split("recently finished")[1]  # among the finished, not active
     assert "1 completed, 1 running" in out
+    assert main(["runs", "list", "--store", str(db)]) == 0
+    listed = capsys.readouterr().out
+    [done_row] = [line for line in listed.splitlines() if line.startswith("done-1")]
+    assert done_row.split()[2] == "1"  # steps
 
 
 async def test_planted_key_never_leaks(

@@ -161,3 +161,24 @@ async def test_open_store_urls(tmp_path: Path):
     await plain.aclose()
     with pytest.raises(gai.UserError, match="Unknown store URL"):
         await open_store("mongodb://x")
+
+
+@gai.tool
+def note(text: str) -> str:
+    """Take a note."""
+    return text
+
+
+async def test_list_counts_every_completed_step(store: BaseStore):
+    """SQLite folds a step's end into the next entry's row; the count must not miss it."""
+    script = [
+        gai.ModelResponse(tool_calls=(gai.ToolCall(name="note", arguments={"text": str(i)}),))
+        for i in range(5)
+    ] + [gai.ModelResponse(text="done")]
+    result = await gai.generate_text(
+        gai.ScriptedModel(script), prompt="x", tools=[note], stop_when=gai.MaxSteps(10),
+        run_store=store, run_id="six",
+    )  # fmt: skip
+    assert len(result.steps) == 6
+    [summary] = [r for r in await store.list_runs() if r.run_id == "six"]
+    assert summary.steps == 6

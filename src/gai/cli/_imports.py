@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 import importlib
+import os
+import sys
+from types import ModuleType
 from typing import Any
 
 from gai.errors import UserError
 from gai.tools import ToolRegistry
 
-__all__ = ["load_object", "load_registry"]
+__all__ = ["import_module", "load_object", "load_registry"]
+
+
+def import_module(name: str) -> ModuleType:
+    """Import a module named on the command line, from the current directory too.
+
+    Raises:
+        UserError: It cannot be imported.
+    """
+    # Every command finds modules of the current directory, as `python -m` would.
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise UserError(f"Cannot import {name!r}: {exc}") from exc
 
 
 def load_object(spec: str) -> Any:
@@ -20,10 +38,7 @@ def load_object(spec: str) -> Any:
     module_name, _, attr = spec.partition(":")
     if not attr:
         raise UserError(f"Expected module:attribute, got {spec!r}.")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise UserError(f"Cannot import {module_name!r}: {exc}") from exc
+    module = import_module(module_name)
     try:
         return getattr(module, attr)
     except AttributeError:

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from gai.errors import MissingExtraError
-from gai.store import BaseStore, open_store
+from gai.store import BaseStore, RunSummary, open_store
 
-__all__ = ["RunRow", "add_commands", "snapshot"]
+__all__ = ["RunRow", "add_commands", "recent", "snapshot"]
 
 
 def add_commands(commands: Any) -> None:
     """Register `gai monitor`."""
-    cmd = commands.add_parser("monitor", help="watch active runs in a store")
+    cmd = commands.add_parser(
+        "monitor", help="watch active and recently finished runs in a store (q quits)"
+    )
     cmd.add_argument("--store", help="store URL or SQLite path (default: $GAI_STORE or gai.db)")
     cmd.add_argument("--interval", type=float, default=1.0, help="seconds between refreshes")
     cmd.add_argument("--prometheus-port", type=int, help="also serve /metrics on this port")
@@ -61,8 +66,15 @@ async def snapshot(store: BaseStore, limit: int = 200) -> tuple[list[RunRow], di
     return rows, counts
 
 
-def _render(rows: list[RunRow], counts: dict[str, int]) -> Any:
+async def recent(store: BaseStore, limit: int = 10) -> list[RunSummary]:
+    """The runs that ended last (any status but running), newest first."""
+    ended = [s for s in await store.list_runs(limit=limit * 5) if s.status != "running"]
+    return sorted(ended, key=lambda s: s.updated_at, reverse=True)[:limit]
+
+
+def _render(rows: list[RunRow], counts: dict[str, int], ended: list[RunSummary]) -> Any:
     try:
+        from rich.console import Group
         from rich.table import Table
     except ImportError as exc:
         raise MissingExtraError("rich", "monitor") from exc
@@ -81,33 +93,82 @@ def _render(rows: list[RunRow], counts: dict[str, int]) -> Any:
         )
     if not rows:
         table.add_row("(no active runs)", "", "", "", "", "")
-    return table
+    done = Table(title="recently finished", expand=True)
+    for column in ("run", "status", "steps", "duration", "ended", "error"):
+        done.add_column(column, justify="right" if column in ("steps", "duration") else "left")
+    for summary in ended:
+        seconds = (summary.updated_at - summary.created_at).total_seconds()
+        status = summary.status if summary.status == "completed" else f"[red]{summary.status}[/red]"
+        done.add_row(
+            summary.run_id,
+            status,
+            str(summary.steps),
+            f"{seconds:.2f}s",
+            f"{summary.updated_at:%H:%M:%S}",
+            (summary.error or "")[:80],
+        )
+    if not ended:
+        done.add_row("(none yet)", "", "", "", "", "")
+    return Group(table, done)
 
 
 async def monitor(args: argparse.Namespace) -> int:
-    """`gai monitor`."""
+    """`gai monitor`: refreshes until `q` is pressed (or Ctrl-C)."""
     try:
         from rich.console import Console
         from rich.live import Live
     except ImportError as exc:
         raise MissingExtraError("rich", "monitor") from exc
-    store = await open_store(args.store or os.environ.get("GAI_STORE") or "gai.db")
+    store = await open_store(args.store or os.environ.get("GAI_STORE") or "gai.db", create=False)
     gauges = _prometheus(args.prometheus_port) if args.prometheus_port else None
     console = Console()
-    try:
+
+    async def view() -> Any:
         rows, counts = await snapshot(store)
+        if gauges is not None:
+            gauges(rows, counts)
+        return _render(rows, counts, await recent(store))
+
+    try:
         if args.once:
-            console.print(_render(rows, counts))
+            console.print(await view())
             return 0
-        with Live(_render(rows, counts), console=console, refresh_per_second=4) as live:
-            while True:
-                rows, counts = await snapshot(store)
-                if gauges is not None:
-                    gauges(rows, counts)
-                live.update(_render(rows, counts))
-                await asyncio.sleep(args.interval)
+        with _keys() as quit_pressed, Live(await view(), console=console) as live:
+            while not quit_pressed.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(quit_pressed.wait(), timeout=args.interval)
+                live.update(await view())
+        return 0
     finally:
         await store.aclose()
+
+
+@contextlib.contextmanager
+def _keys() -> Iterator[asyncio.Event]:
+    """An event set when `q` is typed on a terminal (stdin is read key by key meanwhile)."""
+    pressed = asyncio.Event()
+    stdin = sys.stdin
+    if not stdin.isatty():
+        yield pressed
+        return
+    import termios
+    import tty
+
+    fd = stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    loop = asyncio.get_running_loop()
+
+    def read() -> None:
+        if os.read(fd, 32).lower().startswith(b"q"):
+            pressed.set()
+
+    tty.setcbreak(fd)
+    loop.add_reader(fd, read)
+    try:
+        yield pressed
+    finally:
+        loop.remove_reader(fd)
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
 def _prometheus(port: int) -> Any:

@@ -58,8 +58,10 @@ def add_commands(commands: Any) -> None:
     cmd.set_defaults(handler=export_run)
 
 
-async def _store(args: argparse.Namespace) -> BaseStore:
-    return await open_store(args.store or os.environ.get("GAI_STORE") or DEFAULT_STORE)
+async def _store(args: argparse.Namespace, *, create: bool = False) -> BaseStore:
+    # Reading a store never creates one: a mistyped path is an error, not an empty store.
+    url = args.store or os.environ.get("GAI_STORE") or DEFAULT_STORE
+    return await open_store(url, create=create)
 
 
 async def list_runs(args: argparse.Namespace) -> int:
@@ -131,7 +133,6 @@ async def resume_run(args: argparse.Namespace) -> int:
     """`gai runs resume`."""
     from gai.engine.resume import resume
 
-    sys.path.insert(0, os.getcwd())
     tools = load_object(args.tools)
     tool_list: list[Tool] = (
         list(tools) if isinstance(tools, ToolRegistry | list | tuple) else [tools]

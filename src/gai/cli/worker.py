@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import os
 import signal
 import sys
 from typing import Any
 
-from gai.cli._imports import load_registry
+from gai.cli._imports import import_module, load_registry
 from gai.errors import UserError
 
 __all__ = ["add_commands", "parse_rate"]
@@ -79,10 +78,7 @@ async def run(args: argparse.Namespace) -> int:
         raise UserError("Name the DBOS system database with --db or $GAI_DBOS_URL.")
     rate = parse_rate(args.rate_limit)
     for module in args.imports:
-        try:
-            importlib.import_module(module)
-        except ImportError as exc:
-            raise UserError(f"Cannot import {module!r}: {exc}") from exc
+        import_module(module)
     from gai.durable import Worker
 
     worker = Worker(args.db, args.queue, tools=load_registry(args.tools), worker_id=args.worker_id)

@@ -62,15 +62,19 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'gai.store' has no attribute {name!r}")
 
 
-async def open_store(url: str) -> BaseStore:
+async def open_store(url: str, *, create: bool = True) -> BaseStore:
     """Open the store a URL names.
 
     Args:
         url: `memory://`, `sqlite:///path.db` or a file path, `postgresql://...`,
             `redis://...`.
+        create: Create a SQLite file (and its folder) that does not exist yet; with
+            False, a missing file is an error (for commands that only read).
 
     Raises:
         UserError: The URL's scheme is not a known store.
+        StoreError: `create` is False and there is no SQLite file at the path, or the
+            file is not a gai store.
         MissingExtraError: The backend's extra is not installed.
     """
     if url.startswith("memory:"):
@@ -84,11 +88,12 @@ async def open_store(url: str) -> BaseStore:
 
         return await RedisStore.open(url)
     if url.startswith("sqlite:"):
-        path = url.removeprefix("sqlite:").removeprefix("//")
-        return SQLiteStore(path or "gai.db")
-    if "://" in url:
+        path = url.removeprefix("sqlite:").removeprefix("//") or "gai.db"
+    elif "://" in url:
         raise UserError(
             f"Unknown store URL {url!r}: use memory://, sqlite:///path.db, postgresql://... "
             f"or redis://..."
         )
-    return SQLiteStore(url)
+    else:
+        path = url
+    return SQLiteStore(path, create=create)

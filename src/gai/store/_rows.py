@@ -22,8 +22,10 @@ __all__ = [
 RUN_COLUMNS = "run_id, status, model, created_at, updated_at, snapshot, result, error"
 SUMMARY_COLUMNS = (
     "r.run_id, r.status, r.model, r.created_at, r.updated_at, r.error,"
-    " (SELECT COUNT(*) FROM gai_checkpoints c"
-    "  WHERE c.run_id = r.run_id AND c.kind = 'step_finished')"
+    # Steps completed: an entry of step n means step n - 1 ended (SQLite merges a
+    # step's end into the next entry's row, so `step_finished` rows alone undercount).
+    " (SELECT COALESCE(MAX(CASE WHEN c.kind = 'step_finished' THEN c.step_number"
+    "  ELSE c.step_number - 1 END), 0) FROM gai_checkpoints c WHERE c.run_id = r.run_id)"
 )
 SQLITE_SUMMARY_COLUMNS = SUMMARY_COLUMNS.replace("c.run_id = r.run_id", "c.run_key = r.run_key")
 """SQLite keys checkpoints by the run's integer key (schema v2)."""

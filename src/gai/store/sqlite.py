@@ -46,16 +46,27 @@ class SQLiteStore(BaseStore):
     Args:
         path: Database file (created with its folder if missing), or ":memory:".
         busy_timeout: Seconds to wait for another writer's lock.
+        create: Create the file when it is missing; with False, a missing file is a
+            `StoreError` (for tools that only read, so a typo is not a new empty store).
 
     Raises:
         SchemaVersionError: The file was written by a newer gai.
+        StoreError: The file cannot be opened as a store, or is missing and `create`
+            is False.
     """
 
     kind = "sqlite"
 
-    def __init__(self, path: str | Path = "gai.db", *, busy_timeout: float = 30.0) -> None:
-        prepare_serializers()
+    def __init__(
+        self, path: str | Path = "gai.db", *, busy_timeout: float = 30.0, create: bool = True
+    ) -> None:
         self.path = str(path)
+        if not create and self.path != ":memory:" and not Path(self.path).is_file():
+            raise StoreError(
+                f"No store at {self.path}: check the path (or --store / GAI_STORE); a run "
+                f"given run_store= creates it."
+            )
+        prepare_serializers()
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(
@@ -66,10 +77,18 @@ class SQLiteStore(BaseStore):
         self._writer = Writer(self.path, self._conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
         self._batches: dict[asyncio.AbstractEventLoop, tuple[Batch, Writes]] = {}
         self._flushers: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
-        with self._lock:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._migrate()
+        try:
+            with self._lock:
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+                self._migrate()
+        except sqlite3.Error as exc:
+            self._conn.close()
+            self._executor.shutdown(wait=False)
+            raise StoreError(
+                f"SQLite store {self.path} cannot be opened ({exc}); check that the path "
+                f"names a gai store, or pass another one."
+            ) from exc
 
     def _migrate(self) -> None:
         def migrate(conn: sqlite3.Connection) -> None:

@@ -135,7 +135,9 @@ class MCPServer:
         try:
             client = await connected
         except Exception as exc:
-            raise MCPError(f"Cannot connect to MCP server {self.name}: {exc}") from exc
+            raise MCPError(
+                f"Cannot connect to MCP server {self.name!r}: {_root_causes(exc)}"
+            ) from exc
         self._client, self._holder, self._stop = client, holder, stop
         self._generation += 1
 
@@ -227,3 +229,14 @@ def _text(content: Sequence[Any]) -> str:
         else:
             parts.append(orjson.dumps(block.model_dump(mode="json", exclude_none=True)).decode())
     return "\n".join(parts)
+
+
+def _root_causes(exc: BaseException) -> str:
+    """What actually failed, from inside the SDK's task groups.
+
+    Their own message ("unhandled errors in a TaskGroup") names no cause.
+    """
+    if isinstance(exc, BaseExceptionGroup):
+        return "; ".join(dict.fromkeys(_root_causes(e) for e in exc.exceptions))
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

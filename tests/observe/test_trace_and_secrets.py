@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import html
 import logging
 import shutil
 import struct
@@ -178,3 +179,55 @@ async def test_planted_key_never_leaks(
     for where, text in places.items():
         assert secret not in text, f"the API key leaked into the {where}"
         assert "Bearer" not in text, f"an Authorization header leaked into the {where}"
+
+
+_MEASURE = """<script>
+const lane = (el) => el.closest('.lane').getBoundingClientRect();
+const box = (el) => { const r = el.getBoundingClientRect(); return [r.left, r.right]; };
+const out = {lanes: [...document.querySelectorAll('.lane')].map((l) => {
+  const r = l.getBoundingClientRect(); return [r.left, r.width]; }), steps: []};
+for (const row of document.querySelectorAll('.step-row')) {
+  const tools = [];
+  let next = row.nextElementSibling;
+  while (next && next.classList.contains('tool-row')) {
+    tools.push(box(next.querySelector('.bar'))); next = next.nextElementSibling;
+  }
+  out.steps.push({step: box(row.querySelector('.step-bar')),
+                  model: box(row.querySelector('.model-bar')), tools});
+}
+out.errors = [...document.querySelectorAll('.error-text')].map((e) => e.textContent);
+document.body.insertAdjacentHTML('beforeend', '<pre id="measured">' + JSON.stringify(out) + '</pre>');
+</script>"""
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="needs Debian's chromium (.ci/services.sh installs it)"
+)
+def test_timeline_rows_share_one_time_axis(tmp_path: Path):
+    """Measured in Chromium: each lane has the same width whatever its label or detail,
+    so a step's bar ends after its own tools, and each tool starts after the model call."""
+    import asyncio
+    import json
+    import re
+
+    assert CHROMIUM is not None
+    result = asyncio.run(run())
+    assert all(r.start_offset is not None for r in result.tool_results)  # dated in the run
+    page = render_timeline(result.to_trace())
+    assert "<script" not in page
+    measured = tmp_path / "measured.html"
+    measured.write_text(page.replace("</body>", _MEASURE + "</body>"))
+    dom = subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'p'}", "--window-size=1000,800",
+         "--dump-dom", measured.as_uri()],
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout  # fmt: skip
+    found = re.findall(r'<pre id="measured">(\{.*?)</pre>', dom, re.S)
+    assert found, dom[-2000:]
+    data = json.loads(html.unescape(found[-1]))
+    assert len({tuple(round(v) for v in lane) for lane in data["lanes"]}) == 1
+    for step in data["steps"]:
+        for left, right in step["tools"]:
+            assert step["model"][1] <= left + 1  # tools start after the model answered
+            assert right <= step["step"][1] + 1  # and end within their step
+    assert any("nope" in e for e in data["errors"]), data["errors"]  # the error, on the page

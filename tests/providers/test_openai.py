@@ -313,3 +313,23 @@ async def test_three_recorded_429s_exhaust_a_three_attempt_retry(replay: StartRe
             await gai.generate_text(model, prompt="hi", retry=policy)
     assert len(server.received) == 3
     assert info.value.partial_result is not None
+
+
+async def test_a_server_given_by_base_url_needs_no_key(replay: StartReplay, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with pytest.raises(gai.MissingAPIKeyError, match="OPENAI_API_KEY"):
+        OpenAI("gpt-4o-mini")  # api.openai.com does need one
+    server = await replay("openai_chat/text_basic.yaml")
+    async with OpenAI("Qwen2.5-7B-Instruct", base_url=server.url("/v1")) as local:
+        result = await gai.generate_text(local, prompt="x")
+    assert result.text
+    assert "Authorization" not in server.received[0].headers
+
+
+async def test_a_404_hints_at_a_missing_v1(replay: StartReplay):
+    server = await replay("openai_chat/error_404_model_not_found.yaml")
+    async with OpenAI("m", api_key="sk-test", base_url=server.url("")) as model:
+        with pytest.raises(
+            gai.NotFoundError, match=r"serve under /v1: is base_url http.*/v1 meant"
+        ):
+            await gai.generate_text(model, prompt="x", retry=False)

@@ -448,6 +448,7 @@ async def _run_tools(
         deps=request.deps,
         emit=run.emit,
         record=None if checkpoint is None else checkpoint.tool_result,
+        run_started=run.started,
     )
     done.update((r.call_id, r) for r in fresh)
     if awaiting:

@@ -14,11 +14,13 @@ h1 { font-size: 18px; margin: 0 0 4px; }
 .meta { color: #5b6478; margin-bottom: 16px; }
 .stop { display: inline-block; padding: 2px 8px; border-radius: 4px; background: #e8eefc; }
 .stop.error, .stop.cancelled { background: #fde8e8; }
-.axis { position: relative; height: 18px; margin-left: 180px; border-bottom: 1px solid #c8cedb; }
+/* Every row is the same three columns, so every lane has the same width: one time axis. */
+.row { display: grid; grid-template-columns: 180px minmax(0, 1fr) 240px; align-items: center;
+       min-height: 26px; border-bottom: 1px solid #f0f2f6; }
+.axis-row { border-bottom: 1px solid #c8cedb; min-height: 18px; }
+.axis { position: relative; height: 18px; }
 .tick { position: absolute; top: 0; font-size: 11px; color: #5b6478; transform: translateX(-50%); }
-.row { display: flex; align-items: center; min-height: 26px; border-bottom: 1px solid #f0f2f6; }
-.label { width: 180px; flex: none; font-size: 12px; white-space: nowrap; overflow: hidden;
-         text-overflow: ellipsis; }
+.label { font-size: 12px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .label.step { font-weight: 600; }
 .lane { position: relative; flex: 1; height: 22px; }
 .bar { position: absolute; top: 3px; height: 16px; border-radius: 3px; min-width: 2px; }
@@ -26,7 +28,10 @@ h1 { font-size: 18px; margin: 0 0 4px; }
 .model-bar { background: #6b8de3; }
 .tool-bar { background: #49a36d; }
 .tool-bar.error { background: #d9534f; }
-.detail { font-size: 11px; color: #5b6478; margin-left: 8px; white-space: nowrap; }
+.detail { font-size: 11px; color: #5b6478; padding-left: 8px; white-space: nowrap;
+          overflow: hidden; text-overflow: ellipsis; }
+.error-text { grid-column: 2 / 4; font-size: 12px; color: #b52b27; padding: 0 0 4px;
+              white-space: pre-wrap; overflow-wrap: anywhere; }
 """
 
 
@@ -39,6 +44,10 @@ def _bar(css: str, start: float, end: float, total: float, title: str) -> str:
         f'<div class="bar {css}" style="left:{_pct(start, total)};'
         f'width:{_pct(max(end - start, 0.0), total)}" title="{html.escape(title)}"></div>'
     )
+
+
+def _cut(text: str, limit: int = 500) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit} more characters)"
 
 
 def render_timeline(trace: RunTrace) -> str:
@@ -67,10 +76,15 @@ def render_timeline(trace: RunTrace) -> str:
             took = tool.end - tool.start
             title = f"{tool.name}: {took:.3f}s" + (f" — {tool.error}" if tool.error else "")
             flag = ' · <b style="color:#d9534f">error</b>' if tool.error else ""
+            error = (
+                f'<div class="error-text">{html.escape(_cut(tool.error))}</div>'
+                if tool.error
+                else ""
+            )
             rows.append(
                 f'<div class="row tool-row"><div class="label">&nbsp;&nbsp;{html.escape(tool.name)}'
                 f'</div><div class="lane">{_bar(css, tool.start, tool.end, total, title)}</div>'
-                f'<span class="detail">{took:.2f}s{flag}</span></div>'
+                f'<span class="detail">{took:.2f}s{flag}</span>{error}</div>'
             )
     started = trace.started_at.isoformat(timespec="seconds") if trace.started_at else "unknown"
     return (
@@ -81,5 +95,7 @@ def render_timeline(trace: RunTrace) -> str:
         f"{trace.usage.input_tokens} tokens in, {trace.usage.output_tokens} out · "
         f'<span class="stop {html.escape(trace.stop_kind)}">{html.escape(trace.stop_kind)}: '
         f"{html.escape(trace.stop_reason)}</span></div>"
-        f'<div class="axis">{ticks}</div>' + "".join(rows) + "</body></html>"
+        f'<div class="row axis-row"><div></div><div class="axis">{ticks}</div><div></div></div>'
+        + "".join(rows)
+        + "</body></html>"
     )

@@ -524,6 +524,8 @@ class HTTPClient:
         self.limits = limits or _DEFAULT_LIMITS
         self.max_connections = max_connections
         self.redactor = Redactor.for_request(self.headers, base_url, secrets)
+        self.not_found_hint: str | None = None
+        """Added to a 404's message: what the user may have got wrong in the URL."""
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._gate = ConnectionGate(max_connections)
@@ -569,7 +571,14 @@ class HTTPClient:
 
     async def _raise_for_status(self, response: aiohttp.ClientResponse) -> None:
         raw = self.redactor.data(await self._read_body(response))
-        raise error_for_status(self.provider, response.status, response.headers, raw)
+        raise self._status_error(response, raw)
+
+    def _status_error(self, response: aiohttp.ClientResponse, raw: bytes) -> ProviderError:
+        error = error_for_status(self.provider, response.status, response.headers, raw)
+        if self.not_found_hint and isinstance(error, NotFoundError):
+            error.message = f"{error.message} ({self.not_found_hint})"
+            error.args = (error.message,)
+        return error
 
     def _transport_error(self, exc: Exception, url: str, stream: bool) -> ProviderError | None:
         """The typed error for a failure of the connection or the body, if it is one."""
@@ -656,7 +665,7 @@ class HTTPClient:
         if self.redactor:
             raw = self.redactor.data(raw)
         if response.status >= 400:
-            raise error_for_status(self.provider, response.status, response.headers, raw)
+            raise self._status_error(response, raw)
         return loads(raw, self.provider)
 
     @asynccontextmanager

@@ -92,7 +92,8 @@ class OpenAI(BaseHTTPModel):
         headers: Extra headers sent with every request.
 
     Raises:
-        MissingAPIKeyError: The service needs a key and none is set.
+        MissingAPIKeyError: The preset's service needs a key and none is set (a server
+            given by `base_url` is sent no key when none is set).
         UserError: `provider` is not a preset and no `base_url` is given.
     """
 
@@ -116,12 +117,13 @@ class OpenAI(BaseHTTPModel):
                 f"of {', '.join(sorted(OPENAI_COMPATIBLE))}."
             )
         url = base_url or _base_url(preset)  # type: ignore[arg-type]
-        auth: dict[str, str] = {}
-        if preset is not None and preset.api_key_env is not None:
-            key = api_key_from_env(provider, api_key, preset.api_key_env)
-            auth["authorization"] = f"Bearer {key}"
-        elif api_key:
-            auth["authorization"] = f"Bearer {api_key}"
+        key = api_key
+        if not key and preset is not None and preset.api_key_env is not None:
+            key = os.environ.get(preset.api_key_env)
+            # A server given by base_url (vLLM, llama.cpp, a proxy) may need no key.
+            if not key and base_url is None:
+                key = api_key_from_env(provider, None, preset.api_key_env)
+        auth = {"authorization": f"Bearer {key}"} if key else {}
         super().__init__(
             provider,
             model,
@@ -132,6 +134,11 @@ class OpenAI(BaseHTTPModel):
             limits=limits,
             secrets=secrets,
         )
+        if not url.rstrip("/").endswith("/v1") and "/v1" not in url:
+            self._http.not_found_hint = (
+                f"OpenAI-compatible servers usually serve under /v1: is base_url "
+                f"{url.rstrip('/')}/v1 meant?"
+            )
 
     def native_output(self, name: str, schema: dict[str, Any]) -> dict[str, Any]:
         """Settings asking for JSON matching `schema` (`response_format` json_schema)."""

@@ -72,9 +72,9 @@ def results_json(results: Sequence[ToolResult], fallback: Callable[[], Any]) -> 
     """
     out = []
     for result in results:
-        if type(result) is not ToolResult:
-            break
         fields = result.__dict__
+        if type(result) is not ToolResult or fields["usage"] is not None:
+            break  # pydantic dumps the rare result of a tool that ran other runs
         entry = {"call_id": fields["call_id"], "name": fields["name"]}
         if fields["output"] is not None:
             entry["output"] = fields["output"]

@@ -484,6 +484,10 @@ async def test_approval_pauses_then_resumes_with_decisions_routed_by_call_id():
     assert paused.stop_reason.kind == "approval_pending"
     assert [c.call_id for c in paused.pending_approvals] == ["big1", "big2"]
     assert "big1" in paused.stop_reason.detail
+    # The result shows the paused step: the call that ran, and what it returned.
+    [step] = paused.steps
+    assert [c.call_id for c in step.tool_calls] == ["small", "big1", "big2"]
+    assert [(r.call_id, r.output) for r in step.tool_results] == [("small", "paid 50 to ann")]
     record = await store.load_run("p")
     assert record.status == "paused"
     assert record.pending is not None
@@ -507,6 +511,7 @@ async def test_approval_pauses_then_resumes_with_decisions_routed_by_call_id():
         approvals={"big2": gai.reject("over the limit")},
     )
     assert [c.call_id for c in again.pending_approvals] == ["big1"]
+    assert [r.call_id for r in again.steps[0].tool_results] == ["small", "big2"]
     final = await gai.resume(
         "p",
         store=store,

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import pytest
 
+import gai
 from gai import FunctionModel, ModelResponse, ScriptedModel, ToolCall, Usage
 from gai.errors import HandoffLimitError, UserError
 from gai.types import Message, ToolDefinition
@@ -126,6 +127,49 @@ async def test_an_agent_can_be_another_agents_tool():
     assert result.text == "the specialist said 4"
     assert len(specialist.results) == 1
     assert specialist.usage.input_tokens == 5000
-    # The sub-agent's tokens are its own, not folded into the manager's run.
+    # The sub-agent's tokens count in the manager's run (what the job cost), on the tool
+    # call that spent them; each step's own usage stays its model call's.
+    own = sum((s.usage for s in result.steps), gai.Usage())
+    assert 0 < own.input_tokens < 5000
+    [delegated] = [r for s in result.steps for r in s.tool_results]
+    assert delegated.usage == specialist.usage
+    assert result.usage == own + specialist.usage
     assert manager.usage == result.usage
-    assert 0 < manager.usage.input_tokens < 5000
+
+
+async def test_a_run_started_in_any_tool_adds_its_usage():
+    inner = ScriptedModel([worded("done", 700)])
+
+    @gai.tool
+    def research(topic: str) -> str:
+        """Research a topic with a sub-run (sync tool, in a worker thread)."""
+        return gai.generate_text_sync(inner, prompt=topic).text
+
+    @gai.tool
+    async def fails_after_spending(topic: str) -> str:
+        """A tool whose sub-run succeeds, then the tool fails."""
+        await gai.generate_text(ScriptedModel([worded("x", 300)]), prompt=topic)
+        raise RuntimeError("then it broke")
+
+    outer = ScriptedModel(
+        [
+            ModelResponse(
+                tool_calls=(
+                    ToolCall(name="research", arguments={"topic": "tides"}),
+                    ToolCall(name="fails_after_spending", arguments={"topic": "waves"}),
+                )
+            ),
+            "ok",
+        ]
+    )
+    result = await gai.generate_text(
+        outer, prompt="x", tools=[research, fails_after_spending], stop_when=gai.MaxSteps(3)
+    )
+    ok, failed = result.steps[0].tool_results
+    assert ok.usage is not None
+    assert ok.usage.input_tokens == 700
+    assert failed.error is not None
+    assert failed.usage is not None
+    assert failed.usage.input_tokens == 300
+    own = sum((s.usage for s in result.steps), gai.Usage())
+    assert result.usage.input_tokens == own.input_tokens + 1000

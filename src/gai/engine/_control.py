@@ -24,9 +24,13 @@ __all__ = ["Control", "Paused", "StoppedBeforeTools"]
 class Paused(Exception):
     """Tool calls wait for approval; the run pauses after the others ran."""
 
-    def __init__(self, calls: list[ToolCall]) -> None:
+    def __init__(self, calls: list[ToolCall], done: tuple[ToolResult, ...] = ()) -> None:
         super().__init__(f"{len(calls)} tool call(s) wait for approval")
         self.calls = calls
+        self.done = done
+        """Results of the step's other calls, which ran (or were refused) already."""
+        self.step: Step | None = None
+        """The paused step so far: the model's answer and the results in `done`."""
 
 
 class StoppedBeforeTools(Exception):

@@ -28,6 +28,7 @@ from gai.providers.base import Model, ModelRequest, ModelResponse, ToolChoice
 from gai.providers.streaming import StreamAssembler
 from gai.stop import StopCondition, as_condition
 from gai.tools import Tool
+from gai.tools._invoke import nested_usage
 from gai.types._transcript import assistant_message, step_messages, tool_message
 
 if TYPE_CHECKING:
@@ -330,7 +331,26 @@ async def _step(run: _Run) -> Step:
             if token is not None and token.requested and response.tool_calls:
                 raise StoppedBeforeTools(token.reason)
         if response.tool_calls:
-            results = await _run_tools(run, response, tools_by_name, step_number, pending, hold)
+            try:
+                results = await _run_tools(run, response, tools_by_name, step_number, pending, hold)
+            except Paused as paused:
+                # The result shows what the step did before it paused.
+                paused.step = Step._trusted(
+                    step_number=step_number,
+                    text=response.text,
+                    tool_calls=response.tool_calls,
+                    tool_results=paused.done,
+                    usage=response.usage,
+                    duration=time.perf_counter() - started,
+                    model_duration=model_duration,
+                    finish_reason=response.finish_reason,
+                    model=response.answered_by or run.model.name,
+                    response_model=response.model_name,
+                    attempts=response.attempts,
+                    start_offset=started - run.started,
+                    error=_error_summary(paused.done),
+                )
+                raise
     finally:
         if hold is not None:
             hold.release()
@@ -352,7 +372,7 @@ async def _step(run: _Run) -> Step:
     )
     run.raw = response.raw
     run.steps.append(step)
-    run.usage = run.usage + step.usage
+    run.usage = run.usage + _with_tools(step)
     run.messages.append(assistant_message(response.text, response.tool_calls))
     if results:
         run.messages.append(tool_message(results))
@@ -452,7 +472,9 @@ async def _run_tools(
     )
     done.update((r.call_id, r) for r in fresh)
     if awaiting:
-        raise Paused(awaiting)
+        raise Paused(
+            awaiting, tuple(done[c.call_id] for c in response.tool_calls if c.call_id in done)
+        )
     return tuple(done[c.call_id] for c in response.tool_calls)
 
 
@@ -608,7 +630,7 @@ async def _run_loop(
             return await _finish(run, _deadline(run, f"run deadline of {timeouts.run:g}s"))
         raise
     except Paused as paused:
-        return await _paused(run, paused.calls)
+        return await _paused(run, paused.calls, paused.step)
     except StoppedBeforeTools as stop:
         return await _stopped(run, f"{stop} (the tools of step {len(run.steps) + 1} were not run)")
     except asyncio.CancelledError as exc:
@@ -698,7 +720,8 @@ def _after_step(run: _Run, step: Step, condition: StopCondition | None) -> StopR
     return _should_stop(run, step, condition, run.request.max_steps_limit)
 
 
-async def _paused(run: _Run, calls: list[ToolCall]) -> TextResult:
+async def _paused(run: _Run, calls: list[ToolCall], partial: Step | None) -> TextResult:
+    _report_usage(run)
     names = ", ".join(f"{c.name} ({c.call_id})" for c in calls)
     reason = StopReason(
         kind="approval_pending",
@@ -706,6 +729,12 @@ async def _paused(run: _Run, calls: list[ToolCall]) -> TextResult:
         f"{names}; resume with gai.resume(run_id, approvals={{call_id: gai.approve()}})",
     )
     result = run.result(reason, calls)
+    if partial is not None:
+        # Not part of the run's state (a resumed run completes the step), only of what
+        # the caller sees: the calls that ran and what they returned.
+        result = result.model_copy(
+            update={"steps": (*result.steps, partial), "usage": result.usage + partial.usage}
+        )
     if run.checkpoint is not None:
         await run.checkpoint.paused(result)
     if run.emit is not None:
@@ -714,6 +743,7 @@ async def _paused(run: _Run, calls: list[ToolCall]) -> TextResult:
 
 
 async def _stopped(run: _Run, detail: str) -> TextResult:
+    _report_usage(run)
     reason = StopReason(kind="cancelled", detail=f"stopped at a step boundary: {detail}")
     result = run.result(reason)
     if run.checkpoint is not None:
@@ -732,6 +762,7 @@ def _deadline(run: _Run, what: str) -> StopReason:
 
 
 async def _finish(run: _Run, reason: StopReason) -> TextResult:
+    _report_usage(run)
     result = run.result(reason)
     budget = run.control.budget
     if reason.kind == "budget" and budget is not None and budget.on_budget == "raise":
@@ -760,6 +791,7 @@ async def _fail(run: _Run, exc: BaseException, reason: StopReason) -> None:
     spent = getattr(exc, "usage", None)
     if isinstance(spent, Usage):  # tokens a failed model call still consumed
         run.usage = run.usage + spent
+    _report_usage(run)
     partial = run.result(reason)
     logger.info(
         "run %s ended early: %s",
@@ -807,7 +839,7 @@ def _restore(run: _Run, record: RunRecord, condition: StopCondition | None) -> S
     """Load a stored run's steps; returns a stop reason if its last step already ended it."""
     for step in record.steps:
         run.steps.append(step)
-        run.usage = run.usage + step.usage
+        run.usage = run.usage + _with_tools(step)
         run.messages.extend(step_messages(step))
     run.pending = record.pending
     if run.steps and record.pending is None:
@@ -828,6 +860,23 @@ def _warn_unknown_tools(condition: StopCondition, tools: Sequence[object]) -> No
             f"no tool of that name (its tools: {known}); the condition cannot fire unless "
             f"prepare_step adds it."
         )
+
+
+def _with_tools(step: Step) -> Usage:
+    """The step's usage plus what runs started by its tools spent (sub-agents)."""
+    usage = step.usage
+    for result in step.tool_results:
+        if result.usage is not None:
+            usage = usage + result.usage
+    return usage
+
+
+def _report_usage(run: _Run) -> None:
+    # A run started inside another run's tool (an agent used as a tool) adds its usage
+    # to that tool call's result, and so to the outer run's usage.
+    spent = nested_usage.get()
+    if spent is not None:
+        spent.append(run.usage)
 
 
 def _checked(overrides: object) -> StepOverrides:

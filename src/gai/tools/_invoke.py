@@ -16,9 +16,14 @@ import pydantic_core
 
 from gai.tools.context import ToolContext
 from gai.tools.tool import Tool
-from gai.types import ToolCall, ToolResult
+from gai.types import ToolCall, ToolResult, Usage
 
-__all__ = ["Recorder", "format_validation_error", "invoke_tool"]
+__all__ = ["Recorder", "format_validation_error", "invoke_tool", "nested_usage"]
+
+nested_usage: contextvars.ContextVar[list[Usage] | None] = contextvars.ContextVar(
+    "gai_nested_usage", default=None
+)
+"""While a tool runs: where runs it starts (a sub-agent) add their usage when they end."""
 
 Recorder = Callable[[int, ToolResult], Awaitable[None] | None]
 """Records a call's result (step number, result): an awaitable to wait for, or None.
@@ -83,13 +88,25 @@ def format_validation_error(tool_name: str, exc: pydantic.ValidationError) -> st
     )
 
 
-def _failure(call: ToolCall, message: str, started: float, base: float | None) -> ToolResult:
+def _total(spent: list[Usage]) -> Usage | None:
+    if not spent:
+        return None
+    total = spent[0]
+    for usage in spent[1:]:
+        total = total + usage
+    return total
+
+
+def _failure(
+    call: ToolCall, message: str, started: float, base: float | None, spent: list[Usage]
+) -> ToolResult:
     return ToolResult(
         call_id=call.call_id,
         name=call.name,
         error=message,
         duration=time.perf_counter() - started,
         start_offset=None if base is None else started - base,
+        usage=_total(spent),
     )
 
 
@@ -100,8 +117,9 @@ async def _failed(
     message: str,
     started: float,
     base: float | None,
+    spent: list[Usage] | None = None,
 ) -> ToolResult:
-    result = _failure(call, message, started, base)
+    result = _failure(call, message, started, base, spent or [])
     if record is not None and (wait := record(step_number, result)) is not None:
         await wait
     return result
@@ -170,6 +188,8 @@ async def invoke_tool(
             deps=deps,
         )
     bound = tool.bind(validated, ctx)
+    spent: list[Usage] = []
+    token = nested_usage.set(spent)
     try:
         if limit is None:
             # An async tool is awaited here: one coroutine less per call than `_run`.
@@ -186,6 +206,7 @@ async def invoke_tool(
             f"Try again with a smaller request or use another tool.",
             started,
             run_started,
+            spent,
         )
     except Exception as exc:  # a tool's failure is reported to the model, never raised
         detail = str(exc) or "(no message)"
@@ -196,7 +217,10 @@ async def invoke_tool(
             f"Tool '{call.name}' failed: {type(exc).__name__}: {detail}",
             started,
             run_started,
+            spent,
         )
+    finally:
+        nested_usage.reset(token)
 
     if not isinstance(output, str):
         try:
@@ -210,6 +234,7 @@ async def invoke_tool(
                 f"converted to JSON: {exc}",
                 started,
                 run_started,
+                spent,
             )
     result = ToolResult._trusted(
         call_id=call.call_id,
@@ -218,6 +243,7 @@ async def invoke_tool(
         error=None,
         duration=time.perf_counter() - started,
         start_offset=None if run_started is None else started - run_started,
+        usage=_total(spent),
     )
     if record is not None and (wait := record(step_number, result)) is not None:
         await wait

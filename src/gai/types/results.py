@@ -94,6 +94,8 @@ class ToolResult(Frozen):
     """Seconds the call took (wall time)."""
     start_offset: float | None = None
     """When the call started, in seconds since the run started."""
+    usage: Usage | None = None
+    """Tokens spent by runs the tool started (a sub-agent); the run's usage includes them."""
 
     @property
     def ok(self) -> bool:

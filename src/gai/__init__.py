@@ -5,7 +5,6 @@ this repeats until a stop condition says done.
 """
 
 import importlib as _importlib
-import logging as _logging
 from typing import TYPE_CHECKING, Any
 
 from gai import models, stop
@@ -21,6 +20,7 @@ from gai.engine import (
     generate_text,
     generate_text_sync,
     resume,
+    resume_sync,
     stream_text,
 )
 from gai.errors import (
@@ -105,6 +105,7 @@ if TYPE_CHECKING:
         ObjectStream,
         OutputAttempt,
         generate_object,
+        generate_object_sync,
         stream_object,
     )
     from gai.models.replay import ReplayModel
@@ -296,6 +297,7 @@ __all__ = [
     "combine_conditions",
     "control",
     "generate_object",
+    "generate_object_sync",
     "generate_text",
     "generate_text_sync",
     "models",
@@ -305,6 +307,7 @@ __all__ = [
     "resilience",
     "resolve_model",
     "resume",
+    "resume_sync",
     "stop",
     "store",
     "stream_object",
@@ -319,8 +322,10 @@ __all__ = [
     "workflows",
 ]
 
-# Libraries leave logging configuration to the application (stdlib logging guidance).
-_logging.getLogger("gai").addHandler(_logging.NullHandler())
+# No NullHandler on the "gai" logger, on purpose: in a program that configured no
+# logging, Python's last-resort handler then shows gai's warnings (a retry, a degraded
+# run) on stderr, as it shows `warnings`; INFO and DEBUG stay silent. A program that
+# configures logging decides for itself, as with any library.
 
 # Subsystems most programs never touch load on first use, so `import gai` stays fast.
 _LAZY: dict[str, str] = {
@@ -344,6 +349,7 @@ _LAZY: dict[str, str] = {
     "ObjectStream": "gai.engine.structured",
     "OutputAttempt": "gai.engine.structured",
     "generate_object": "gai.engine.structured",
+    "generate_object_sync": "gai.engine.structured",
     "stream_object": "gai.engine.structured",
     "Budget": "gai.control",
     "CircuitBreaker": "gai.resilience",

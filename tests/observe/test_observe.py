@@ -270,3 +270,38 @@ def test_prometheus_counts_and_times(tmp_path):
     assert 'gai_tool_calls_total{outcome="ok",tool="lookup"} 2.0' in text
     assert 'gai_tokens_total{direction="input",model="openai:gpt-4o-mini"} 2200.0' in text
     assert "gai_model_call_duration_seconds_count" in text
+
+
+async def test_metadata_reaches_the_result_events_spans_and_store(tmp_path):
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from gai.observe import OpenTelemetryObserver
+
+    exporter = InMemorySpanExporter()
+    tracer = TracerProvider()
+    tracer.add_span_processor(SimpleSpanProcessor(exporter))
+    events: list[gai.RunEvent] = []
+    store = gai.store.SQLiteStore(tmp_path / "m.db")
+    metadata = {"user": "ann", "tenant": 7, "tags": ["beta"]}
+    result = await gai.generate_text(
+        gai.TestModel(), prompt="x", run_store=store, run_id="meta", metadata=metadata,
+        observers=[events.append, OpenTelemetryObserver(tracer)],
+    )  # fmt: skip
+    assert result.metadata == metadata
+    assert gai.TextResult.model_validate_json(result.model_dump_json()).metadata == metadata
+    assert isinstance(events[0], gai.RunStarted)
+    assert events[0].metadata == metadata
+    [run_span] = [s for s in exporter.get_finished_spans() if s.name.startswith("invoke_agent")]
+    assert run_span.attributes is not None
+    assert run_span.attributes["gai.metadata.user"] == "ann"
+    assert run_span.attributes["gai.metadata.tenant"] == 7
+    assert run_span.attributes["gai.metadata.tags"] == '["beta"]'
+    record = await store.load_run("meta")
+    assert record.snapshot.metadata == metadata
+    await store.aclose()
+    with pytest.raises(gai.UserError, match="JSON-serialisable"):
+        await gai.generate_text(gai.TestModel(), prompt="x", metadata={"when": object()})
+    with pytest.raises(gai.UserError, match="string keys"):
+        await gai.generate_text(gai.TestModel(), prompt="x", metadata={1: "a"})  # type: ignore[dict-item]

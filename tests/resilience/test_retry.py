@@ -159,3 +159,27 @@ async def test_every_wrapper_takes_model_strings_and_runs_everywhere():
         assert isinstance(answer.object, dict)
     with pytest.raises(gai.UnknownModelError):
         gai.with_retry("nope:model")
+
+
+def test_a_retry_shows_on_stderr_without_any_logging_setup(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "flaky.py"
+    script.write_text(
+        "import gai\n"
+        "calls = []\n"
+        "def answer(messages, tools):\n"
+        "    calls.append(1)\n"
+        "    if len(calls) == 1:\n"
+        "        raise gai.ProviderServerError('upstream hiccup', provider='x', retryable=True)\n"
+        "    return 'fine'\n"
+        "model = gai.with_retry(gai.FunctionModel(answer), gai.RetryPolicy(initial_delay=0))\n"
+        "print(gai.generate_text_sync(model, prompt='x').text)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "fine"
+    assert "attempt 1 of 4 failed (x: upstream hiccup); retrying" in done.stderr
+    assert "stopped after" not in done.stderr  # INFO stays silent: only warnings show

@@ -3,7 +3,7 @@
 from typing import TYPE_CHECKING, Any
 
 from gai.engine.request import OnStepFinish, PrepareStep, Request, StepOverrides
-from gai.engine.resume import resume
+from gai.engine.resume import resume, resume_sync
 from gai.engine.run import generate_text, generate_text_sync, run_request, stream_text
 from gai.engine.stream import TextStream
 
@@ -31,6 +31,7 @@ __all__ = [
     "generate_text",
     "generate_text_sync",
     "resume",
+    "resume_sync",
     "run_request",
     "stream_object",
     "stream_text",

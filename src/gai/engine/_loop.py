@@ -156,6 +156,7 @@ class _Run:
             started_at=self.started_at,
             pending_approvals=tuple(pending),
             raw=self.raw,
+            metadata=self.request.metadata,
         )
 
     def apply(self, overrides: StepOverrides) -> None:
@@ -581,7 +582,8 @@ async def _run_loop(
         run.checkpoint = checkpointer(request.run_store, run.run_id, logged)
         run.hold = SlotHold()
     if emit is not None:
-        emit(events.RunStarted(run.run_id, run.model.name))
+        metadata = request.metadata  # a dict since Request.__post_init__
+        emit(events.RunStarted(run.run_id, run.model.name, metadata=metadata))  # type: ignore[arg-type]
     timeouts = _timeouts(request)
     held = None if run.hold is None else held_slots.set(run.hold)
     try:
@@ -827,6 +829,7 @@ def _snapshot(request: Request) -> RunSnapshot:
         "tool_choice": request.tool_choice,
         "max_steps_limit": request.max_steps_limit,
         "settings": dict(request.settings),
+        "metadata": request.metadata,
     }
     # Validating would only check what gai already holds as its own types (validation
     # was most of what recording a run's start cost); anything else is validated.

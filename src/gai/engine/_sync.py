@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
-from collections.abc import Coroutine
-from typing import Any, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar
 
-__all__ = ["run_sync"]
+__all__ = ["run_sync", "sync_twin"]
 
 T = TypeVar("T")
+P = ParamSpec("P")
+
+
+def sync_twin(fn: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
+    """The blocking twin of an async entry point: same arguments, `_sync` name."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        return run_sync(fn(*args, **kwargs))
+
+    wrapper.__name__ = f"{fn.__name__}_sync"
+    wrapper.__qualname__ = f"{fn.__qualname__}_sync"
+    wrapper.__doc__ = f"Blocking twin of `{fn.__name__}`, with the same arguments.\n\n{fn.__doc__}"
+    return wrapper
 
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:

@@ -6,6 +6,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+import orjson
+
 from gai.errors import UserError
 from gai.providers.base import Model, ToolChoice
 from gai.tools import Tool, tool
@@ -113,6 +115,8 @@ class Request:
     """Loop guards that nudge, block a tool or stop the run."""
     stop_token: StopToken | None = None
     """Lets the caller stop the run at the next step boundary."""
+    metadata: Mapping[str, Any] | None = None
+    """Your JSON-serialisable data about the run: stored, on events and spans, in the result."""
 
     def __post_init__(self) -> None:
         if self.prompt is not None:
@@ -134,6 +138,8 @@ class Request:
             from gai.resilience.timeout import Timeouts
 
             self.timeout = Timeouts(run=float(self.timeout))
+        if self.metadata is not None:
+            self.metadata = _json_object(self.metadata)
         self.tools = normalize_tools(self.tools)
         check_tool_choice(self.tool_choice, self.tools)
         if self.run_store is None and any(
@@ -143,6 +149,20 @@ class Request:
                 "Tools that need approval pause the run until a person decides, so the run "
                 "needs run_store= to be resumed with gai.resume(run_id, approvals=...)."
             )
+
+
+def _json_object(metadata: Any) -> dict[str, Any]:
+    if not isinstance(metadata, Mapping) or not all(isinstance(k, str) for k in metadata):
+        raise UserError(f"metadata must be a dict with string keys, got {type(metadata).__name__}.")
+    try:
+        # A copy through JSON: what the store keeps is exactly what the result shows.
+        copied: dict[str, Any] = orjson.loads(orjson.dumps(dict(metadata)))
+    except TypeError as exc:
+        raise UserError(
+            f"metadata must be JSON-serialisable (str, numbers, bools, None, lists and "
+            f"dicts of them): {exc}."
+        ) from exc
+    return copied
 
 
 def normalize_tools(tools: Tools) -> list[Tool]:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from gai.engine._loop import run_loop
+from gai.engine._sync import sync_twin
 from gai.engine.request import Request, Tools, normalize_tools
 from gai.errors import UserError
 from gai.providers.base import Model
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from gai.stop import StopWhen
     from gai.store.base import RunStore
 
-__all__ = ["resume"]
+__all__ = ["resume", "resume_sync"]
 
 
 async def resume(
@@ -85,8 +86,11 @@ async def resume(
         settings=snapshot.settings,
         run_id=run_id,
         run_store=store,
-        **options,
+        **{"metadata": snapshot.metadata, **options},
     )
     return await run_loop(
         model if model is not None else record.model, request, resume=record, approvals=approvals
     )
+
+
+resume_sync = sync_twin(resume)

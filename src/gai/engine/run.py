@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Coroutine, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from gai.engine._loop import run_loop
 from gai.engine._recovery import run_with_recovery
-from gai.engine._sync import run_sync
+from gai.engine._sync import sync_twin
 from gai.engine.request import OnStepFinish, PrepareStep, Request, Tools
 from gai.engine.stream import TextStream
 from gai.providers.base import Model, ToolChoice
@@ -27,9 +26,6 @@ if TYPE_CHECKING:
     from gai.store.base import RunStore
 
 __all__ = ["generate_text", "generate_text_sync", "run_request", "stream_text"]
-
-P = ParamSpec("P")
-T = TypeVar("T")
 
 
 async def run_request(model: Model | str, request: Request) -> TextResult:
@@ -70,6 +66,7 @@ async def generate_text(
     continue_when: StopWhen | ContinueWhen | None = None,
     guards: Sequence[Guard] = (),
     stop_token: StopToken | None = None,
+    metadata: Mapping[str, Any] | None = None,
     output_type: Any = None,
 ) -> TextResult:
     """Let the model work through a job: call it, run its tools in parallel, repeat.
@@ -110,6 +107,9 @@ async def generate_text(
             nudge and the run goes on (`gai.ContinueWhen` to set the nudge).
         guards: Loop guards that nudge the model, block a tool or stop the run.
         stop_token: `gai.StopToken`; `request()` stops the run at the next step boundary.
+        metadata: Your JSON-serialisable data about the run (user, tenant, request id):
+            kept in the run store, on the `run_started` event and the run's span
+            (`gai.metadata.<key>`), and as `result.metadata`.
         output_type: End with an answer validated as this type (pydantic model,
             dataclass, TypedDict, list...) through an output tool, after any other
             tools; it is `result.output`. See `gai.generate_object` for the options.
@@ -149,6 +149,7 @@ async def generate_text(
         "continue_when": continue_when,
         "guards": guards,
         "stop_token": stop_token,
+        "metadata": metadata,
     }
     if output_type is not None:
         from gai.engine.structured import run_for_output
@@ -194,6 +195,7 @@ def stream_text(
     continue_when: StopWhen | ContinueWhen | None = None,
     guards: Sequence[Guard] = (),
     stop_token: StopToken | None = None,
+    metadata: Mapping[str, Any] | None = None,
 ) -> TextStream:
     """Run like `generate_text`, yielding the run's events as they happen.
 
@@ -219,15 +221,4 @@ def stream_text(
     return TextStream(model, _request(**locals()))
 
 
-def _sync_twin(fn: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        return run_sync(fn(*args, **kwargs))
-
-    wrapper.__name__ = f"{fn.__name__}_sync"
-    wrapper.__qualname__ = f"{fn.__qualname__}_sync"
-    wrapper.__doc__ = f"Blocking twin of `{fn.__name__}`, with the same arguments.\n\n{fn.__doc__}"
-    return wrapper
-
-
-generate_text_sync = _sync_twin(generate_text)
+generate_text_sync = sync_twin(generate_text)

@@ -22,6 +22,7 @@ from typing_extensions import override
 
 from gai._registry import resolve_model
 from gai.control import ContinueWhen
+from gai.engine._sync import sync_twin
 from gai.engine.request import ToolLike, Tools, normalize_tools
 from gai.engine.run import generate_text, stream_text
 from gai.engine.stream import TextStream
@@ -39,7 +40,14 @@ from gai.types import (
     user,
 )
 
-__all__ = ["ObjectResult", "ObjectStream", "OutputAttempt", "generate_object", "stream_object"]
+__all__ = [
+    "ObjectResult",
+    "ObjectStream",
+    "OutputAttempt",
+    "generate_object",
+    "generate_object_sync",
+    "stream_object",
+]
 
 T = TypeVar("T")
 
@@ -505,3 +513,6 @@ def stream_object(
         **options,
     )
     return ObjectStream(text_stream, output, output_type)
+
+
+generate_object_sync = sync_twin(generate_object)

@@ -122,6 +122,7 @@ class OpenTelemetryObserver:
                     "gen_ai.conversation.id": run,
                     "gen_ai.provider.name": _provider(event.model),
                     "gen_ai.request.model": _request_model(event.model),
+                    **_metadata_attributes(event.metadata),
                 },
             )
         elif isinstance(event, StepStarted):
@@ -227,3 +228,12 @@ class OpenTelemetryObserver:
         for key in open_keys:
             self._end(key, time, error or "run ended", error_type or "cancelled")
         self._end((run,), time, error, error_type)
+
+
+def _metadata_attributes(metadata: dict[str, Any] | None) -> dict[str, Any]:
+    # Span attributes hold scalars: other values go as their JSON text.
+    out: dict[str, Any] = {}
+    for key, value in (metadata or {}).items():
+        scalar = isinstance(value, str | bool | int | float)
+        out[f"gai.metadata.{key}"] = value if scalar else json.dumps(value)
+    return out

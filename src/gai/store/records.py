@@ -63,6 +63,8 @@ class RunSnapshot(_Model):
     tool_choice: str = "auto"
     max_steps_limit: int = 50
     settings: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[str, Any] | None = None
+    """The run's `metadata=`, if given."""
 
 
 class RecordedResponse(_Model):

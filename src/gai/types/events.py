@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time as _time
 from dataclasses import field
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 from gai.types._readonly import readonly
 from gai.types.messages import Message
@@ -51,6 +51,8 @@ class RunStarted:
     kind: Literal["run_started"] = "run_started"
     time: float = field(default_factory=_now)
     """Wall-clock time of the event, seconds since the epoch."""
+    metadata: dict[str, Any] | None = None
+    """The run's `metadata=`, if given."""
 
 
 @readonly(eq=False)

@@ -200,6 +200,8 @@ class TextResult(Frozen):
     """The provider's raw payload for the last model call, when it kept one."""
     output: Any = None
     """The validated answer, when the run was given an `output_type`."""
+    metadata: dict[str, Any] | None = None
+    """The run's `metadata=`, as given (and as stored)."""
 
     @property
     def tool_calls(self) -> list[ToolCall]:

@@ -11,7 +11,9 @@ from gai.workflows.agents import (
     AgentTurn,
     MultiAgentResult,
     run_sequential,
+    run_sequential_sync,
     run_with_handoffs,
+    run_with_handoffs_sync,
 )
 from gai.workflows.composite import CompositeResult, CompositeWorkflow, WorkflowNode
 from gai.workflows.persistent import PersistentWorkflowManager
@@ -36,5 +38,7 @@ __all__ = [
     "WorkflowNode",
     "WorkflowTemplate",
     "run_sequential",
+    "run_sequential_sync",
     "run_with_handoffs",
+    "run_with_handoffs_sync",
 ]

@@ -11,13 +11,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from gai.engine._sync import sync_twin
 from gai.errors import HandoffLimitError, UserError
 from gai.providers.base import Model
 from gai.stop import MaxSteps, UntilToolSeen, any_of
 from gai.tools import Tool
 from gai.types import TextResult, Usage
 
-__all__ = ["Agent", "AgentTurn", "MultiAgentResult", "run_sequential", "run_with_handoffs"]
+__all__ = [
+    "Agent",
+    "AgentTurn",
+    "MultiAgentResult",
+    "run_sequential",
+    "run_sequential_sync",
+    "run_with_handoffs",
+    "run_with_handoffs_sync",
+]
 
 _HANDOFF_PREFIX = "transfer_to_"
 
@@ -97,6 +106,22 @@ class Agent:
         )
         self.results.append(result)
         return result
+
+    def run_sync(
+        self,
+        task: str,
+        *,
+        context: Mapping[str, str] | None = None,
+        extra_tools: Sequence[Tool] = (),
+        stop_when: Any = None,
+        **options: Any,
+    ) -> TextResult:
+        """Blocking twin of `run`, with the same arguments."""
+        from gai.engine._sync import run_sync
+
+        return run_sync(
+            self.run(task, context=context, extra_tools=extra_tools, stop_when=stop_when, **options)
+        )
 
     def as_tool(self, description: str | None = None) -> Tool:
         """This agent as a tool another agent can call with a `task`; answers its text."""
@@ -241,3 +266,7 @@ async def run_with_handoffs(
             raise HandoffLimitError(max_handoffs, turns)
         current = by_name[handoff.name.removeprefix(_HANDOFF_PREFIX)]
         note = str(handoff.arguments.get("note", ""))
+
+
+run_sequential_sync = sync_twin(run_sequential)
+run_with_handoffs_sync = sync_twin(run_with_handoffs)

@@ -1,0 +1,47 @@
+"""Every `_sync` twin takes exactly its async original's arguments, and works."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+import gai
+from gai.workflows import Agent, run_sequential, run_sequential_sync, run_with_handoffs_sync
+
+TWINS = [
+    (gai.generate_text, gai.generate_text_sync),
+    (gai.generate_object, gai.generate_object_sync),
+    (gai.resume, gai.resume_sync),
+    (run_sequential, run_sequential_sync),
+    (gai.workflows.run_with_handoffs, run_with_handoffs_sync),
+    (Agent.run, Agent.run_sync),
+]
+
+
+def test_each_twin_has_its_originals_signature():
+    for original, twin in TWINS:
+        assert inspect.iscoroutinefunction(original)
+        assert not inspect.iscoroutinefunction(twin)
+        assert inspect.signature(twin) == inspect.signature(original), twin.__name__
+        assert twin.__name__ == f"{original.__name__}_sync"
+
+
+def test_every_public_async_entry_point_has_a_twin():
+    public = {name: getattr(gai, name) for name in gai.__all__}
+    for name, value in public.items():
+        if inspect.iscoroutinefunction(value):
+            assert f"{name}_sync" in public, f"gai.{name} has no blocking twin"
+
+
+def test_the_twins_run():
+    assert gai.generate_text_sync("test", prompt="hi").text
+    assert isinstance(gai.generate_object_sync("test", dict, prompt="hi", mode="tool").object, dict)
+    store = gai.store.MemoryStore()
+    gai.generate_text_sync("test", prompt="hi", run_store=store, run_id="r")
+    assert gai.resume_sync("r", store=store).run_id == "r"
+    a, b = Agent("a", "first", "test"), Agent("b", "second", "test")
+    assert run_sequential_sync([a, b], "task").text
+    with pytest.raises(gai.HandoffLimitError):  # TestModel calls every tool: it hands off
+        run_with_handoffs_sync([a, b], "task", max_handoffs=1)
+    assert a.run_sync("again").text

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 import gai
 from gai.workflows import Agent, run_sequential, run_sequential_sync, run_with_handoffs_sync
 
-TWINS = [
+TWINS: list[tuple[Callable[..., Any], Callable[..., Any]]] = [
     (gai.generate_text, gai.generate_text_sync),
     (gai.generate_object, gai.generate_object_sync),
     (gai.resume, gai.resume_sync),
@@ -30,7 +32,7 @@ def test_each_twin_has_its_originals_signature():
 def test_every_public_async_entry_point_has_a_twin():
     public = {name: getattr(gai, name) for name in gai.__all__}
     for name, value in public.items():
-        if inspect.iscoroutinefunction(value):
+        if callable(value) and inspect.iscoroutinefunction(value):
             assert f"{name}_sync" in public, f"gai.{name} has no blocking twin"
 
 

@@ -829,8 +829,9 @@ def _snapshot(request: Request) -> RunSnapshot:
         "tool_choice": request.tool_choice,
         "max_steps_limit": request.max_steps_limit,
         "settings": dict(request.settings),
-        "metadata": request.metadata,
     }
+    if request.metadata is not None:
+        fields["metadata"] = request.metadata
     # Validating would only check what gai already holds as its own types (validation
     # was most of what recording a run's start cost); anything else is validated.
     if type(request.tool_choice) is str and all(type(m) is Message for m in messages):

@@ -11,6 +11,13 @@ LINT_PATHS := src tests examples $(wildcard benchmarks)
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# The demo needs only gai and its core dependencies; the tests need the dev extras.
+CORE_STAMP := $(VENV)/.installed-core
+
+$(CORE_STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(CORE_STAMP)
+
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
@@ -18,7 +25,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 install: $(STAMP)
 
-demo: $(STAMP)
+demo: $(CORE_STAMP)
 	$(BIN)/python examples/morning_briefing.py
 
 test: $(STAMP)

@@ -54,3 +54,14 @@ def test_demo_runs_on_a_model_named_by_gai_model():
     assert proc.returncode == 0, proc.stderr
     assert "model: test" in proc.stdout
     assert "stopped: tool_seen" in proc.stdout
+
+
+def test_make_demo_installs_only_the_package():
+    """The demo's first run costs a `pip install gai`, not the test tools (DBOS, mypy...)."""
+    plan = subprocess.run(
+        ["make", "-n", "-B", "demo"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    installs = [line for line in plan.splitlines() if "pip install" in line]
+    assert installs, plan
+    assert all("[dev]" not in line for line in installs), installs
+    assert "examples/morning_briefing.py" in plan

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -181,5 +182,40 @@ def test_a_retry_shows_on_stderr_without_any_logging_setup(tmp_path):
         [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.strip() == "fine"
-    assert "attempt 1 of 4 failed (x: upstream hiccup); retrying" in done.stderr
+    assert "attempt 1 of 10 failed (x: upstream hiccup); retrying" in done.stderr
     assert "stopped after" not in done.stderr  # INFO stays silent: only warnings show
+
+
+async def test_the_default_policy_gives_up_on_a_dead_provider_within_its_bound():
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    policy = gai.RetryPolicy(sleep=sleep, jitter=False)  # the defaults, at their bounds
+    calls: list[int] = []
+
+    def dead(messages, tools):
+        calls.append(1)
+        raise gai.ProviderConnectionError("connection refused", provider="x", retryable=True)
+
+    with pytest.raises(gai.ProviderConnectionError):
+        await gai.generate_text(gai.FunctionModel(dead), prompt="x", retry=policy)
+    assert len(calls) == gai.RetryPolicy().max_attempts == 10
+    assert sum(waits) == 32.5  # the worst case the docs state: 0.5 + 1 + 2 + 4 + 5 x 5
+
+
+async def test_no_retry_starts_past_max_elapsed():
+    calls: list[int] = []
+
+    async def slow_failure(messages, tools):
+        calls.append(1)
+        await asyncio.sleep(0.1)
+        raise gai.ProviderServerError("down", provider="x", retryable=True)
+
+    policy = gai.RetryPolicy(initial_delay=0, max_elapsed=0.25)
+    with pytest.raises(gai.ProviderServerError):
+        await gai.generate_text(gai.FunctionModel(slow_failure), prompt="x", retry=policy)
+    assert 1 <= len(calls) <= 3  # not 10: the budget ran out
+    with pytest.raises(gai.ConfigError, match="max_elapsed"):
+        gai.RetryPolicy(max_elapsed=0)

@@ -59,16 +59,18 @@ async def spawn(*args: str, direct: bool = False) -> asyncio.subprocess.Process:
     )  # fmt: skip
 
 
-async def kill_at(proc: asyncio.subprocess.Process, line: str | None, delay: float) -> bool:
-    """Kill when `line` is printed (or `delay` seconds after start); False if it finished."""
+async def kill_at(proc: asyncio.subprocess.Process, line: str | int) -> bool:
+    """Kill when `line` is printed, or after the `line`-th kill-point line when it is a
+    number (a random point, counted in events rather than seconds, so a busy machine
+    does not make it land after the run ended); False if the run finished first."""
     assert proc.stdout is not None
-    if line is None:
-        try:
-            await asyncio.wait_for(proc.wait(), timeout=delay)
-        except TimeoutError:
-            pass
-        else:
-            return False
+    if isinstance(line, int):
+        seen = 0
+        while seen < line:
+            out = await asyncio.wait_for(proc.stdout.readline(), timeout=30)
+            if not out:
+                break
+            seen += out.startswith(b"AT ")
     else:
         while True:
             try:
@@ -108,15 +110,14 @@ async def test_kill_and_resume(kind: str, path: str, tmp_path: Path):
     async with AgentServer(
         rounds=ROUNDS, calls_per_round=2, tool_names=("lookup", "write")
     ) as server:
-        # The uninterrupted run, for comparison (and to time random kills).
-        loop = asyncio.get_running_loop()
-        started = loop.time()
+        # The uninterrupted run, for comparison (and to count the points random kills
+        # choose from).
         proc = await spawn(
             url, f"{tag}-reference", server.url(), str(tmp_path / "ref.log"), direct=direct
         )
-        await proc.wait()
+        out, _ = await proc.communicate()
         assert proc.returncode == 0
-        duration = loop.time() - started
+        points = out.count(b"\nAT ") + out.startswith(b"AT ")
         store = await open_store(url)
         reference = (await store.load_run(f"{tag}-reference")).result
         assert reference is not None
@@ -129,8 +130,8 @@ async def test_kill_and_resume(kind: str, path: str, tmp_path: Path):
             log = tmp_path / f"{run_id}.log"
             args = [url, run_id, server.url(), str(log)] + ([point, str(n)] if point else [])
             proc = await spawn(*args, direct=direct)
-            delay = rng.uniform(0.2, 0.9 * duration) if point is None else 0.0
-            killed = await kill_at(proc, f"AT {point} {n}" if point else None, delay)
+            target = f"AT {point} {n}" if point else rng.randint(1, max(1, points - 3))
+            killed = await kill_at(proc, target)
             report["kills" if killed else "finished_before_kill"] += 1
             # The store is readable, and what it holds now must survive the resume.
             exists = True

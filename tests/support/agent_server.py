@@ -28,7 +28,8 @@ class AgentServer:
     calls_per_round: int = 3
     fault_rate: float = 0.0
     faults: tuple[str, ...] = FAULTS
-    max_consecutive_faults: int = 2
+    max_consecutive_faults: int | None = 2
+    """No request faults more often in a row; None faults every attempt independently."""
     stall_seconds: float = 5.0
     retry_after: str | None = "0"
     always: str | None = None
@@ -72,7 +73,8 @@ class AgentServer:
             return self.always
         self._attempts[(conversation, round_)] += 1
         attempt = self._attempts[(conversation, round_)]
-        if attempt > self.max_consecutive_faults or not self.fault_rate:
+        limit = self.max_consecutive_faults
+        if (limit is not None and attempt > limit) or not self.fault_rate:
             return None
         digest = hashlib.sha256(f"{self.seed}:{conversation}:{round_}:{attempt}".encode()).digest()
         if int.from_bytes(digest[:4], "big") / 2**32 >= self.fault_rate:

@@ -86,7 +86,9 @@ async def main() -> None:
     for rate in args.fault_rates:
         rows.append((f"{rate:.0%} faults", await soak(args.runs, rate, args.seed)))
     header = ("completed", 10), ("requests", 9), ("faults", 7), ("retries", 8), ("dup tools", 9)
-    print(f"{'':>11} " + " ".join(f"{h:>{w}}" for h, w in header) + f" {'wall s':>7} {'x clean':>8}")
+    print(
+        f"{'':>11} " + " ".join(f"{h:>{w}}" for h, w in header) + f" {'wall s':>7} {'x clean':>8}"
+    )
     clean_wall = rows[0][1]["wall"]
     for label, row in rows:
         print(

@@ -604,3 +604,18 @@ async def test_a_tool_limit_belongs_to_its_tool_object():
     gc.collect()
     assert len(limits._TOOL_SEMAPHORES) == before - 1
     assert await _peak({"concurrency": 3}, 8, runs=3) == 3
+
+
+async def test_a_priced_fallback_passes_the_price_check():
+    fallback = gai.FallbackModel(
+        [gai.TestModel(name="openai:gpt-4o-mini"), gai.TestModel(name="anthropic:claude-haiku-4-5")]
+    )
+    result = await gai.generate_text(
+        gai.with_retry(fallback), prompt="x", budget=Budget(max_cost=1.0)
+    )
+    assert result.text
+    with pytest.raises(gai.UserError, match="'local-llm' has no known price"):
+        await gai.generate_text(
+            gai.FallbackModel([gai.TestModel(name="openai:gpt-4o-mini"), gai.TestModel(name="local-llm")]),
+            prompt="x", budget=Budget(max_cost=1.0),
+        )  # fmt: skip

@@ -157,6 +157,8 @@ async def export_run(args: argparse.Namespace) -> int:
         record = await store.load_run(args.run_id)
     finally:
         await store.aclose()
-    await asyncio.to_thread(Path(args.output).write_text, record.model_dump_json(indent=2))
+    output = Path(args.output)
+    await asyncio.to_thread(output.parent.mkdir, parents=True, exist_ok=True)
+    await asyncio.to_thread(output.write_text, record.model_dump_json(indent=2))
     print(f"wrote {args.output} ({len(record.responses)} model answers, {len(record.steps)} steps)")
     return 0

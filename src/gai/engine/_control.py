@@ -68,13 +68,22 @@ class Control:
             state.steps, state.usage, state.elapsed, self._cost(state.steps), memory
         )
 
-    def check_prices(self, model: str) -> None:
-        """Fail before the first step when `max_cost` is set but `model` has no price."""
+    def check_prices(self, model: object) -> None:
+        """Fail before the first step when `max_cost` is set but a model has no price.
+
+        Every model that may answer is checked: each of a `FallbackModel`'s.
+        """
         budget = self.budget
         if budget is None or budget.max_cost is None or budget.price is not None:
             return
-        probe = Step(step_number=1, model=model, usage=Usage(input_tokens=1, total_tokens=1))
-        self._cost((probe,))
+        while getattr(model, "models", None) is None and hasattr(model, "wrapped"):
+            model = model.wrapped  # a retry or breaker around a FallbackModel
+        answering = getattr(model, "models", None) or [model]
+        probes = tuple(
+            Step(step_number=1, model=m.name, usage=Usage(input_tokens=1, total_tokens=1))
+            for m in answering
+        )
+        self._cost(probes)
 
     def _cost(self, steps: tuple[Step, ...]) -> Decimal | None:
         budget = self.budget

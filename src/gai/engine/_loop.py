@@ -574,7 +574,7 @@ async def _run_loop(
     )
     run.control = _control(request, approvals)
     if request.budget is not None:
-        run.control.check_prices(run.model.name)
+        run.control.check_prices(run.model)
     if request.run_store is not None:
         from gai.engine._checkpoint import checkpointer
 

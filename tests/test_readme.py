@@ -1,0 +1,322 @@
+"""Every code block of the README runs, in order, as a reader would run them.
+
+Python blocks run one after another in one namespace (a notebook: `model`, `tools`
+and the quickstart's functions carry over), with top-level `await`. Providers named in
+them reach a loopback server answering with recorded exchanges (`*_BASE_URL`), so the
+code is the README's own. Shell blocks run their `gai` commands in the same folder;
+the `make` lines are what CI itself runs. A block this file does not know fails the
+test, so a new README block cannot go untested.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import contextlib
+import inspect
+import io
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+import gai
+from gai import _registry
+from gai.observe import hub
+from tests.support.recordings import load
+
+ROOT = Path(__file__).resolve().parents[1]
+GAI = str(Path(sys.executable).parent / "gai")
+README_DSN = "postgresql://app:secret@db/gai"
+README_MCP_URL = "http://127.0.0.1:8000/mcp"
+
+
+def blocks() -> list[tuple[str, str]]:
+    text = (ROOT / "README.md").read_text()
+    return [(m.group(1), m.group(2)) for m in re.finditer(r"```(\w*)\n(.*?)```", text, re.S)]
+
+
+class RecordedProviders:
+    """OpenAI and Anthropic endpoints that answer every request with a recorded answer."""
+
+    def __init__(self) -> None:
+        self.openai = load("openai_chat/text_basic.yaml")[0]
+        self.anthropic = load("anthropic/text_basic.yaml")[0]
+        self.requests: list[str] = []
+        self.loop = asyncio.new_event_loop()
+        self.url = ""
+
+    def __enter__(self) -> RecordedProviders:
+        started = threading.Event()
+
+        async def answer(request: web.Request) -> web.Response:
+            await request.read()
+            self.requests.append(request.path)
+            recorded = self.anthropic if request.path.endswith("/messages") else self.openai
+            return web.Response(body=recorded.body, content_type="application/json")
+
+        async def serve() -> None:
+            app = web.Application()
+            app.router.add_post("/{tail:.*}", answer)
+            self._runner = web.AppRunner(app, access_log=None)
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, "127.0.0.1", 0)
+            await site.start()
+            port = self._runner.addresses[0][1]
+            self.url = f"http://127.0.0.1:{port}"
+            started.set()
+
+        self._thread = threading.Thread(
+            target=lambda: (self.loop.run_until_complete(serve()), self.loop.run_forever()),
+            daemon=True,
+        )
+        self._thread.start()
+        assert started.wait(10)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+        self.loop.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+MYAPP_TOOLS = '''
+import gai
+from gai.tools import ToolRegistry
+
+
+@gai.tool
+async def get_weather(city: str) -> dict:
+    """Current weather for a city."""
+    return {"city": city, "temperature_c": 19}
+
+
+@gai.tool
+def send_email(to: str, body: str) -> str:
+    """Send an email."""
+    return f"sent to {to}"
+
+
+@gai.tool
+def lookup_invoice(number: str) -> str:
+    """Find an invoice."""
+    return f"invoice {number}: 120 EUR, unpaid"
+
+
+@gai.tool
+def lookup(term: str) -> str:
+    """Look a term up."""
+    return term.upper()
+
+
+TOOLS = [get_weather, send_email]
+STOP = gai.MaxSteps(20)
+registry = ToolRegistry([get_weather, send_email, lookup_invoice, lookup])
+'''
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A reader's project folder: the examples, a `myapp` package, a flow file."""
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    (tmp_path / "myapp").mkdir()
+    (tmp_path / "myapp" / "__init__.py").write_text("")
+    (tmp_path / "myapp" / "tools.py").write_text(MYAPP_TOOLS)
+    (tmp_path / "myapp" / "observability.py").write_text(
+        "from gai.observe import Monitor, instrument\n\ninstrument(Monitor())\n"
+    )
+    (tmp_path / "flow.toml").write_text(
+        'name = "flow"\n[[steps]]\nname = "define"\n'
+        'user_prompt = "Define {{ topic }}."\ntools = ["lookup"]\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield tmp_path
+    _registry._CACHE.clear()  # model strings resolved against this test's servers
+
+
+def _run_python(code: str, namespace: dict[str, Any], runner: asyncio.Runner) -> None:
+    compiled = compile(code, "README.md", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    if compiled.co_flags & 0x80:  # CO_COROUTINE: it awaits at top level
+        runner.run(eval(compiled, namespace))
+    else:
+        exec(compiled, namespace)
+
+
+def _run_durable(code: str, folder: Path, env: dict[str, str]) -> str:
+    """The DBOS block, in a process of its own (DBOS is one per process), with a worker
+    in that process and SQLite instead of the README's PostgreSQL server."""
+    dsn = f"sqlite:///{folder}/dbos.db"
+    script = folder / "durable_block.py"
+    script.write_text(
+        "import asyncio\n"
+        "import myapp.tools\n"
+        "from gai.durable import Worker\n"
+        f"worker = Worker({dsn!r}, ['agents'], tools=myapp.tools.registry, worker_id='readme')\n"
+        "worker.start()\n"
+        "async def main():\n"
+        + textwrap.indent(code.replace(README_DSN, dsn), "    ")
+        + "\nasyncio.run(main())\nworker.stop()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=folder, env=env, capture_output=True, text=True,
+        timeout=180, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def _run_shell(code: str, folder: Path, env: dict[str, str]) -> None:
+    for command in code.replace("\\\n", " ").splitlines():
+        command = command.split("#")[0].strip()
+        if not command or command.startswith(("make ", "GAI_MODEL=", "OPENAI_API_KEY=")):
+            continue  # what CI runs (make test, make demo: tests/test_examples.py)
+        if command.startswith("export "):
+            name, _, value = command.removeprefix("export ").partition("=")
+            env[name] = value
+            continue
+        assert command.startswith("gai "), command
+        args = command.split()[1:]
+        if args[0] == "worker":
+            _run_worker([a.replace(README_DSN, f"sqlite:///{folder}/worker.db") for a in args],
+                        folder, env)  # fmt: skip
+            continue
+        done = subprocess.run(
+            [GAI, *args], cwd=folder, env=env, capture_output=True, text=True, timeout=120,
+            check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, f"{command}: {done.stderr}"
+
+
+def _run_worker(args: list[str], folder: Path, env: dict[str, str]) -> None:
+    proc = subprocess.Popen(
+        [GAI, *args], cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("gai worker worker-1 serving agents"), line + proc.stderr.read()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        proc.kill()
+        proc.stdout.close()
+        proc.stderr.close()
+
+
+def test_every_readme_block_runs(folder: Path, monkeypatch: pytest.MonkeyPatch):
+    port = _free_port()
+    mcp = subprocess.Popen(
+        [sys.executable, str(ROOT / "examples" / "mcp" / "notes_server.py"), "http", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    unsubscribe_all = list(hub.instrumented())
+    printed = io.StringIO()
+    # Only stdout is swapped: the MCP SDK writes a server's stderr to sys.stderr, which
+    # must stay a real file.
+    with (
+        RecordedProviders() as providers,
+        asyncio.Runner() as runner,
+        contextlib.redirect_stdout(printed),
+    ):
+        env = {
+            **os.environ,
+            "OPENAI_API_KEY": "sk-readme-test-0000",
+            "ANTHROPIC_API_KEY": "sk-ant-readme-test-0000",
+            "OPENAI_BASE_URL": f"{providers.url}/v1",
+            "ANTHROPIC_BASE_URL": providers.url,
+            "GAI_MODEL": "test",
+            "PYTHONPATH": str(folder),
+        }
+        for name in (
+            "OPENAI_API_KEY",
+            "ANTHROPIC_API_KEY",
+            "OPENAI_BASE_URL",
+            "ANTHROPIC_BASE_URL",
+        ):
+            monkeypatch.setenv(name, env[name])
+        namespace: dict[str, Any] = {"__name__": "__main__", "gai": gai, "asyncio": asyncio}
+        ran: list[str] = []
+        try:
+            _wait_for_port(port)
+            for lang, code in blocks():
+                if lang == "python" and "DurableClient" in code:
+                    out = _run_durable(code, folder, env)
+                    assert out.strip().splitlines()[0] in ("queued", "running", "succeeded")
+                elif lang == "python":
+                    if "import asyncio\nimport gai" not in code:  # after the quickstart
+                        namespace.setdefault("model", gai.TestModel())
+                        namespace.setdefault(
+                            "tools", [namespace["get_weather"], namespace["send_email"]]
+                        )
+                        namespace.setdefault("search", namespace["get_weather"])
+                    _run_python(code.replace(README_MCP_URL, f"http://127.0.0.1:{port}/mcp"),
+                                namespace, runner)  # fmt: skip
+                elif lang == "sh":
+                    _run_shell(code, folder, env)
+                elif lang == "yaml":
+                    first = code.splitlines()[0]
+                    path = ROOT / first.removeprefix("# ").strip()
+                    assert code.split("\n", 1)[1] == path.read_text(), path
+                else:
+                    pytest.fail(f"README block in {lang or 'no language'} has no runner: {code!r}")
+                ran.append(lang)
+        finally:
+            # The README's provider objects and the models its strings named hold
+            # aiohttp sessions on this loop: close them here, as a reader's program would.
+            for value in [*namespace.values(), *_registry._CACHE.values()]:
+                aclose = getattr(value, "aclose", None)
+                if not isinstance(value, type) and inspect.iscoroutinefunction(aclose):
+                    runner.run(aclose())
+            _registry._CACHE.clear()
+            mcp.kill()
+            mcp.wait()
+            for observer in hub.instrumented():  # what the README's observability block added
+                if observer not in unsubscribe_all:
+                    hub._GLOBAL.remove(observer)
+    out = printed.getvalue()
+    assert "1 ['get_weather', 'send_email']" in out  # the quickstart printed its steps
+    shown = (ROOT / "README.md").read_text().split("print(repr(result.stop_reason))\n# ")[1]
+    assert shown.splitlines()[0] in out  # the stop reason printed is the one the README shows
+    assert ran.count("python") >= 15
+    assert any(p.endswith("/messages") for p in providers.requests)  # Anthropic was used
+    assert any(p.endswith("/chat/completions") for p in providers.requests)
+
+
+def _wait_for_port(port: int) -> None:
+    for _ in range(200):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.1):
+                return
+        except OSError:
+            import time
+
+            time.sleep(0.05)
+    raise RuntimeError("the example MCP server did not start")
+
+
+def test_the_readme_shows_the_two_commands():
+    text = (ROOT / "README.md").read_text()
+    assert "make demo" in text
+    assert "make test" in text
+    assert shutil.which("make") is not None

@@ -48,7 +48,7 @@ def resolve_model(model: Model | str) -> Model:
 
     Raises:
         UnknownModelError: The string's provider is not registered.
-        TypeError: `model` is neither a string nor a model object.
+        UserError: `model` is neither a string nor a model object.
     """
     if isinstance(model, str):
         cached = _CACHE.get(model)
@@ -65,9 +65,9 @@ def resolve_model(model: Model | str) -> Model:
     # for every run.
     if callable(getattr(model, "generate", None)) and hasattr(model, "name"):
         return model
-    raise TypeError(
-        f"model must be a 'provider:model' string or an object with name and async "
-        f"generate(request), got {type(model).__name__}."
+    raise UserError(
+        f"model must be a 'provider:model' string (e.g. 'openai:gpt-4o-mini') or an object "
+        f"with a name and async generate(request), got {type(model).__name__}."
     )
 
 

@@ -134,7 +134,7 @@ async def test_model_strings_resolve_through_the_registry():
     assert info.value.suggestions[0] == "test"
     with pytest.raises(gai.UnknownModelError, match="known providers"):
         gai.resolve_model("zzzzzz")
-    with pytest.raises(TypeError, match="provider:model"):
+    with pytest.raises(gai.UserError, match="provider:model"):
         gai.resolve_model(42)  # type: ignore[arg-type]
 
 

@@ -172,6 +172,33 @@ class _Run:
         check_tool_choice(self.tool_choice, self.tools)
 
 
+def _made_step(
+    run: _Run,
+    step_number: int,
+    response: ModelResponse,
+    results: tuple[ToolResult, ...],
+    started: float,
+    model_duration: float,
+    memory_mb: float | None,
+) -> Step:
+    return Step._trusted(
+        step_number=step_number,
+        text=response.text,
+        tool_calls=response.tool_calls,
+        tool_results=results,
+        usage=response.usage,
+        duration=time.perf_counter() - started,
+        model_duration=model_duration,
+        finish_reason=response.finish_reason,
+        model=response.answered_by or run.model.name,
+        response_model=response.model_name,
+        attempts=response.attempts,
+        start_offset=started - run.started,
+        memory_mb=memory_mb,
+        error=_error_summary(results),
+    )
+
+
 def _error_summary(results: Sequence[ToolResult]) -> str | None:
     failed = [r for r in results if r.error is not None]
     if not failed:
@@ -336,40 +363,15 @@ async def _step(run: _Run) -> Step:
                 results = await _run_tools(run, response, tools_by_name, step_number, pending, hold)
             except Paused as paused:
                 # The result shows what the step did before it paused.
-                paused.step = Step._trusted(
-                    step_number=step_number,
-                    text=response.text,
-                    tool_calls=response.tool_calls,
-                    tool_results=paused.done,
-                    usage=response.usage,
-                    duration=time.perf_counter() - started,
-                    model_duration=model_duration,
-                    finish_reason=response.finish_reason,
-                    model=response.answered_by or run.model.name,
-                    response_model=response.model_name,
-                    attempts=response.attempts,
-                    start_offset=started - run.started,
-                    error=_error_summary(paused.done),
+                paused.step = _made_step(
+                    run, step_number, response, paused.done, started, model_duration, None
                 )
                 raise
     finally:
         if hold is not None:
             hold.release()
-    step = Step._trusted(
-        step_number=step_number,
-        text=response.text,
-        tool_calls=response.tool_calls,
-        tool_results=results,
-        usage=response.usage,
-        duration=time.perf_counter() - started,
-        model_duration=model_duration,
-        finish_reason=response.finish_reason,
-        model=response.answered_by or run.model.name,
-        response_model=response.model_name,
-        attempts=response.attempts,
-        start_offset=started - run.started,
-        memory_mb=run.control.memory(),
-        error=_error_summary(results),
+    step = _made_step(
+        run, step_number, response, results, started, model_duration, run.control.memory()
     )
     run.raw = response.raw
     run.steps.append(step)

@@ -48,7 +48,6 @@ __all__ = [
     "SSEStream",
     "cap",
     "error_for_status",
-    "iter_ndjson",
     "iter_sse",
     "loads",
 ]
@@ -450,16 +449,6 @@ class NDJSONStream(_StreamReader):
                 self._progressed(any(line.strip() for line in ready))
             else:
                 ready.append(self._frames.close(self._redactor))
-
-
-def iter_ndjson(
-    response: aiohttp.ClientResponse,
-    provider: str = "unknown",
-    limits: HTTPLimits = _DEFAULT_LIMITS,
-    redactor: Redactor | None = None,
-) -> NDJSONStream:
-    """One parsed JSON value per non-empty line of `response`."""
-    return NDJSONStream(response, provider, limits, redactor)
 
 
 _CLIENTS: weakref.WeakSet[HTTPClient] = weakref.WeakSet()

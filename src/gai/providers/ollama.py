@@ -21,7 +21,7 @@ from gai.providers._http import error_for_status
 from gai.providers._wire import encoded_messages
 from gai.providers.base import ModelRequest, ModelResponse
 from gai.providers.limits import HTTPLimits
-from gai.providers.streaming import parse_arguments
+from gai.providers.streaming import tool_arguments
 from gai.types import (
     FinishReason,
     ImageURL,
@@ -185,13 +185,7 @@ def _finish(done_reason: Any, has_calls: bool) -> FinishReason:
 
 def _call(tc: dict[str, Any]) -> ToolCall:
     fn = tc["function"]
-    raw = fn.get("arguments")
-    if isinstance(raw, dict):
-        arguments, invalid = raw, None
-    elif isinstance(raw, str) or raw is None:
-        arguments, invalid = parse_arguments(raw or "")
-    else:  # a value the model must correct, like invalid JSON
-        arguments, invalid = {}, orjson.dumps(raw).decode()
+    arguments, invalid = tool_arguments(fn.get("arguments"))
     return ToolCall(
         call_id=tc.get("id") or new_call_id(),
         name=fn["name"],

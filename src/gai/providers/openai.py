@@ -23,7 +23,7 @@ from gai.providers._presets import OPENAI_COMPATIBLE, OpenAICompatiblePreset
 from gai.providers._wire import encoded_messages
 from gai.providers.base import ModelRequest, ModelResponse
 from gai.providers.limits import HTTPLimits
-from gai.providers.streaming import parse_arguments
+from gai.providers.streaming import parse_arguments, tool_arguments
 from gai.types import (
     FinishReason,
     ImageURL,
@@ -314,13 +314,7 @@ def _content_text(content: Any) -> str:
 
 def _tool_call(tc: dict[str, Any]) -> ToolCall:
     fn = tc["function"]
-    raw = fn.get("arguments")
-    if isinstance(raw, dict):
-        arguments, invalid = raw, None
-    elif isinstance(raw, str) or raw is None:
-        arguments, invalid = parse_arguments(raw or "")
-    else:  # a number or a list: the model must correct it, like invalid JSON
-        arguments, invalid = {}, orjson.dumps(raw).decode()
+    arguments, invalid = tool_arguments(fn.get("arguments"))
     return ToolCall(
         call_id=tc.get("id") or new_call_id(),
         name=fn["name"],

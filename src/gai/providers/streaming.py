@@ -23,7 +23,7 @@ from gai.types import (
     new_call_id,
 )
 
-__all__ = ["StreamAssembler", "parse_arguments"]
+__all__ = ["StreamAssembler", "parse_arguments", "tool_arguments"]
 
 
 @dataclass(slots=True)
@@ -32,6 +32,19 @@ class _PendingCall:
     name: str | None = None
     arguments: list[str] = field(default_factory=list)
     provider_data: dict[str, Any] | None = None
+
+
+def tool_arguments(raw: Any) -> tuple[dict[str, Any], str | None]:
+    """Arguments as a provider sent them: an object, JSON text, or anything else.
+
+    Returns (arguments, the raw text when they are not a JSON object): a number or a
+    list goes back to the model as a tool error to correct, like invalid JSON.
+    """
+    if isinstance(raw, dict):
+        return raw, None
+    if isinstance(raw, str) or raw is None:
+        return parse_arguments(raw or "")
+    return {}, orjson.dumps(raw).decode()
 
 
 def parse_arguments(text: str) -> tuple[dict[str, Any], str | None]:

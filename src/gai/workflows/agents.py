@@ -107,21 +107,7 @@ class Agent:
         self.results.append(result)
         return result
 
-    def run_sync(
-        self,
-        task: str,
-        *,
-        context: Mapping[str, str] | None = None,
-        extra_tools: Sequence[Tool] = (),
-        stop_when: Any = None,
-        **options: Any,
-    ) -> TextResult:
-        """Blocking twin of `run`, with the same arguments."""
-        from gai.engine._sync import run_sync
-
-        return run_sync(
-            self.run(task, context=context, extra_tools=extra_tools, stop_when=stop_when, **options)
-        )
+    run_sync = sync_twin(run)
 
     def as_tool(self, description: str | None = None) -> Tool:
         """This agent as a tool another agent can call with a `task`; answers its text."""

@@ -220,9 +220,9 @@ async def test_non_string_arguments_are_a_tool_error_the_model_sees(server: Host
 
 
 async def test_non_string_arguments_in_a_plain_response(server: HostileServer):
-    from gai.providers.openai import _tool_call
+    from gai.providers.streaming import function_call
 
-    call = _tool_call({"id": "c", "function": {"name": "add", "arguments": 5}})
+    call = function_call({"id": "c", "function": {"name": "add", "arguments": 5}})
     assert call.arguments == {}
     assert call.invalid_arguments == "5"
 

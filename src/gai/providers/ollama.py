@@ -21,7 +21,7 @@ from gai.providers._http import error_for_status
 from gai.providers._wire import encoded_messages
 from gai.providers.base import ModelRequest, ModelResponse
 from gai.providers.limits import HTTPLimits
-from gai.providers.streaming import tool_arguments
+from gai.providers.streaming import function_call
 from gai.types import (
     FinishReason,
     ImageURL,
@@ -29,11 +29,9 @@ from gai.types import (
     ModelChunk,
     StreamEnd,
     TextChunk,
-    ToolCall,
     ToolCallChunk,
     ToolCallPart,
     ToolResultPart,
-    new_call_id,
 )
 
 __all__ = ["Ollama"]
@@ -136,7 +134,7 @@ class Ollama(BaseHTTPModel):
             if "error" in data:
                 raise error_for_status("ollama", 500, {}, orjson.dumps(data))
             message = data["message"]
-            calls = tuple(_call(tc) for tc in message.get("tool_calls") or ())
+            calls = tuple(function_call(tc) for tc in message.get("tool_calls") or ())
             return ModelResponse(
                 text=message.get("content") or "",
                 tool_calls=calls,
@@ -158,7 +156,7 @@ class Ollama(BaseHTTPModel):
                     if message.get("content"):
                         yield TextChunk(message["content"])
                     for tc in message.get("tool_calls") or ():
-                        call = _call(tc)
+                        call = function_call(tc)
                         yield ToolCallChunk(
                             index=calls,
                             call_id=call.call_id,
@@ -181,17 +179,6 @@ def _finish(done_reason: Any, has_calls: bool) -> FinishReason:
     if has_calls and finish in (None, "stop"):
         return "tool_calls"
     return finish or "stop"
-
-
-def _call(tc: dict[str, Any]) -> ToolCall:
-    fn = tc["function"]
-    arguments, invalid = tool_arguments(fn.get("arguments"))
-    return ToolCall(
-        call_id=tc.get("id") or new_call_id(),
-        name=fn["name"],
-        arguments=arguments,
-        invalid_arguments=invalid,
-    )
 
 
 def _images(message: Message) -> list[str]:

@@ -23,7 +23,7 @@ from gai.providers._presets import OPENAI_COMPATIBLE, OpenAICompatiblePreset
 from gai.providers._wire import encoded_messages
 from gai.providers.base import ModelRequest, ModelResponse
 from gai.providers.limits import HTTPLimits
-from gai.providers.streaming import parse_arguments, tool_arguments
+from gai.providers.streaming import function_call, parse_arguments
 from gai.types import (
     FinishReason,
     ImageURL,
@@ -195,7 +195,7 @@ class OpenAI(BaseHTTPModel):
                 )
             choice = choices[0]
             message = choice["message"]
-            calls = tuple(_tool_call(tc) for tc in message.get("tool_calls") or ())
+            calls = tuple(function_call(tc) for tc in message.get("tool_calls") or ())
             return ModelResponse(
                 text=_content_text(message.get("content")),
                 tool_calls=calls,
@@ -309,17 +309,6 @@ def _content_text(content: Any) -> str:
     # Some compatible servers return content as a list of typed parts.
     return "".join(
         p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text"
-    )
-
-
-def _tool_call(tc: dict[str, Any]) -> ToolCall:
-    fn = tc["function"]
-    arguments, invalid = tool_arguments(fn.get("arguments"))
-    return ToolCall(
-        call_id=tc.get("id") or new_call_id(),
-        name=fn["name"],
-        arguments=arguments,
-        invalid_arguments=invalid,
     )
 
 

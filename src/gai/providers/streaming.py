@@ -23,7 +23,7 @@ from gai.types import (
     new_call_id,
 )
 
-__all__ = ["StreamAssembler", "parse_arguments", "tool_arguments"]
+__all__ = ["StreamAssembler", "function_call", "parse_arguments", "tool_arguments"]
 
 
 @dataclass(slots=True)
@@ -45,6 +45,20 @@ def tool_arguments(raw: Any) -> tuple[dict[str, Any], str | None]:
     if isinstance(raw, str) or raw is None:
         return parse_arguments(raw or "")
     return {}, orjson.dumps(raw).decode()
+
+
+def function_call(tc: dict[str, Any]) -> ToolCall:
+    """A tool call in the OpenAI wire shape (`{"id", "function": {"name", "arguments"}}`),
+    which Ollama's native API shares.
+    """
+    fn = tc["function"]
+    arguments, invalid = tool_arguments(fn.get("arguments"))
+    return ToolCall(
+        call_id=tc.get("id") or new_call_id(),
+        name=fn["name"],
+        arguments=arguments,
+        invalid_arguments=invalid,
+    )
 
 
 def parse_arguments(text: str) -> tuple[dict[str, Any], str | None]:

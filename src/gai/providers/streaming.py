@@ -48,8 +48,9 @@ def tool_arguments(raw: Any) -> tuple[dict[str, Any], str | None]:
 
 
 def function_call(tc: dict[str, Any]) -> ToolCall:
-    """A tool call in the OpenAI wire shape (`{"id", "function": {"name", "arguments"}}`),
-    which Ollama's native API shares.
+    """A tool call in the OpenAI wire shape: `{"id", "function": {"name", "arguments"}}`.
+
+    Ollama's native API shares it.
     """
     fn = tc["function"]
     arguments, invalid = tool_arguments(fn.get("arguments"))

@@ -37,6 +37,9 @@ async def test_trace_round_trips_and_lays_out_parallel_tools(tmp_path: Path):
     assert max(starts) - min(starts) < first.end - first.model_end  # they overlap: parallel
     assert [t.ok for t in first.tools] == [True, True, False]
     assert gai.observe.RunTrace.model_validate_json(trace.model_dump_json()) == trace
+    import json
+
+    assert json.loads(json.dumps(trace.model_dump(mode="json")))["run_id"] == result.run_id
     assert trace.steps[1].start >= first.end
 
 

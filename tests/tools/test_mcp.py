@@ -144,3 +144,13 @@ async def test_a_server_that_cannot_start_is_a_clear_error(tmp_path):
         MCPServer.stdio([])
     with pytest.raises(MCPError, match="not connected"):
         await MCPServer.http("http://127.0.0.1:1/mcp").call("x", {})
+
+
+async def test_a_server_that_cannot_start_says_which_and_why():
+    with pytest.raises(gai.MCPError) as info:
+        async with MCPServer.stdio(["no-such-mcp-server-xyz", "--flag"]):
+            pass
+    message = str(info.value)
+    assert "'no-such-mcp-server-xyz --flag'" in message
+    assert "FileNotFoundError" in message
+    assert "TaskGroup" not in message

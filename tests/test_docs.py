@@ -1,11 +1,12 @@
-"""Every code block of the README runs, in order, as a reader would run them.
+"""Every code block of the README and of the pages under docs/ runs, in order, as a
+reader would run them: the README first, then the pages in the order of `PAGES`.
 
 Python blocks run one after another in one namespace (a notebook: `model`, `tools`
 and the quickstart's functions carry over), with top-level `await`. Providers named in
 them reach a loopback server answering with recorded exchanges (`*_BASE_URL`), so the
 code is the README's own. Shell blocks run their `gai` commands in the same folder;
 the `make` lines are what CI itself runs. A block this file does not know fails the
-test, so a new README block cannot go untested.
+test, so a new block cannot go untested; so does a page missing from `PAGES`.
 """
 
 from __future__ import annotations
@@ -42,9 +43,37 @@ README_DSN = "postgresql://app:secret@db/gai"
 README_MCP_URL = "http://127.0.0.1:8000/mcp"
 
 
-def blocks() -> list[tuple[str, str]]:
-    text = (ROOT / "README.md").read_text()
-    return [(m.group(1), m.group(2)) for m in re.finditer(r"```(\w*)\n(.*?)```", text, re.S)]
+PAGES = [
+    "README.md",
+    "docs/run-loop.md",
+    "docs/tools.md",
+    "docs/providers.md",
+    "docs/streaming.md",
+    "docs/structured-output.md",
+    "docs/resilience.md",
+    "docs/persistence.md",
+    "docs/scale-out.md",
+    "docs/control.md",
+    "docs/observability.md",
+    "docs/workflows.md",
+    "docs/testing.md",
+    "benchmarks/README.md",
+]
+
+
+def blocks() -> list[tuple[str, str, str]]:
+    """(page, language, code) of every fenced block, in reading order."""
+    found = []
+    for page in PAGES:
+        text = (ROOT / page).read_text()
+        for m in re.finditer(r"```(\w*)\n(.*?)```", text, re.S):
+            found.append((page, m.group(1), m.group(2)))
+    return found
+
+
+def test_every_page_is_in_the_reading_order():
+    pages = {str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md")}
+    assert pages <= set(PAGES), sorted(pages - set(PAGES))
 
 
 class RecordedProviders:
@@ -224,7 +253,7 @@ def _run_worker(args: list[str], folder: Path, env: dict[str, str]) -> None:
         proc.stderr.close()
 
 
-def test_every_readme_block_runs(folder: Path, monkeypatch: pytest.MonkeyPatch):
+def test_every_block_runs(folder: Path, monkeypatch: pytest.MonkeyPatch):
     port = _free_port()
     mcp = subprocess.Popen(
         [sys.executable, str(ROOT / "examples" / "mcp" / "notes_server.py"), "http", str(port)],
@@ -259,7 +288,7 @@ def test_every_readme_block_runs(folder: Path, monkeypatch: pytest.MonkeyPatch):
         ran: list[str] = []
         try:
             _wait_for_port(port)
-            for lang, code in blocks():
+            for page, lang, code in blocks():
                 if lang == "python" and "DurableClient" in code:
                     out = _run_durable(code, folder, env)
                     assert out.strip().splitlines()[0] in ("queued", "running", "succeeded")
@@ -279,7 +308,7 @@ def test_every_readme_block_runs(folder: Path, monkeypatch: pytest.MonkeyPatch):
                     path = ROOT / first.removeprefix("# ").strip()
                     assert code.split("\n", 1)[1] == path.read_text(), path
                 else:
-                    pytest.fail(f"README block in {lang or 'no language'} has no runner: {code!r}")
+                    pytest.fail(f"{page}: a {lang or 'plain'} block has no runner: {code!r}")
                 ran.append(lang)
         finally:
             # The README's provider objects and the models its strings named hold
@@ -296,8 +325,9 @@ def test_every_readme_block_runs(folder: Path, monkeypatch: pytest.MonkeyPatch):
                     hub._GLOBAL.remove(observer)
     out = printed.getvalue()
     assert "1 ['get_weather', 'send_email']" in out  # the quickstart printed its steps
-    shown = (ROOT / "README.md").read_text().split("print(repr(result.stop_reason))\n# ")[1]
-    assert shown.splitlines()[0] in out  # the stop reason printed is the one the README shows
+    page = (ROOT / "docs" / "run-loop.md").read_text()
+    shown = page.split("print(repr(result.stop_reason))\n# ")[1]
+    assert shown.splitlines()[0] in out  # the stop reason printed is the one the page shows
     assert ran.count("python") >= 15
     assert any(p.endswith("/messages") for p in providers.requests)  # Anthropic was used
     assert any(p.endswith("/chat/completions") for p in providers.requests)

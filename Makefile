@@ -32,6 +32,7 @@ test: $(STAMP)
 	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest --cov --cov-report=term-missing:skip-covered
 
 lint: $(STAMP)

@@ -105,7 +105,7 @@ def _openai_responses(name: str) -> Model:
 
 
 def _register_builtins() -> None:
-    from gai.providers._presets import OPENAI_COMPATIBLE
+    from gai.providers.presets import OPENAI_COMPATIBLE
 
     register_provider("test", lambda name: TestModel(name=f"test:{name}" if name else "test"))
     register_provider("anthropic", _anthropic)

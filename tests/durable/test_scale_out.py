@@ -22,7 +22,7 @@ pytest.importorskip("dbos")
 
 import gai
 from gai.durable import DurableClient
-from gai.engine._hooks import interrupted_result
+from gai.engine.hooks import interrupted_result
 from gai.stop import NoMoreTools
 from tests.durable import _plugin
 from tests.durable._fleet import drop_postgres, fleet, fresh_postgres_url, read_effects

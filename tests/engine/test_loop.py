@@ -407,7 +407,7 @@ async def test_seed_request_shape_on_any_model():
             MaxSteps(20), gai.NoMoreTools(), UntilToolSeen("send_email")
         ),
     )
-    result = await model.generate_text(request)
+    result = await gai.generate_text(model, request)
     assert result.stop_reason.kind == "tool_seen"
     assert len(result.steps) == 2
 
@@ -464,3 +464,11 @@ async def test_condition_object_is_safe_across_concurrent_runs():
     )
     assert [len(r.steps) for r in results] == [1, 2, 3]
     assert [r.stop_reason.kind for r in results] == ["tool_seen", "tool_seen", "max_steps"]
+
+
+async def test_a_request_takes_the_place_of_every_other_argument():
+    request = gai.Request(messages=[gai.user("go")])
+    with pytest.raises(gai.UserError, match="max_steps_limit, deps was given next to it"):
+        await gai.generate_text("test", request, max_steps_limit=3, deps=object())
+    result = gai.generate_text_sync("test", request)
+    assert result.stop_reason.kind == "no_more_tools"

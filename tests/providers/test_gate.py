@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestServer
 
 import gai
 from gai.providers import OpenAI
-from gai.providers._gate import ConnectionGate, SlotHold, held_slots, run_order, start_order
+from gai.providers.gate import ConnectionGate, SlotHold, held_slots, run_order, start_order
 from gai.store import SQLiteStore
 from gai.store._sqlite_batch import Writer
 from tests.support.recordings import load

@@ -14,15 +14,15 @@ from gai.providers import anthropic as anthropic_wire
 from gai.providers import gemini as gemini_wire
 from gai.providers import ollama as ollama_wire
 from gai.providers import openai as openai_wire
-from gai.providers._wire import (
+from gai.providers.base import BaseChatModel, ModelRequest, ModelResponse
+from gai.providers.wire import (
     MessageHistory,
     attach_history,
     encoded_messages,
     encoded_turns,
 )
-from gai.providers.base import BaseChatModel, ModelRequest, ModelResponse
 from gai.types import Message, ToolCall, ToolResultPart
-from gai.types._transcript import assistant_message, tool_message
+from gai.types.transcript import assistant_message, tool_message
 
 
 class Counting:

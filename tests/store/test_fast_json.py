@@ -11,9 +11,9 @@ from pydantic import BaseModel, TypeAdapter
 
 import gai
 from gai import _fast_json
-from gai._recorded import _pydantic_json, _sent_results, recorded_json
 from gai.engine._checkpoint import STEP_END_FIELDS, STEP_EXCLUDE
 from gai.providers.base import ModelRequest, ModelResponse
+from gai.store.recorded import _pydantic_json, _sent_results, recorded_json
 from gai.types import Step, ToolDefinition, ToolResult, ToolResultPart
 
 RESULTS = TypeAdapter(list[ToolResult])

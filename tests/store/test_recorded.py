@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import gai
-from gai._recorded import _Recorded, recorded_json, recorded_response
 from gai.providers.base import ModelRequest, ModelResponse
+from gai.store.recorded import _Recorded, recorded_json, recorded_response
 from gai.store.records import RecordedResponse
 from gai.types import ToolDefinition, ToolResultPart
 

@@ -8,7 +8,7 @@ import pytest
 from pydantic import BaseModel
 
 from gai import Tool, ToolCall, ToolContext, tool
-from gai.tools._invoke import invoke_tool
+from gai.tools.invoke import invoke_tool
 
 
 class Item(BaseModel):

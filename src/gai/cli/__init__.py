@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from gai._version import __version__
 from gai.cli import monitor, runs, trace, worker, workflow
-from gai.engine._sync import run_sync
+from gai.engine.sync import run_sync
 from gai.errors import GaiError
 
 __all__ = ["main"]

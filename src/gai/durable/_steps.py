@@ -14,7 +14,7 @@ from typing import Any
 
 from dbos import DBOS, StepOptions, StepReservation
 
-from gai.engine._hooks import interrupted_result
+from gai.engine.hooks import interrupted_result
 from gai.errors import UserError
 from gai.providers.base import BaseChatModel, Model, ModelRequest, ModelResponse
 from gai.tools import Tool

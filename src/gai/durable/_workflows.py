@@ -11,7 +11,7 @@ from dbos import DBOS
 
 from gai.durable._steps import DurableScope
 from gai.durable.spec import CallJob, RunJob, TemplateJob
-from gai.engine._hooks import MODEL_HOOK, TOOL_HOOKS
+from gai.engine.hooks import MODEL_HOOK, TOOL_HOOKS
 from gai.errors import UserError
 from gai.tools import ToolRegistry
 from gai.types import TextResult

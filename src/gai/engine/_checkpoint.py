@@ -10,8 +10,8 @@ import orjson
 from pydantic import BaseModel
 
 from gai._fast_json import step_end_json
-from gai._recorded import recorded_json, recorded_response
 from gai.providers.base import ModelRequest, ModelResponse
+from gai.store.recorded import recorded_json, recorded_response
 from gai.store.records import RunSnapshot, RunStatus
 from gai.types import Step, TextResult, ToolResult
 

@@ -20,7 +20,6 @@ import orjson
 from pydantic import TypeAdapter
 
 from gai._fast_json import results_json, step_end_json
-from gai._recorded import recorded_json
 from gai.engine._checkpoint import (
     STEP_END_FIELDS,
     STEP_EXCLUDE,
@@ -29,6 +28,7 @@ from gai.engine._checkpoint import (
 )
 from gai.providers.base import ModelRequest, ModelResponse
 from gai.store.base import ENDED_STEP
+from gai.store.recorded import recorded_json
 from gai.store.records import RunSnapshot, RunStatus
 from gai.types import Step, TextResult, ToolResult
 

@@ -17,19 +17,19 @@ from gai._lazy import lazy_module
 from gai._registry import resolve_model
 from gai._warn import warn
 from gai.engine._control import Control, Paused, StoppedBeforeTools, approval_error
-from gai.engine._hooks import MODEL_HOOK, interrupted_result
 from gai.engine._parallel import run_tool_calls
+from gai.engine.hooks import MODEL_HOOK, interrupted_result
 from gai.engine.request import Request, StepOverrides, check_tool_choice, normalize_tools
 from gai.errors import BudgetExceededError, RunExistsError, UserError
 from gai.observe.hub import combine, instrumented
-from gai.providers._gate import SlotHold, held_slots, run_order, start_order
-from gai.providers._wire import MessageHistory, attach_history
 from gai.providers.base import Model, ModelRequest, ModelResponse, ToolChoice
+from gai.providers.gate import SlotHold, held_slots, run_order, start_order
 from gai.providers.streaming import StreamAssembler
+from gai.providers.wire import MessageHistory, attach_history
 from gai.stop import StopCondition, as_condition
 from gai.tools import Tool
-from gai.tools._invoke import nested_usage
-from gai.types._transcript import assistant_message, step_messages, tool_message
+from gai.tools.invoke import nested_usage
+from gai.types.transcript import assistant_message, step_messages, tool_message
 
 if TYPE_CHECKING:
     from gai.types import RunEvent, events
@@ -181,7 +181,7 @@ def _made_step(
     model_duration: float,
     memory_mb: float | None,
 ) -> Step:
-    return Step._trusted(
+    return Step(
         step_number=step_number,
         text=response.text,
         tool_calls=response.tool_calls,
@@ -298,7 +298,7 @@ async def _step(run: _Run) -> Step:
         emit(events.StepStarted(run.run_id, step_number, run.model.name))
     tools_by_name = {t.name: t for t in run.tools}
     model_request = attach_history(
-        ModelRequest._trusted(
+        ModelRequest(
             messages=tuple(run.transcript()),
             tools=tuple(t.definition for t in run.tools),
             tool_choice=run.tool_choice,
@@ -316,7 +316,7 @@ async def _step(run: _Run) -> Step:
         hold.hold()
     try:
         if pending is not None and pending.response is not None:
-            from gai._recorded import response_from_record
+            from gai.store.recorded import response_from_record
 
             response = response_from_record(pending.response)
             model_duration = pending.response.model_duration

@@ -8,9 +8,9 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from gai._lazy import lazy_module
-from gai.engine._hooks import TOOL_HOOKS
+from gai.engine.hooks import TOOL_HOOKS
 from gai.tools import Tool
-from gai.tools._invoke import Recorder, invoke_tool
+from gai.tools.invoke import Recorder, invoke_tool
 from gai.tools.limits import has_global, tool_slot
 from gai.types import ToolCall, ToolResult
 

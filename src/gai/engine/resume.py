@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from gai.engine._loop import run_loop
-from gai.engine._sync import sync_twin
 from gai.engine.request import Request, Tools, normalize_tools
+from gai.engine.sync import sync_twin
 from gai.errors import UserError
 from gai.providers.base import Model
 from gai.types import TextResult

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from gai.engine._loop import run_loop
 from gai.engine._recovery import run_with_recovery
-from gai.engine._sync import sync_twin
 from gai.engine.request import OnStepFinish, PrepareStep, Request, Tools
 from gai.engine.stream import TextStream
+from gai.errors import UserError
+from gai.engine.sync import sync_twin
 from gai.providers.base import Model, ToolChoice
 from gai.types import Message, TextResult
 
@@ -29,7 +32,7 @@ __all__ = ["generate_text", "generate_text_sync", "run_request", "stream_text"]
 
 
 async def run_request(model: Model | str, request: Request) -> TextResult:
-    """Run a `Request` on a model (what `model.generate_text(request)` does).
+    """Run a `Request` on a model (`generate_text(model, request)`; for the engine's callers).
 
     Args:
         model: A model object or a "provider:model" string.
@@ -42,6 +45,8 @@ async def run_request(model: Model | str, request: Request) -> TextResult:
 
 async def generate_text(
     model: Model | str,
+    request: Request | None = None,
+    /,
     *,
     messages: Sequence[Message] = (),
     prompt: str | None = None,
@@ -77,6 +82,8 @@ async def generate_text(
 
     Args:
         model: A model object or a "provider:model" string.
+        request: A whole `Request` (the seed's `provider.GenerateText(ctx, request)`);
+            it takes the place of every other argument.
         messages: The conversation to start from.
         prompt: Shortcut for `messages=[gai.user(prompt)]`.
         system: System prompt, sent first.
@@ -151,6 +158,10 @@ async def generate_text(
         "stop_token": stop_token,
         "metadata": metadata,
     }
+    if request is not None:
+        _only_request(options, output_type)
+        del options
+        return await run_request(model, request)
     if output_type is not None:
         from gai.engine.structured import run_for_output
 
@@ -162,6 +173,23 @@ async def generate_text(
         return await run_with_recovery(model, request)
     # Straight to the loop rather than through run_request: one coroutine less per run.
     return await run_loop(model, request)
+
+
+def _only_request(options: dict[str, Any], output_type: Any) -> None:
+    defaults = _keyword_defaults()
+    given = [k for k, v in options.items() if k in defaults and v is not defaults[k]]
+    given += ["output_type"] if output_type is not None else []
+    if given:
+        raise UserError(
+            f"generate_text(model, request) takes the whole run from the Request, but "
+            f"{', '.join(given)} was given next to it: set it on the Request instead."
+        )
+
+
+@functools.cache
+def _keyword_defaults() -> dict[str, Any]:
+    parameters = inspect.signature(generate_text).parameters.values()
+    return {p.name: p.default for p in parameters if p.kind is p.KEYWORD_ONLY}
 
 
 def _request(model: object, **options: Any) -> Request:

@@ -22,10 +22,10 @@ from typing_extensions import override
 
 from gai._registry import resolve_model
 from gai.control import ContinueWhen
-from gai.engine._sync import sync_twin
 from gai.engine.request import ToolLike, Tools, normalize_tools
 from gai.engine.run import generate_text, stream_text
 from gai.engine.stream import TextStream
+from gai.engine.sync import sync_twin
 from gai.errors import OutputValidationError, UserError
 from gai.providers.base import Model
 from gai.stop import MaxSteps, StopCondition, StopWhen, any_of

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from gai._recorded import response_from_record
 from gai.errors import ReplayDriftError
 from gai.providers.base import BaseChatModel, ModelRequest, ModelResponse
 from gai.store.base import RunStore
+from gai.store.recorded import response_from_record
 from gai.store.records import RecordedResponse, RunRecord
 from gai.tools import Tool, ToolContext
 from gai.types import ToolResult

@@ -35,10 +35,10 @@ from gai.errors import (
     ResponseFormatError,
     ToolUseFailedError,
 )
-from gai.providers._gate import ConnectionGate
 from gai.providers._redact import Redactor
+from gai.providers.gate import ConnectionGate
 from gai.providers.limits import HTTPLimits
-from gai.types._readonly import readonly
+from gai.types.base import readonly
 
 __all__ = [
     "HTTPClient",

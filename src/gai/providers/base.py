@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any, Literal, Protocol, Self, TypeAlias, runtime_checkable
+from typing import Any, Literal, Protocol, Self, TypeAlias, runtime_checkable
 
 import orjson
 from pydantic import Field, model_validator
@@ -19,11 +19,7 @@ from gai.types import (
     ToolDefinition,
     Usage,
 )
-from gai.types._frozen import Frozen
-
-if TYPE_CHECKING:
-    from gai.engine.request import Request
-    from gai.types import TextResult
+from gai.types.base import Frozen
 
 __all__ = [
     "BaseChatModel",
@@ -41,7 +37,7 @@ ToolChoice: TypeAlias = Literal["auto", "none", "required"] | str
 class ModelRequest(Frozen):
     """Everything a model needs for one call."""
 
-    # The run's encoded history (gai.providers._wire), kept outside the fields.
+    # The run's encoded history (gai.providers.wire), kept outside the fields.
     __slots__ = ("_history",)
 
     messages: tuple[Message, ...]
@@ -117,7 +113,7 @@ class StreamingModel(Model, Protocol):
 
 
 class BaseChatModel:
-    """Shared code for models: adds the seed's `await model.generate_text(request)`.
+    """Shared code for models: streaming from `generate`, `aclose`, `async with`.
 
     Subclasses implement `name` and `generate`.
     """
@@ -161,17 +157,6 @@ class BaseChatModel:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
-
-    async def generate_text(self, request: Request) -> TextResult:
-        """Run a whole multi-step request on this model (the seed's `provider.GenerateText`).
-
-        Args:
-            request: Messages, tools, stop condition and run options.
-        """
-        # Imported here because providers sit below the engine in the layers.
-        from gai.engine.run import run_request
-
-        return await run_request(self, request)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r})"

@@ -22,9 +22,9 @@ from gai.providers._common import (
     usage_from,
 )
 from gai.providers._http import error_for_status, loads
-from gai.providers._wire import encoded_turns
 from gai.providers.base import ModelRequest, ModelResponse
 from gai.providers.limits import HTTPLimits
+from gai.providers.wire import encoded_turns
 from gai.types import (
     FinishReason,
     ImageURL,

@@ -18,10 +18,10 @@ from gai.providers._common import (
     usage_from,
 )
 from gai.providers._http import error_for_status
-from gai.providers._wire import encoded_messages
 from gai.providers.base import ModelRequest, ModelResponse
 from gai.providers.limits import HTTPLimits
 from gai.providers.streaming import function_call
+from gai.providers.wire import encoded_messages
 from gai.types import (
     FinishReason,
     ImageURL,

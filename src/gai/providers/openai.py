@@ -19,11 +19,11 @@ from gai.providers._common import (
     usage_from,
 )
 from gai.providers._http import error_for_status, loads
-from gai.providers._presets import OPENAI_COMPATIBLE, OpenAICompatiblePreset
-from gai.providers._wire import encoded_messages
 from gai.providers.base import ModelRequest, ModelResponse
 from gai.providers.limits import HTTPLimits
+from gai.providers.presets import OPENAI_COMPATIBLE, OpenAICompatiblePreset
 from gai.providers.streaming import function_call, parse_arguments
+from gai.providers.wire import encoded_messages
 from gai.types import (
     FinishReason,
     ImageURL,

@@ -27,7 +27,7 @@ from gai.store.records import (
     WorkflowState,
 )
 from gai.types import Step, TextResult, ToolResult
-from gai.types._transcript import transcript
+from gai.types.transcript import transcript
 
 __all__ = [
     "ENDED_STEP",
@@ -159,10 +159,11 @@ def fold_checkpoints(record: RunRecord, checkpoints: list[Checkpoint]) -> RunRec
         if pending is None or pending.step_number != cp.step_number:
             pending = PendingStep(step_number=cp.step_number)
         if cp.kind == "model_response":
-            pending.response = RecordedResponse.model_validate(payload)
-            responses.append(pending.response)
-            if pending.response.tools_started:
-                pending.started.extend(pending.response.tools_started)
+            answer = RecordedResponse.model_validate(payload)
+            pending = pending.model_copy(update={"response": answer})
+            responses.append(answer)
+            if answer.tools_started:
+                pending.started.extend(answer.tools_started)
         elif cp.kind == "tools_started":
             pending.started.extend(payload["call_ids"])
         elif cp.kind == "tool_result":

@@ -17,6 +17,7 @@ from gai.types import (
     ToolResult,
     Usage,
 )
+from gai.types.base import Frozen
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -46,11 +47,7 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-
-class RunSnapshot(_Model):
+class RunSnapshot(Frozen):
     """The parts of a run's request that can be stored (functions cannot)."""
 
     messages: list[Message]
@@ -67,7 +64,7 @@ class RunSnapshot(_Model):
     """The run's `metadata=`, if given."""
 
 
-class RecordedResponse(_Model):
+class RecordedResponse(Frozen):
     """A model answer as recorded, with a fingerprint of the request that produced it."""
 
     text: str = ""
@@ -89,7 +86,7 @@ class RecordedResponse(_Model):
     this entry rather than in a `tools_started` entry of its own (SQLite does)."""
 
 
-class Checkpoint(_Model):
+class Checkpoint(Frozen):
     """One entry of a run's append-only log.
 
     Kinds: `model_response` (a `RecordedResponse`), `tools_started` (`call_ids`),
@@ -106,7 +103,7 @@ class Checkpoint(_Model):
     payload: dict[str, Any]
 
 
-class PendingStep(_Model):
+class PendingStep(Frozen):
     """A step that began but did not finish before the run stopped."""
 
     step_number: int
@@ -117,7 +114,7 @@ class PendingStep(_Model):
     """Results recorded so far, by call id."""
 
 
-class RunSummary(_Model):
+class RunSummary(Frozen):
     """A line of `list_runs`."""
 
     run_id: str
@@ -129,7 +126,7 @@ class RunSummary(_Model):
     error: str | None = None
 
 
-class RunRecord(_Model):
+class RunRecord(Frozen):
     """Everything stored about a run: request, completed steps, the step in progress."""
 
     schema_version: int = SCHEMA_VERSION
@@ -151,8 +148,13 @@ class RunRecord(_Model):
     input and steps make it; `fold_checkpoints` rebuilds it."""
 
 
-class WorkflowState(_Model):
-    """The seed's workflow state: phase, progress, data, metrics and errors."""
+class WorkflowState(BaseModel):
+    """The seed's workflow state: phase, progress, data, metrics and errors.
+
+    Not a value but the record a `StateManager` keeps up to date, so it is mutable.
+    """
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     version: int = 1
     phase: str = "initialization"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import field
 from typing import Any, TypeAlias
 
-from gai.types._readonly import readonly
+from gai.types.base import readonly
 from gai.types.results import FinishReason
 from gai.types.usage import Usage
 

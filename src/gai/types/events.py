@@ -10,7 +10,7 @@ import time as _time
 from dataclasses import field
 from typing import Any, Literal, TypeAlias
 
-from gai.types._readonly import readonly
+from gai.types.base import readonly
 from gai.types.messages import Message
 from gai.types.results import Step, TextResult, ToolCall, ToolResult
 from gai.types.usage import Usage

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, SerializeAsAny, field_validator
 
-from gai.types._frozen import Frozen, keep_dict
+from gai.types.base import Frozen, keep_dict
 
 __all__ = [
     "ImageURL",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator
 
-from gai.types._frozen import Frozen, keep_dict
+from gai.types.base import Frozen, keep_dict
 from gai.types.messages import Message
 from gai.types.usage import Usage
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from gai.types._frozen import Frozen
+from gai.types.base import Frozen
 
 __all__ = ["ToolDefinition"]
 

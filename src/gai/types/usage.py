@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import model_validator
 
-from gai.types._frozen import Frozen
+from gai.types.base import Frozen
 
 __all__ = ["Usage"]
 
@@ -43,7 +43,7 @@ class Usage(Frozen):
     def __add__(self, other: Usage) -> Usage:
         if not isinstance(other, Usage):
             return NotImplemented
-        return Usage._trusted(
+        return Usage(
             input_tokens=self.input_tokens + other.input_tokens,
             output_tokens=self.output_tokens + other.output_tokens,
             total_tokens=self.total_tokens + other.total_tokens,

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gai.engine._sync import sync_twin
+from gai.engine.sync import sync_twin
 from gai.errors import HandoffLimitError, UserError
 from gai.providers.base import Model
 from gai.stop import MaxSteps, UntilToolSeen, any_of

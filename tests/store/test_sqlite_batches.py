@@ -387,54 +387,6 @@ async def test_cancelling_one_run_leaves_the_commit_the_others_wait_for(
     await store.aclose()
 
 
-async def test_results_of_many_runs_are_queued_in_one_callback_per_turn(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from gai.engine import _group_checkpoint
-    from gai.engine._group_checkpoint import GroupCheckpointer
-
-    loop = asyncio.get_running_loop()
-    queued: list[tuple[str, str]] = []
-
-    def queue(run_id: str, kind: str, step: int, data: str, seq: int) -> asyncio.Future[Any]:
-        queued.append((run_id, data))
-        done: asyncio.Future[Any] = loop.create_future()
-        done.set_result({})
-        return done
-
-    store = SQLiteStore(":memory:")
-    runs = [GroupCheckpointer(store, f"r{i}", queue) for i in range(3)]
-    scheduled: list[object] = []
-    call_soon = loop.call_soon
-
-    def watched(callback: Any, *args: Any, **kwargs: Any) -> asyncio.Handle:
-        scheduled.append(callback)
-        return call_soon(callback, *args, **kwargs)
-
-    monkeypatch.setattr(loop, "call_soon", watched)
-    for i, run in enumerate(runs):
-        for call in ("a", "b"):
-            run.tool_result(1, gai.ToolResult(call_id=f"{i}{call}", name="lookup", output="x"))
-    # A failure to queue one run's results does not keep the others' from the store.
-    monkeypatch.setattr(runs[1], "_queue", lambda *args: 1 / 0)
-    errors: list[dict[str, Any]] = []
-    loop.set_exception_handler(lambda _loop, context: errors.append(context))
-    try:
-        assert scheduled == [_group_checkpoint._flush_due]
-        await asyncio.sleep(0)
-    finally:
-        loop.set_exception_handler(None)
-    assert [run_id for run_id, _ in queued] == ["r0", "r2"]
-    assert [r["call_id"] for r in orjson.loads(queued[0][1])["results"]] == ["0a", "0b"]
-    assert isinstance(errors[0]["exception"], ZeroDivisionError)
-    # The next turn's results get a callback of their own.
-    runs[0].tool_result(2, gai.ToolResult(call_id="0c", name="lookup", output="y"))
-    await asyncio.sleep(0)
-    assert scheduled.count(_group_checkpoint._flush_due) == 2
-    assert queued[-1][0] == "r0"
-    await store.aclose()
-
-
 @pytest.mark.parametrize("update_from", [True, False], ids=["update-from", "old-sqlite"])
 @pytest.mark.parametrize("max_variables", [250_000, 999, 1], ids=["big", "999", "tiny"])
 async def test_a_large_batch_lands_whole_and_in_order(
@@ -523,41 +475,4 @@ async def test_an_unknown_run_among_many_fails_alone(tmp_path: Path) -> None:
     assert set(failures) == {"ghost"}
     assert isinstance(failures["ghost"], gai.RunNotFoundError)
     assert rows(tmp_path / "b.db", "SELECT count(*) FROM gai_checkpoints") == [(100,)]
-    await store.aclose()
-
-
-async def test_queued_entries_hand_the_run_loop_nothing_to_await(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A model answer, a tool result and a step's end are queued, not waited for: the
-    # loop awaits only what a checkpointer returns, so returning None saves an await.
-    from gai.engine._group_checkpoint import GroupCheckpointer
-
-    returned: dict[str, list[object]] = {}
-    for name in ("model_response", "tool_result", "step_finished"):
-        method = getattr(GroupCheckpointer, name)
-
-        def spy(self: GroupCheckpointer, *args: Any, _m: Any = method, _n: str = name) -> Any:
-            value = _m(self, *args)
-            returned.setdefault(_n, []).append(value)
-            return value
-
-        monkeypatch.setattr(GroupCheckpointer, name, spy)
-    store = SQLiteStore(tmp_path / "b.db")
-    model = ScriptedModel(
-        [ModelResponse(tool_calls=(gai.ToolCall(call_id="c1", name="lookup", arguments={"key": "x"}),)), "done"]
-    )  # fmt: skip
-    result = await gai.generate_text(
-        model, prompt="go", tools=[lookup], stop_when=gai.NoMoreTools(), run_store=store
-    )
-    assert {name: len(values) for name, values in returned.items()} == {
-        "model_response": 2,
-        "tool_result": 1,
-        "step_finished": 2,
-    }
-    assert all(value is None for values in returned.values() for value in values)
-    record = await store.load_run(result.run_id)
-    assert record is not None
-    assert [s.step_number for s in record.steps] == [1, 2]
-    assert record.steps[0].tool_results[0].output == "X"
     await store.aclose()

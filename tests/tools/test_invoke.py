@@ -8,6 +8,7 @@ import pytest
 from pydantic import BaseModel
 
 from gai import Tool, ToolCall, ToolContext, tool
+from gai.engine._parallel import run_tool_calls
 from gai.tools.invoke import invoke_tool
 
 
@@ -209,7 +210,7 @@ async def test_sync_tool_raising_stop_iteration_is_an_error_not_a_hang():
     assert "StopIteration" in result.error
 
 
-async def test_every_result_is_recorded_before_it_is_returned():
+async def test_every_result_is_recorded_before_the_step_gets_it():
     recorded = []
 
     async def record(step_number, result):
@@ -235,11 +236,10 @@ async def test_every_result_is_recorded_before_it_is_returned():
         ToolCall(call_id="raises", name="boom"),
         ToolCall(call_id="not json", name="unserialisable"),
     ]
-    for c in cases:
-        result = await invoke_tool(
-            tools, c, run_id="r", step_number=1, model=None, default_timeout=None, deps=None,
-            record=record,
-        )  # fmt: skip
-        assert recorded[-1] is result
-    assert [r.call_id for r in recorded] == [c.call_id for c in cases]
-    assert [r.ok for r in recorded] == [True, False, False, False, False, False]
+    results = await run_tool_calls(
+        cases, tools, run_id="r", step_number=1, model=None, max_parallel=None,
+        default_timeout=None, deps=None, record=record,
+    )  # fmt: skip
+    assert sorted(map(id, recorded)) == sorted(map(id, results))
+    assert [r.call_id for r in results] == [c.call_id for c in cases]
+    assert [r.ok for r in results] == [True, False, False, False, False, False]

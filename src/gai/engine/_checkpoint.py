@@ -97,11 +97,9 @@ def checkpointer(store: RunStore, run_id: str, seq: int = 0) -> Checkpointer:
 class Checkpointer:
     """The run loop's view of the store: one method per moment worth recording.
 
-    Each write is handed to the store when the loop awaits it. The per-checkpoint
-    methods are plain functions returning the store's awaitable: a coroutine per layer
-    would be held by every run while its checkpoint is written. `model_response`,
-    `tool_result` and `step_finished` may return None instead, when the write is
-    queued and there is nothing to wait for (`GroupCheckpointer`).
+    Each write is handed to the store when the loop awaits it; a `GroupCheckpointer`
+    queues `model_response`, `tool_result` and `step_finished` instead, and waits only
+    where the crash guarantees need it (before tools start, at the run's end).
     """
 
     __slots__ = ("_append_json", "run_id", "store")
@@ -127,30 +125,33 @@ class Checkpointer:
     async def resumed(self) -> None:
         await self.store.set_status(self.run_id, "running")
 
-    def model_response(
+    async def model_response(
         self, step_number: int, response: ModelResponse, request: ModelRequest, duration: float
-    ) -> Awaitable[None] | None:
+    ) -> None:
         if self._append_json is not None:
             data = recorded_json(response, request, duration)
-            return self._append_json(self.run_id, "model_response", step_number, data)
+            await self._append_json(self.run_id, "model_response", step_number, data)
+            return
         record = recorded_response(response, request, duration)
-        return self._append("model_response", step_number, record)
+        await self._append("model_response", step_number, record)
 
-    def tools_started(self, step_number: int, call_ids: list[str]) -> Awaitable[None]:
+    async def tools_started(self, step_number: int, call_ids: list[str]) -> None:
         # Durable before any tool starts: a resumed run must know the calls may have run.
         if self._append_json is not None:
             data = orjson.dumps({"call_ids": call_ids}).decode()
-            return self._append_json(self.run_id, "tools_started", step_number, data)
-        return self.store.append(self.run_id, "tools_started", step_number, {"call_ids": call_ids})
+            await self._append_json(self.run_id, "tools_started", step_number, data)
+            return
+        await self.store.append(self.run_id, "tools_started", step_number, {"call_ids": call_ids})
 
-    def tool_result(self, step_number: int, result: ToolResult) -> Awaitable[None] | None:
-        return self._append("tool_result", step_number, result)
+    async def tool_result(self, step_number: int, result: ToolResult) -> None:
+        await self._append("tool_result", step_number, result)
 
-    def step_finished(self, step: Step) -> Awaitable[None] | None:
+    async def step_finished(self, step: Step) -> None:
         if self._append_json is not None:
             data = step_end_json(step, STEP_END_FIELDS, STEP_EXCLUDE)
-            return self._append_json(self.run_id, "step_finished", step.step_number, data)
-        return self._append("step_finished", step.step_number, step, STEP_EXCLUDE)
+            await self._append_json(self.run_id, "step_finished", step.step_number, data)
+            return
+        await self._append("step_finished", step.step_number, step, STEP_EXCLUDE)
 
     async def finished(self, result: TextResult, *, derivable: bool = False) -> None:
         """Record the run's end.

@@ -18,23 +18,7 @@ if TYPE_CHECKING:
     from gai.control.guards import Guard
 from gai.types import RunState, Step, StopReason, ToolCall, ToolResult, Usage
 
-__all__ = ["Control", "Paused", "StoppedBeforeTools"]
-
-
-class Paused(Exception):
-    """Tool calls wait for approval; the run pauses after the others ran."""
-
-    def __init__(self, calls: list[ToolCall], done: tuple[ToolResult, ...] = ()) -> None:
-        super().__init__(f"{len(calls)} tool call(s) wait for approval")
-        self.calls = calls
-        self.done = done
-        """Results of the step's other calls, which ran (or were refused) already."""
-        self.step: Step | None = None
-        """The paused step so far: the model's answer and the results in `done`."""
-
-
-class StoppedBeforeTools(Exception):
-    """A stop was requested while the model answered: its tool calls must not run."""
+__all__ = ["Control", "approval_error"]
 
 
 @dataclass(slots=True)

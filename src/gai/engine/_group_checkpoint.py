@@ -13,7 +13,7 @@ import asyncio
 import contextvars
 import functools
 import weakref
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import orjson
@@ -239,7 +239,7 @@ class GroupCheckpointer(Checkpointer):
             if failures and self.run_id in failures:
                 raise failures[self.run_id]
 
-    def model_response(
+    async def model_response(
         self, step_number: int, response: ModelResponse, request: ModelRequest, duration: float
     ) -> None:
         # Held until the next write: when that is the step's tools_started (the usual
@@ -249,7 +249,7 @@ class GroupCheckpointer(Checkpointer):
         self._held, self._held_request = response, request
         self._held_number, self._held_duration = step_number, duration
 
-    def tools_started(self, step_number: int, call_ids: list[str]) -> Awaitable[None]:
+    async def tools_started(self, step_number: int, call_ids: list[str]) -> None:
         # Durable before any tool starts, with everything queued before it: a resumed
         # run must know the calls may have run. This is the one wait inside a step.
         if self._held is not None and self._held_number == step_number and not self._results:
@@ -258,9 +258,9 @@ class GroupCheckpointer(Checkpointer):
             self._drain()
             data = orjson.dumps({"call_ids": call_ids}).decode()
             self._enqueue("tools_started", step_number, data)
-        return self.sync()
+        await self.sync()
 
-    def tool_result(self, step_number: int, result: ToolResult) -> None:
+    async def tool_result(self, step_number: int, result: ToolResult) -> None:
         # Handed to the store in the turn of the event loop the call completes in, with
         # the step's other results of that turn (parallel calls often end together).
         if self._held is not None or self._held_step is not None:
@@ -272,7 +272,7 @@ class GroupCheckpointer(Checkpointer):
             _flush_at_end_of_turn(self)
         self._results.append(result)
 
-    def step_finished(self, step: Step) -> None:
+    async def step_finished(self, step: Step) -> None:
         # Held, and merged into the next step's model answer (one entry, not two); not
         # waited for: the next model call has no side effects, and its tools wait for
         # the merged entry. A run killed before then resumes with every result of the

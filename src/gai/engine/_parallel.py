@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from gai._lazy import lazy_module
 from gai.engine.hooks import TOOL_HOOKS
 from gai.tools import Tool
-from gai.tools.invoke import Recorder, invoke_tool
+from gai.tools.invoke import invoke_tool
 from gai.tools.limits import has_global, tool_slot
 from gai.types import ToolCall, ToolResult
 
@@ -19,7 +19,10 @@ if TYPE_CHECKING:
 else:
     events = lazy_module("gai.types.events")
 
-__all__ = ["run_tool_calls"]
+__all__ = ["Recorder", "run_tool_calls"]
+
+Recorder = Callable[[int, ToolResult], Awaitable[None]]
+"""Records a call's result (step number, result) in the run store before it counts."""
 
 
 async def run_tool_calls(
@@ -61,8 +64,8 @@ async def run_tool_calls(
             result = await invoke(call)
         else:
             result = await hooks.run(call, tools.get(call.name), functools.partial(invoke, call))
-        if record is not None and (wait := record(step_number, result)) is not None:
-            await wait
+        if record is not None:
+            await record(step_number, result)
         if emit is not None:
             emit(events.ToolFinished(run_id, step_number, result))
         return result
@@ -81,16 +84,15 @@ async def run_tool_calls(
             return await limited(call)
 
     def start(call: ToolCall) -> Coroutine[Any, Any, ToolResult]:
-        # Only the layers a call needs: most calls have no limit, and with no hooks or
-        # events the tool's own coroutine runs as the task (recording its result for a
-        # store itself).
+        # Only the layers a call needs: most calls have no limit, and with no hooks,
+        # events or store the tool's own coroutine runs as the task.
         tool = tools.get(call.name)
         if semaphore is not None or (
             tool is not None and (tool.concurrency is not None or tool.group is not None or limits)
         ):
             return one(call)
-        if hooks is None and emit is None:
-            return invoke(call, record=record)
+        if hooks is None and emit is None and record is None:
+            return invoke(call)
         return run_one(call)
 
     if not calls:

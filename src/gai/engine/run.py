@@ -11,8 +11,8 @@ from gai.engine._loop import run_loop
 from gai.engine._recovery import run_with_recovery
 from gai.engine.request import OnStepFinish, PrepareStep, Request, Tools
 from gai.engine.stream import TextStream
-from gai.errors import UserError
 from gai.engine.sync import sync_twin
+from gai.errors import UserError
 from gai.providers.base import Model, ToolChoice
 from gai.types import Message, TextResult
 

@@ -7,7 +7,7 @@ import contextvars
 import os
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -18,20 +18,12 @@ from gai.tools.context import ToolContext
 from gai.tools.tool import Tool
 from gai.types import ToolCall, ToolResult, Usage
 
-__all__ = ["Recorder", "format_validation_error", "invoke_tool", "nested_usage"]
+__all__ = ["format_validation_error", "invoke_tool", "nested_usage"]
 
 nested_usage: contextvars.ContextVar[list[Usage] | None] = contextvars.ContextVar(
     "gai_nested_usage", default=None
 )
 """While a tool runs: where runs it starts (a sub-agent) add their usage when they end."""
-
-Recorder = Callable[[int, ToolResult], Awaitable[None] | None]
-"""Records a call's result (step number, result): an awaitable to wait for, or None.
-
-None when there is nothing to wait for (a store that queues the write): an `await`
-of an awaitable that is already complete would still cost a call per tool call.
-"""
-
 
 _POOL: ThreadPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
@@ -110,21 +102,6 @@ def _failure(
     )
 
 
-async def _failed(
-    record: Recorder | None,
-    step_number: int,
-    call: ToolCall,
-    message: str,
-    started: float,
-    base: float | None,
-    spent: list[Usage] | None = None,
-) -> ToolResult:
-    result = _failure(call, message, started, base, spent or [])
-    if record is not None and (wait := record(step_number, result)) is not None:
-        await wait
-    return result
-
-
 async def invoke_tool(
     tools: Mapping[str, Tool],
     call: ToolCall,
@@ -135,45 +112,37 @@ async def invoke_tool(
     default_timeout: float | None,
     deps: Any,
     run_started: float | None = None,
-    record: Recorder | None = None,
 ) -> ToolResult:
     """Validate and run one tool call.
 
     Unknown names, invalid arguments, exceptions, timeouts and unserialisable output
     all come back as a `ToolResult` with `error` set; only cancellation propagates.
     `run_started` (a `perf_counter` value) dates the result within its run.
-    `record(step_number, result)` (a run store's checkpoint) is called before the
-    result is returned, and what it returns awaited, if anything: here rather than in
-    a wrapper, which would be one more coroutine per call.
     """
     started = time.perf_counter()
     tool = tools.get(call.name)
     if tool is None:
         available = ", ".join(sorted(tools)) or "none"
-        return await _failed(
-            record,
-            step_number,
+        return _failure(
             call,
             f"Unknown tool '{call.name}'. Available tools: {available}.",
             started,
             run_started,
+            [],
         )
     if call.invalid_arguments is not None:
-        return await _failed(
-            record,
-            step_number,
+        return _failure(
             call,
             f"Arguments for tool '{call.name}' are not a valid JSON object: "
             f"{call.invalid_arguments[:200]!r}. Call the tool again with a JSON object.",
             started,
             run_started,
+            [],
         )
     try:
         validated = tool.validate(call.arguments)
     except pydantic.ValidationError as exc:
-        return await _failed(
-            record, step_number, call, format_validation_error(call.name, exc), started, run_started
-        )
+        return _failure(call, format_validation_error(call.name, exc), started, run_started, [])
 
     limit = tool.timeout if tool.timeout is not None else default_timeout
     ctx: ToolContext[Any] | None = None
@@ -198,9 +167,7 @@ async def invoke_tool(
             async with asyncio.timeout(limit):
                 output = await _run(tool, bound)
     except TimeoutError:
-        return await _failed(
-            record,
-            step_number,
+        return _failure(
             call,
             f"Tool '{call.name}' timed out after {limit:g} seconds and was abandoned. "
             f"Try again with a smaller request or use another tool.",
@@ -210,9 +177,7 @@ async def invoke_tool(
         )
     except Exception as exc:  # a tool's failure is reported to the model, never raised
         detail = str(exc) or "(no message)"
-        return await _failed(
-            record,
-            step_number,
+        return _failure(
             call,
             f"Tool '{call.name}' failed: {type(exc).__name__}: {detail}",
             started,
@@ -226,9 +191,7 @@ async def invoke_tool(
         try:
             output = pydantic_core.to_jsonable_python(output)
         except pydantic_core.PydanticSerializationError as exc:
-            return await _failed(
-                record,
-                step_number,
+            return _failure(
                 call,
                 f"Tool '{call.name}' returned a {type(output).__name__}, which cannot be "
                 f"converted to JSON: {exc}",
@@ -245,6 +208,4 @@ async def invoke_tool(
         start_offset=None if run_started is None else started - run_started,
         usage=_total(spent),
     )
-    if record is not None and (wait := record(step_number, result)) is not None:
-        await wait
     return result

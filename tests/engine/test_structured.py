@@ -16,7 +16,7 @@ from typing_extensions import TypedDict
 
 import gai
 from gai import FunctionModel, ModelResponse, ScriptedModel, ToolCall
-from gai.engine.structured import extract_json
+from gai.engine._output import extract_json
 from gai.errors import OutputValidationError, UserError
 from gai.providers import OpenAI
 from gai.types import Message, ToolDefinition

@@ -18,7 +18,7 @@ from gai.types import Step, TextResult, ToolResult
 if TYPE_CHECKING:
     from gai.store.base import RunStore
 
-__all__ = ["STEP_END_FIELDS", "STEP_EXCLUDE", "Checkpointer", "checkpointer"]
+__all__ = ["STEP_END_FIELDS", "STEP_EXCLUDE", "Checkpointer"]
 
 
 STEP_EXCLUDE = {
@@ -76,22 +76,6 @@ def _json_appender(store: RunStore) -> Callable[[str, Any, int, str], Awaitable[
         return None
     method: Callable[[str, Any, int, str], Awaitable[None]] = store.append_json  # type: ignore[attr-defined]
     return method
-
-
-def checkpointer(store: RunStore, run_id: str, seq: int = 0) -> Checkpointer:
-    """The checkpointer for `store`: group-committing (SQLite) or one write at a time.
-
-    Args:
-        store: Where the run is checkpointed.
-        run_id: The run.
-        seq: Number of the run's last checkpoint so far (0 for a new run).
-    """
-    from gai.engine._group_checkpoint import GroupCheckpointer, group_queue
-
-    queue = group_queue(store)
-    if queue is not None:
-        return GroupCheckpointer(store, run_id, queue, seq)
-    return Checkpointer(store, run_id)
 
 
 class Checkpointer:

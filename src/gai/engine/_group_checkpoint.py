@@ -35,7 +35,7 @@ from gai.types import Step, TextResult, ToolResult
 if TYPE_CHECKING:
     from gai.store.base import RunStore
 
-__all__ = ["GroupCheckpointer", "GroupStore", "group_queue"]
+__all__ = ["GroupCheckpointer", "GroupStore", "checkpointer", "group_queue"]
 
 Queue = Callable[[str, Any, int, str, int], "asyncio.Future[Mapping[str, Exception]]"]
 """A store's `queue_checkpoint(run_id, kind, step_number, data, seq)`."""
@@ -308,3 +308,17 @@ class GroupCheckpointer(Checkpointer):
             self.run_id, status, result=result, derived_messages=derivable and bool(result.messages)
         )
         self._pending.append(batch)
+
+
+def checkpointer(store: RunStore, run_id: str, seq: int = 0) -> Checkpointer:
+    """The checkpointer for `store`: group-committing (SQLite) or one write at a time.
+
+    Args:
+        store: Where the run is checkpointed.
+        run_id: The run.
+        seq: Number of the run's last checkpoint so far (0 for a new run).
+    """
+    queue = group_queue(store)
+    if queue is not None:
+        return GroupCheckpointer(store, run_id, queue, seq)
+    return Checkpointer(store, run_id)

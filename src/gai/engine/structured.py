@@ -12,28 +12,30 @@ extracts it, for models without tool calling.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, Generic, Literal, TypeVar
 
 import pydantic_core
-from pydantic import BaseModel, TypeAdapter, ValidationError, create_model
-from typing_extensions import override
+from pydantic import TypeAdapter, ValidationError
 
 from gai._registry import resolve_model
-from gai.control import ContinueWhen
+from gai.engine._output import (
+    DEFAULT_STEPS,
+    Output,
+    OutputAttempt,
+    extract_json,
+    request_parts,
+    text_nudge,
+)
 from gai.engine.request import ToolLike, Tools, normalize_tools
 from gai.engine.run import generate_text, stream_text
 from gai.engine.stream import TextStream
 from gai.engine.sync import sync_twin
 from gai.errors import OutputValidationError, UserError
 from gai.providers.base import Model
-from gai.stop import MaxSteps, StopCondition, StopWhen, any_of
-from gai.tools import Tool
+from gai.stop import MaxSteps, StopWhen
 from gai.types import (
     Message,
-    RunState,
-    StopReason,
     TextResult,
     ToolCallDelta,
     ToolCallStarted,
@@ -51,18 +53,6 @@ __all__ = [
 
 T = TypeVar("T")
 
-_DEFAULT_STEPS = 10
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class OutputAttempt:
-    """One answer that did not validate: what the model gave, and why it was refused."""
-
-    given: str
-    """The arguments (tool mode) or text (text mode) the model produced."""
-    error: str
-    """The validation errors, as sent back to the model."""
-
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class ObjectResult(Generic[T]):
@@ -74,163 +64,6 @@ class ObjectResult(Generic[T]):
     """The run: every step, usage, stop reason."""
     failed_attempts: list[OutputAttempt]
     """Answers refused before the accepted one (oldest first)."""
-
-
-def _is_object_type(output_type: Any) -> bool:
-    if isinstance(output_type, type) and issubclass(output_type, BaseModel):
-        return True
-    if dataclasses.is_dataclass(output_type):
-        return True
-    return isinstance(output_type, type) and hasattr(output_type, "__required_keys__")
-
-
-class _Output(Generic[T]):
-    """The output tool of one run, and how to read its result back."""
-
-    def __init__(self, output_type: Any, name: str, max_retries: int) -> None:
-        if max_retries < 0:
-            raise UserError(f"max_output_retries must be 0 or more, got {max_retries}.")
-        self.name = name
-        self.max_retries = max_retries
-        self.adapter: TypeAdapter[T] = TypeAdapter(output_type)
-        # Tool parameters must be a JSON object; other types travel in a `result` field.
-        self.wrapped = not _is_object_type(output_type)
-        input_type: Any = (
-            create_model(f"{name}_arguments", result=(output_type, ...))
-            if self.wrapped
-            else output_type
-        )
-        self.tool = Tool(
-            name=name,
-            description="Give your final answer by calling this tool with it.",
-            fn=_accept,
-            input_type=input_type,
-        )
-
-    def unwrap(self, arguments: dict[str, Any]) -> Any:
-        return arguments.get("result") if self.wrapped else arguments
-
-    def from_text(self, text: str) -> T | None:
-        """The output, when a text answer holds it as JSON (models that ignore tools)."""
-        if not text.strip():
-            return None
-        try:
-            return self.adapter.validate_json(extract_json(text))
-        except ValidationError:
-            return None
-
-    def text_refusal(self) -> str:
-        return f"answered in text instead of calling the output tool '{self.name}'"
-
-    def read(self, result: TextResult) -> tuple[T | None, list[OutputAttempt]]:
-        failed: list[OutputAttempt] = []
-        for step in result.steps:
-            if not step.tool_calls:
-                value = self.from_text(step.text)
-                if value is not None and step is result.steps[-1]:
-                    return value, failed
-                failed.append(OutputAttempt(given=step.text, error=self.text_refusal()))
-                continue
-            calls = {c.call_id: c for c in step.tool_calls}
-            for tool_result in step.tool_results:
-                if tool_result.name != self.name:
-                    continue
-                call = calls.get(tool_result.call_id)
-                arguments = call.arguments if call is not None else {}
-                if tool_result.ok:
-                    return self.adapter.validate_python(self.unwrap(arguments)), failed
-                failed.append(
-                    OutputAttempt(
-                        given=pydantic_core.to_json(arguments).decode(),
-                        error=tool_result.error or "",
-                    )
-                )
-        return None, failed
-
-
-def _accept(value: Any) -> str:
-    return "Answer accepted."
-
-
-def _failures(run: RunState, name: str) -> tuple[int, int | None]:
-    """(refused answers: output tool errors and text answers, the step it was accepted)."""
-    failures = 0
-    for step in run.steps:
-        if not step.tool_calls:
-            failures += 1
-        for result in step.tool_results:
-            if result.name != name:
-                continue
-            if result.ok:
-                return failures, step.step_number
-            failures += 1
-    return failures, None
-
-
-class _OutputDone(StopCondition):
-    """Stop once the output tool succeeded, or failed more often than allowed."""
-
-    def __init__(self, name: str, max_retries: int) -> None:
-        self.name = name
-        self.max_retries = max_retries
-
-    @override
-    def check(self, run: RunState) -> StopReason | None:
-        failures, accepted = _failures(run, self.name)
-        if accepted is not None:
-            return self._reason(
-                "tool_seen", f"output tool '{self.name}' accepted in step {accepted}"
-            )
-        if failures > self.max_retries:
-            return self._reason("condition", f"{failures} answers failed validation")
-        return None
-
-    def __repr__(self) -> str:
-        return f"OutputDone({self.name!r})"
-
-
-class _AnsweredInText(StopCondition):
-    """Holds when the model answered in text instead of calling the output tool.
-
-    Models that ignore tool choice (Ollama has none) do this; as `continue_when`, it
-    sends them back to call the tool, while refusals remain. A text answer that holds
-    the output as JSON is accepted as it is.
-    """
-
-    def __init__(self, output: _Output[Any]) -> None:
-        self.output = output
-
-    @override
-    def check(self, run: RunState) -> StopReason | None:
-        last = run.steps[-1] if run.steps else None
-        if last is None or last.tool_calls or self.output.from_text(last.text) is not None:
-            return None
-        if _failures(run, self.output.name)[0] > self.output.max_retries:
-            return None
-        return self._reason("condition", self.output.text_refusal())
-
-    def __repr__(self) -> str:
-        return f"AnsweredInText({self.output.name!r})"
-
-
-def _text_nudge(output: _Output[Any]) -> ContinueWhen:
-    return ContinueWhen(
-        _AnsweredInText(output),
-        nudge=f"Do not answer in text: call the '{output.name}' tool with your final answer.",
-    )
-
-
-def _request_parts(
-    output: _Output[Any], tools: Sequence[ToolLike], stop_when: StopWhen | None
-) -> tuple[list[ToolLike], str, StopCondition]:
-    if any(getattr(t, "name", None) == output.name for t in tools):
-        raise UserError(f"A tool is already named {output.name!r}; pass another output_tool_name.")
-    done = _OutputDone(output.name, output.max_retries)
-    limit = stop_when if stop_when is not None else MaxSteps(_DEFAULT_STEPS)
-    # Without other tools the output tool is forced; with them, some tool must be called
-    # each step, so the model cannot end with plain text.
-    choice = output.name if not tools else "required"
-    return [*tools, output.tool], choice, any_of(done, limit)
 
 
 async def generate_object(
@@ -313,14 +146,14 @@ async def run_for_output(
     Raises:
         OutputValidationError: No answer validated within the retries.
     """
-    output: _Output[Any] = _Output(output_type, output_tool_name, max_output_retries)
+    output: Output[Any] = Output(output_type, output_tool_name, max_output_retries)
     options = dict(options)
     for handled in ("model", "tool_choice", "output_type"):
         options.pop(handled, None)
-    all_tools, choice, stop = _request_parts(
+    all_tools, choice, stop = request_parts(
         output, options.pop("tools", ()), options.pop("stop_when", None)
     )
-    options.setdefault("continue_when", _text_nudge(output))
+    options.setdefault("continue_when", text_nudge(output))
     result = await generate_text(
         model, tools=all_tools, tool_choice=choice, stop_when=stop, **options
     )
@@ -343,22 +176,6 @@ def _with_native_settings(
     schema = TypeAdapter(output_type).json_schema()
     settings = {**native(name, schema), **dict(options.get("settings") or {})}
     return {**options, "settings": settings}
-
-
-_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
-
-
-def extract_json(text: str) -> str:
-    """The JSON in a model's text answer: a fenced block, else from the first bracket."""
-    fenced = _FENCE.search(text)
-    if fenced:
-        return fenced.group(1).strip()
-    starts = [i for i in (text.find("{"), text.find("[")) if i >= 0]
-    if not starts:
-        return text.strip()
-    start = min(starts)
-    end = max(text.rfind("}"), text.rfind("]"))
-    return text[start : end + 1] if end > start else text[start:]
 
 
 async def _generate_in_text(
@@ -388,7 +205,7 @@ async def _generate_in_text(
             messages=conversation,
             system=system,
             tools=tools,
-            stop_when=stop_when if stop_when is not None else MaxSteps(_DEFAULT_STEPS),
+            stop_when=stop_when if stop_when is not None else MaxSteps(DEFAULT_STEPS),
             **options,
         )
         try:
@@ -416,7 +233,7 @@ class ObjectStream(Generic[T]):
     iteration, `stream.object` is the validated object and `stream.result` the run.
     """
 
-    def __init__(self, text_stream: TextStream, output: _Output[T], output_type: Any) -> None:
+    def __init__(self, text_stream: TextStream, output: Output[T], output_type: Any) -> None:
         self._stream = text_stream
         self._output = output
         self._output_type = output_type
@@ -499,9 +316,9 @@ def stream_object(
         recipe = stream.object
         ```
     """
-    output: _Output[T] = _Output(output_type, output_tool_name, max_output_retries)
-    all_tools, choice, stop = _request_parts(output, normalize_tools(tools), stop_when)
-    options.setdefault("continue_when", _text_nudge(output))
+    output: Output[T] = Output(output_type, output_tool_name, max_output_retries)
+    all_tools, choice, stop = request_parts(output, normalize_tools(tools), stop_when)
+    options.setdefault("continue_when", text_nudge(output))
     text_stream = stream_text(
         model,
         prompt=prompt,

@@ -50,7 +50,7 @@ async def main(db: Path) -> None:
     )
     for attempt in (1, 2):
         result = await composite.run(
-            pick_model(gai.FunctionModel(offline, name="offline:analyst")),
+            pick_model(gai.models.FunctionModel(offline, name="offline:analyst")),
             {"product": "a solar kettle"},
         )
         ran = [n for n in result.results if n not in result.reused]

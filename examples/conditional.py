@@ -61,7 +61,7 @@ def offline(messages, tools) -> gai.ModelResponse | str:
 
 async def main() -> int:
     result = await gai.generate_text(
-        pick_model(gai.FunctionModel(offline, name="offline:conditional")),
+        pick_model(gai.models.FunctionModel(offline, name="offline:conditional")),
         system="You are a system administrator. Check health and act on the results.",
         prompt="Check db health. If degraded, fail over and alert. If critical, also analyze logs.",
         tools=[check_health, analyze_logs, failover, notify],

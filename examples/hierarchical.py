@@ -46,7 +46,7 @@ def offline(messages, tools) -> gai.ModelResponse | str:
 async def main() -> None:
     tree = TaskTree()
     result = await gai.generate_text(
-        pick_model(gai.FunctionModel(offline, name="offline:planner")),
+        pick_model(gai.models.FunctionModel(offline, name="offline:planner")),
         system="Decompose the project into a task tree with the task tools.",
         prompt="Plan the website launch.",
         tools=tree.tools(),

@@ -53,7 +53,7 @@ def offline(messages, tools) -> gai.ModelResponse:
 async def main() -> None:
     trainer = Trainer()
     result = await gai.generate_text(
-        pick_model(gai.FunctionModel(offline, name="offline:iterative")),
+        pick_model(gai.models.FunctionModel(offline, name="offline:iterative")),
         system="You are an ML engineer. Improve the model until the target is reached.",
         prompt="Train to >95% accuracy: sample, train, validate, measure; at most 10 rounds.",
         tools=trainer.tools(),

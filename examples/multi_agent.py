@@ -19,7 +19,7 @@ from gai.workflows import Agent, run_sequential, run_with_handoffs
 
 def role_model(name: str, answer: str) -> gai.Model:
     """An offline stand-in for an agent that always gives one answer."""
-    return gai.FunctionModel(lambda messages, tools: answer, name=f"offline:{name}")
+    return gai.models.FunctionModel(lambda messages, tools: answer, name=f"offline:{name}")
 
 
 def triage(messages, tools) -> gai.ModelResponse:
@@ -57,7 +57,9 @@ async def main() -> None:
         print(f"{turn.agent}: {turn.result.text}")
 
     print("== hand-off")
-    front = Agent("triage", "routes customer questions", pick_model(gai.FunctionModel(triage)))
+    front = Agent(
+        "triage", "routes customer questions", pick_model(gai.models.FunctionModel(triage))
+    )
     billing = Agent(
         "billing", "refunds and invoices", pick_model(role_model("billing", "Refund issued."))
     )
@@ -66,7 +68,10 @@ async def main() -> None:
 
     print("== agent as tool")
     boss = Agent(
-        "manager", "delegates", pick_model(gai.FunctionModel(manager)), tools=[analyst.as_tool()]
+        "manager",
+        "delegates",
+        pick_model(gai.models.FunctionModel(manager)),
+        tools=[analyst.as_tool()],
     )
     print((await boss.run("Prepare the board summary.")).text)
 

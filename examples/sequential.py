@@ -55,7 +55,7 @@ def offline(messages, tools) -> gai.ModelResponse | str:
 
 async def main() -> None:
     result = await gai.generate_text(
-        pick_model(gai.FunctionModel(offline, name="offline:sequential")),
+        pick_model(gai.models.FunctionModel(offline, name="offline:sequential")),
         system="Execute tasks sequentially, one tool per step.",
         prompt="Generate the monthly sales report: 1) get data 2) process 3) analyze 4) report.",
         tools=[get_sales_data, process_data, analyze_trends, generate_report],

@@ -35,7 +35,7 @@ def offline(messages, tools) -> gai.ModelResponse:
 async def main(db: Path) -> None:
     tracker = StateTracker()
     result = await gai.generate_text(
-        pick_model(gai.FunctionModel(offline, name="offline:stateful")),
+        pick_model(gai.models.FunctionModel(offline, name="offline:stateful")),
         system="Run the ETL job. Record each phase with update_state and report progress.",
         prompt="Extract, transform and load the orders table.",
         tools=tracker.tools(),

@@ -31,7 +31,7 @@ async def main() -> None:
     except MissingVariablesError as exc:
         print(f"without variables: {exc}")
     result = await template.run(
-        pick_model(gai.FunctionModel(offline, name="offline:writer")),
+        pick_model(gai.models.FunctionModel(offline, name="offline:writer")),
         {"topic": "tidal energy", "audience": "city planners"},
     )
     for name, step in result.results.items():

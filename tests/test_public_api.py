@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import importlib
 import pickle
+import subprocess
+import sys
+
+import pytest
 
 import gai
 import gai.errors
@@ -21,11 +26,38 @@ def test_all_is_sorted_and_importable():
         assert hasattr(gai, name), name
 
 
+def test_all_names_every_public_member_and_no_more():
+    # In a fresh interpreter: what other tests import would show up as attributes.
+    script = (
+        "import gai\n"
+        "for name in gai.__all__: getattr(gai, name)\n"
+        "public = [n for n in vars(gai) if not n.startswith('_') or n == '__version__']\n"
+        "print(sorted(public) == sorted(gai.__all__), sorted(set(public) ^ set(gai.__all__)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert out.stdout.strip() == "True []", out.stdout + out.stderr
+    assert len(gai.__all__) <= 80, "gai's own namespace is for what most programs use"
+
+
+@pytest.mark.parametrize(
+    "package",
+    ["control", "engine", "errors", "models", "observe", "providers", "resilience", "stop",
+     "store", "tools", "types", "workflows", "durable"],
+)  # fmt: skip
+def test_each_subpackage_exports_what_it_names(package: str):
+    module = importlib.import_module(f"gai.{package}")
+    names = module.__all__
+    for name in names:
+        assert getattr(module, name) is not None, f"gai.{package}.{name}"
+    # What gai re-exports is the same object as in the subpackage that owns it.
+    for name in set(names) & set(gai.__all__):
+        assert getattr(gai, name) is getattr(module, name), name
+
+
 def test_every_error_is_exported_and_in_the_docstring_tree():
     for cls in _subclasses(gai.GaiError) | {gai.GaiError}:
         if cls.__module__ != "gai.errors":
             continue
-        assert cls.__name__ in gai.__all__, cls
         assert cls.__name__ in gai.errors.__all__, cls
         assert cls.__name__ in (gai.errors.__doc__ or ""), cls
 
@@ -33,8 +65,8 @@ def test_every_error_is_exported_and_in_the_docstring_tree():
 def test_errors_pickle_with_their_attributes():
     errs = [
         gai.ProviderError("boom", provider="x", status=429, retryable=True, retry_after=1.5),
-        gai.MissingAPIKeyError("openai", "OPENAI_API_KEY"),
-        gai.UnknownModelError("tset:x", ["test"], ["test"]),
+        gai.errors.MissingAPIKeyError("openai", "OPENAI_API_KEY"),
+        gai.errors.UnknownModelError("tset:x", ["test"], ["test"]),
         gai.UserError("bad"),
     ]
     for err in errs:
@@ -45,7 +77,7 @@ def test_errors_pickle_with_their_attributes():
 
 
 def test_missing_key_error_names_the_variable():
-    err = gai.MissingAPIKeyError("openai", "OPENAI_API_KEY")
+    err = gai.errors.MissingAPIKeyError("openai", "OPENAI_API_KEY")
     assert "set the OPENAI_API_KEY environment variable" in str(err)
     assert err.env_var == "OPENAI_API_KEY"
 
@@ -119,13 +151,13 @@ def test_a_lazy_module_imports_on_first_use_and_keeps_what_it_read():
     ]
 
 
-def test_events_are_importable_from_gai_and_gai_types():
+def test_events_are_importable_from_gai_types():
     import gai.types
     from gai.types import events
 
     for name in ("StepStarted", "TextDelta", "RunEvent", "ToolFinished"):
-        assert getattr(gai, name) is getattr(events, name)
         assert getattr(gai.types, name) is getattr(events, name)
+    assert gai.RunEvent is events.RunEvent
     import pytest
 
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):

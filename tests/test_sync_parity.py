@@ -45,7 +45,7 @@ def test_the_twins_run():
     assert gai.resume_sync("r", store=store).run_id == "r"
     a, b = Agent("a", "first", "test"), Agent("b", "second", "test")
     assert run_sequential_sync([a, b], "task").text
-    with pytest.raises(gai.HandoffLimitError):  # TestModel calls every tool: it hands off
+    with pytest.raises(gai.errors.HandoffLimitError):  # TestModel calls every tool: it hands off
         run_with_handoffs_sync([a, b], "task", max_handoffs=1)
     assert a.run_sync("again").text
 

@@ -432,7 +432,7 @@ class OutputValidationError(RunError):
     """The model gave no answer that validates as the requested output type.
 
     Attributes:
-        attempts: Every refused answer (`gai.OutputAttempt`: what was given, and why
+        attempts: Every refused answer (`gai.engine.OutputAttempt`: what was given, and why
             it was refused), oldest first.
     """
 

@@ -39,7 +39,6 @@ __all__ = [
     "all_of",
     "any_of",
     "as_condition",
-    "combine_conditions",
 ]
 
 
@@ -236,10 +235,6 @@ def any_of(*conditions: StopWhen) -> StopCondition:
         *conditions: Conditions or plain callables.
     """
     return _AnyOf(_flatten(_AnyOf, conditions))
-
-
-combine_conditions = any_of
-"""The seed's name for `any_of`."""
 
 
 def all_of(*conditions: StopWhen) -> StopCondition:

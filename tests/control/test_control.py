@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 import gai
-from gai import Budget, ContinueWhen, Guard, MaxSteps, ModelResponse, ToolCall, UntilToolSeen, tool
-from gai.control import PingPong, RepeatedCall, StagnantResults
+from gai import Budget, ContinueWhen, MaxSteps, ModelResponse, ToolCall, UntilToolSeen, tool
+from gai.control import Guard, PingPong, RepeatedCall, StagnantResults
 from gai.store import MemoryStore, SQLiteStore
 from gai.tools import clear_limits, set_global_tool_limit, set_group_limit
 
@@ -38,7 +38,7 @@ def fetch() -> str:
     return "page"
 
 
-def looping(*names: str) -> gai.FunctionModel:
+def looping(*names: str) -> gai.models.FunctionModel:
     """A model that never stops calling tools (what budgets exist for)."""
     count = 0
 
@@ -51,7 +51,7 @@ def looping(*names: str) -> gai.FunctionModel:
             return "final answer from what I have"
         return calls(*names, search={"query": f"q{count}"})
 
-    return gai.FunctionModel(fn)
+    return gai.models.FunctionModel(fn)
 
 
 # --- budgets -----------------------------------------------------------------------------
@@ -94,7 +94,7 @@ async def test_soft_limit_warns_once_and_prepare_step_sees_what_is_left():
         looping("search"), prompt="x", tools=[search], stop_when=MaxSteps(100),
         budget=Budget(max_steps=5, soft_ratio=0.6), observers=[events.append], prepare_step=prepare,
     )  # fmt: skip
-    warnings = [e for e in events if isinstance(e, gai.BudgetWarning)]
+    warnings = [e for e in events if isinstance(e, gai.types.BudgetWarning)]
     assert [(w.limit, w.used, w.maximum, w.step_number) for w in warnings] == [
         ("max_steps", 3.0, 5.0, 3)
     ]
@@ -109,7 +109,7 @@ async def test_wrap_up_step_runs_without_tools_and_the_model_answers():
     def fn(messages, tools):
         return calls("search")
 
-    class Recording(gai.FunctionModel):
+    class Recording(gai.models.FunctionModel):
         async def generate(self, request: gai.ModelRequest) -> ModelResponse:
             requests.append(request)
             if request.tool_choice == "none":
@@ -169,7 +169,7 @@ async def test_max_tool_calls_and_model_calls():
 
 
 async def test_cost_budget_uses_real_prices_and_refuses_unknown_ones():
-    model = gai.FunctionModel(
+    model = gai.models.FunctionModel(
         lambda m, t: calls("search", usage=100_000), name="openai:gpt-4o-mini"
     )
     result = await gai.generate_text(
@@ -180,14 +180,14 @@ async def test_cost_budget_uses_real_prices_and_refuses_unknown_ones():
     # 100k in + 100k out per step is $0.075 on gpt-4o-mini: the 3rd step crosses $0.20
     assert len(result.steps) == 3
     priced = await gai.generate_text(
-        gai.FunctionModel(lambda m, t: calls("search"), name="mine"), prompt="x", tools=[search],
+        gai.models.FunctionModel(lambda m, t: calls("search"), name="mine"), prompt="x", tools=[search],
         stop_when=MaxSteps(5), budget=Budget(max_cost=1.0, price=lambda step: Decimal("0.3")),
     )  # fmt: skip
     assert len(priced.steps) == 4
     asked: list[int] = []
     with pytest.raises(gai.UserError, match="has no known price"):
         await gai.generate_text(
-            gai.FunctionModel(lambda m, t: asked.append(1) or calls("search"), name="local-llm"),  # type: ignore[func-returns-value]
+            gai.models.FunctionModel(lambda m, t: asked.append(1) or calls("search"), name="local-llm"),  # type: ignore[func-returns-value]
             prompt="x", tools=[search], stop_when=MaxSteps(5), budget=Budget(max_cost=1.0),
         )  # fmt: skip
     assert asked == []  # refused before step 1: no model call, no tool ran
@@ -249,7 +249,7 @@ async def test_continue_when_nudges_instead_of_silently_ending():
         return "I am done (I think)"
 
     result = await gai.generate_text(
-        gai.FunctionModel(lazy), prompt="email the boss", tools=[send_email], stop_when=MaxSteps(10),
+        gai.models.FunctionModel(lazy), prompt="email the boss", tools=[send_email], stop_when=MaxSteps(10),
         continue_when=~UntilToolSeen("send_email"),
     )  # fmt: skip
     assert [len(s.tool_calls) for s in result.steps] == [0, 1, 0]
@@ -259,7 +259,7 @@ async def test_continue_when_nudges_instead_of_silently_ending():
     assert result.stop_reason.kind == "no_more_tools"
 
     custom = await gai.generate_text(
-        gai.FunctionModel(lambda m, t: "never"), prompt="x", tools=[send_email], stop_when=MaxSteps(10),
+        gai.models.FunctionModel(lambda m, t: "never"), prompt="x", tools=[send_email], stop_when=MaxSteps(10),
         continue_when=ContinueWhen(~UntilToolSeen("send_email"), nudge="Send the email. ({reason})"),
         budget=Budget(max_steps=3),
     )  # fmt: skip
@@ -270,7 +270,7 @@ async def test_continue_when_nudges_instead_of_silently_ending():
 async def test_a_nudge_may_hold_json_braces():
     json_nudge = 'Answer as {"status": "done"} once sent. Why: {reason}'
     result = await gai.generate_text(
-        gai.FunctionModel(lambda m, t: "never"), prompt="x", stop_when=MaxSteps(10),
+        gai.models.FunctionModel(lambda m, t: "never"), prompt="x", stop_when=MaxSteps(10),
         continue_when=ContinueWhen(~UntilToolSeen("send_email"), nudge=json_nudge),
         budget=Budget(max_steps=2),
     )  # fmt: skip
@@ -324,7 +324,7 @@ async def test_guards_nudge_block_or_stop():
         return calls("search", search={"query": "same"})
 
     blocked = await gai.generate_text(
-        gai.FunctionModel(stubborn), prompt="x", tools=[search], stop_when=MaxSteps(10),
+        gai.models.FunctionModel(stubborn), prompt="x", tools=[search], stop_when=MaxSteps(10),
         guards=[Guard(RepeatedCall(2), action="block")],
     )  # fmt: skip
     assert blocked.text == "ok, giving up on search"
@@ -335,14 +335,14 @@ async def test_guards_nudge_block_or_stop():
     )
 
     stopped = await gai.generate_text(
-        gai.FunctionModel(lambda m, t: calls("search", search={"query": "same"})), prompt="x", tools=[search],
+        gai.models.FunctionModel(lambda m, t: calls("search", search={"query": "same"})), prompt="x", tools=[search],
         stop_when=MaxSteps(10), guards=[Guard(RepeatedCall(3), action="stop")],
     )  # fmt: skip
     assert len(stopped.steps) == 3
     assert stopped.stop_reason.condition == "RepeatedCall(3)"
 
     nudged = await gai.generate_text(
-        gai.FunctionModel(lambda m, t: calls("search", search={"query": "same"})), prompt="x", tools=[search],
+        gai.models.FunctionModel(lambda m, t: calls("search", search={"query": "same"})), prompt="x", tools=[search],
         stop_when=MaxSteps(5), guards=[Guard(RepeatedCall(2), action="nudge")],
     )  # fmt: skip
     nudges = [m.text for m in nudged.messages if m.role == "user"][1:]
@@ -350,7 +350,7 @@ async def test_guards_nudge_block_or_stop():
     assert "going in circles" in nudges[0]
 
     refused_after_block = await gai.generate_text(
-        gai.FunctionModel(lambda m, t: calls("search", search={"query": "same"})), prompt="x", tools=[search],
+        gai.models.FunctionModel(lambda m, t: calls("search", search={"query": "same"})), prompt="x", tools=[search],
         stop_when=MaxSteps(4), guards=[Guard(RepeatedCall(2), action="block")],
     )  # fmt: skip
     assert [r.ok for r in refused_after_block.tool_results] == [True, True, False, False]
@@ -432,7 +432,7 @@ async def test_stop_token_stops_before_new_side_effects_and_the_run_resumes():
 
     store = MemoryStore()
     result = await gai.generate_text(
-        gai.FunctionModel(model_fn), prompt="x", tools=[write], stop_when=MaxSteps(10),
+        gai.models.FunctionModel(model_fn), prompt="x", tools=[write], stop_when=MaxSteps(10),
         stop_token=token, run_store=store, run_id="stoppable",
     )  # fmt: skip
     assert effects == ["write 0"]  # the second answer's tool call did not run
@@ -443,7 +443,7 @@ async def test_stop_token_stops_before_new_side_effects_and_the_run_resumes():
     resumed = await gai.resume(
         "stoppable",
         store=store,
-        model=gai.FunctionModel(model_fn),
+        model=gai.models.FunctionModel(model_fn),
         tools=[write],
         stop_when=MaxSteps(10),
     )
@@ -611,7 +611,7 @@ async def test_a_priced_fallback_passes_the_price_check():
         [gai.TestModel(name="openai:gpt-4o-mini"), gai.TestModel(name="anthropic:claude-haiku-4-5")]
     )
     result = await gai.generate_text(
-        gai.with_retry(fallback), prompt="x", budget=Budget(max_cost=1.0)
+        gai.resilience.with_retry(fallback), prompt="x", budget=Budget(max_cost=1.0)
     )
     assert result.text
     with pytest.raises(gai.UserError, match="'local-llm' has no known price"):

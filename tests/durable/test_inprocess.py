@@ -132,7 +132,7 @@ async def test_non_portable_options_rejected_at_submission(client: DurableClient
 async def test_failed_run_raises_its_error(client: DurableClient, server: AgentServer) -> None:
     server.always = "400"
     handle = await client.submit(QUEUE, model_name(), prompt="job-c")
-    with pytest.raises(gai.InvalidRequestError, match="injected 400"):
+    with pytest.raises(gai.errors.InvalidRequestError, match="injected 400"):
         await handle.result(timeout=30)
     assert (await handle.status()).state == "failed"
 
@@ -163,12 +163,12 @@ async def test_template_job_runs_every_step_durably(
             TemplateStep(name="report", user_prompt="report {{ gather_result }}"),
         ],
     )
-    with pytest.raises(gai.MissingVariablesError, match="topic"):
+    with pytest.raises(gai.errors.MissingVariablesError, match="topic"):
         await client.submit_template(QUEUE, template, {}, model=model_name())
     bad = template.model_copy(
         update={"steps": [TemplateStep(name="s", user_prompt="x", tools=["nope"])]}
     )
-    with pytest.raises(gai.TemplateError, match="nope"):
+    with pytest.raises(gai.errors.TemplateError, match="nope"):
         await client.submit_template(QUEUE, bad, {}, model=model_name(), registry=_plugin.registry)
     handle = await client.submit_template(QUEUE, template, {"topic": "tides"}, model=model_name())
     result = await handle.result(timeout=30)

@@ -7,7 +7,6 @@ import pytest
 
 import gai
 from gai import (
-    FunctionModel,
     MaxSteps,
     ModelResponse,
     ScriptedModel,
@@ -17,6 +16,7 @@ from gai import (
     Usage,
     tool,
 )
+from gai.models import FunctionModel
 from gai.stop import TextContains
 
 
@@ -347,7 +347,7 @@ async def test_cancel_cancels_running_tools_and_keeps_completed_steps():
 
 async def test_model_error_keeps_completed_steps():
     model = ScriptedModel([calls("ping")])
-    with pytest.raises(gai.ScriptExhaustedError, match="holds 1 and this is call 2") as info:
+    with pytest.raises(gai.errors.ScriptExhaustedError, match="holds 1 and this is call 2") as info:
         await gai.generate_text(model, prompt="x", tools=[ping], stop_when=MaxSteps(5))
     partial = info.value.partial_result
     assert partial is not None
@@ -403,9 +403,7 @@ async def test_seed_request_shape_on_any_model():
     request = gai.Request(
         messages=[gai.system("sys"), gai.user("go")],
         tools=[ping, send_email],
-        stop_when=gai.combine_conditions(
-            MaxSteps(20), gai.NoMoreTools(), UntilToolSeen("send_email")
-        ),
+        stop_when=gai.any_of(MaxSteps(20), gai.NoMoreTools(), UntilToolSeen("send_email")),
     )
     result = await gai.generate_text(model, request)
     assert result.stop_reason.kind == "tool_seen"
@@ -445,7 +443,7 @@ async def test_sync_twin_works_inside_a_running_loop():
 
 
 def test_sync_twin_reraises_errors():
-    with pytest.raises(gai.ScriptExhaustedError):
+    with pytest.raises(gai.errors.ScriptExhaustedError):
         gai.generate_text_sync(ScriptedModel([]), prompt="x")
 
 

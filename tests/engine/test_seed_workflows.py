@@ -6,7 +6,8 @@ import asyncio
 from typing import Any
 
 import gai
-from gai import FunctionModel, MaxSteps, ModelResponse, ScriptedModel, ToolCall, tool
+from gai import MaxSteps, ModelResponse, ScriptedModel, ToolCall, tool
+from gai.models import FunctionModel
 from gai.stop import StepsMatch, TextContains, ToolResultMatches
 
 
@@ -33,7 +34,7 @@ async def test_sequential_workflow_one_tool_per_step():
             gai.user("Generate monthly sales report: 1) get 2) process 3) analyze 4) report"),
         ],
         tools=[make(n) for n in names],
-        stop_when=gai.combine_conditions(MaxSteps(8), gai.UntilToolSeen("generate_report")),
+        stop_when=gai.any_of(MaxSteps(8), gai.UntilToolSeen("generate_report")),
     )
     assert order == names
     assert [s.tool_calls[0].name for s in result.steps] == names

@@ -35,7 +35,7 @@ async def test_stream_yields_typed_events_across_steps_and_the_same_result():
     deltas: dict[int, list[str]] = {}
     async for event in stream:
         kinds.append(event.kind)
-        if isinstance(event, gai.ToolCallDelta):
+        if isinstance(event, gai.types.ToolCallDelta):
             deltas.setdefault(event.index, []).append(event.arguments)
     result = stream.result
     assert kinds[0] == "run_started"
@@ -112,7 +112,7 @@ async def test_errors_arrive_as_run_failed_then_raise_with_partial_result():
         async for event in stream:
             kinds.append(event.kind)
 
-    with pytest.raises(gai.ScriptExhaustedError) as info:
+    with pytest.raises(gai.errors.ScriptExhaustedError) as info:
         await consume()
     assert kinds[-1] == "run_failed"
     assert info.value.partial_result is not None
@@ -120,7 +120,7 @@ async def test_errors_arrive_as_run_failed_then_raise_with_partial_result():
 
 
 async def test_models_without_streaming_still_stream_whole_answers():
-    model = gai.FunctionModel(lambda messages, tools: "whole answer")
+    model = gai.models.FunctionModel(lambda messages, tools: "whole answer")
     async with gai.stream_text(model, prompt="x") as stream:
         texts = [t async for t in stream.text_stream]
     assert texts == ["whole answer"]

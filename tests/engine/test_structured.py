@@ -15,9 +15,10 @@ from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
 import gai
-from gai import FunctionModel, ModelResponse, ScriptedModel, ToolCall
+from gai import ModelResponse, ScriptedModel, ToolCall
 from gai.engine._output import extract_json
 from gai.errors import OutputValidationError, UserError
+from gai.models import FunctionModel
 from gai.providers import OpenAI
 from gai.types import Message, ToolDefinition
 

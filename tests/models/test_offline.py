@@ -7,7 +7,8 @@ import pytest
 from pydantic import BaseModel, Field
 
 import gai
-from gai import FunctionModel, ModelResponse, ScriptedModel, TestModel, tool
+from gai import ModelResponse, ScriptedModel, TestModel, tool
+from gai.models import FunctionModel
 from gai.models._fake_args import fake_value
 
 
@@ -102,7 +103,7 @@ async def test_scripted_model_replays_and_records():
     assert r2.usage == gai.Usage(input_tokens=1)
     assert [req.messages[-1].text for req in model.requests] == ["first prompt", "second"]
     assert model.remaining == 0
-    with pytest.raises(gai.ScriptExhaustedError, match="has no response left"):
+    with pytest.raises(gai.errors.ScriptExhaustedError, match="has no response left"):
         await gai.generate_text(model, prompt="third")
 
 
@@ -129,10 +130,10 @@ async def test_model_strings_resolve_through_the_registry():
     r = await gai.generate_text("test", prompt="hi")
     assert r.steps[0].model == "test"
     assert gai.resolve_model("test:any").name == "test:any"
-    with pytest.raises(gai.UnknownModelError, match="Did you mean 'test'") as info:
+    with pytest.raises(gai.errors.UnknownModelError, match="Did you mean 'test'") as info:
         gai.resolve_model("tset:x")
     assert info.value.suggestions[0] == "test"
-    with pytest.raises(gai.UnknownModelError, match="known providers"):
+    with pytest.raises(gai.errors.UnknownModelError, match="known providers"):
         gai.resolve_model("zzzzzz")
     with pytest.raises(gai.UserError, match="provider:model"):
         gai.resolve_model(42)  # type: ignore[arg-type]
@@ -168,5 +169,5 @@ def test_model_strings_for_openai_compatible_services(monkeypatch: pytest.Monkey
     assert isinstance(model, OpenAI)
     assert model.name == "groq:llama-3.3-70b-versatile"
     assert gai.resolve_model("groq:llama-3.3-70b-versatile") is model
-    with pytest.raises(gai.MissingAPIKeyError, match="OPENAI_API_KEY"):
+    with pytest.raises(gai.errors.MissingAPIKeyError, match="OPENAI_API_KEY"):
         gai.resolve_model("openai:gpt-4o-mini-uncached")

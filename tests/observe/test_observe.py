@@ -92,7 +92,7 @@ async def test_events_have_timestamps_and_reach_observers():
     assert all(e.run_id == result.run_id for e in events)
     times = [e.time for e in events]
     assert times == sorted(times)
-    finished = next(e for e in events if isinstance(e, gai.ModelCallFinished))
+    finished = next(e for e in events if isinstance(e, gai.types.ModelCallFinished))
     assert finished.usage.input_tokens == 1000
     assert finished.tool_calls == 3
 
@@ -291,7 +291,7 @@ async def test_metadata_reaches_the_result_events_spans_and_store(tmp_path):
     )  # fmt: skip
     assert result.metadata == metadata
     assert gai.TextResult.model_validate_json(result.model_dump_json()).metadata == metadata
-    assert isinstance(events[0], gai.RunStarted)
+    assert isinstance(events[0], gai.types.RunStarted)
     assert events[0].metadata == metadata
     [run_span] = [s for s in exporter.get_finished_spans() if s.name.startswith("invoke_agent")]
     assert run_span.attributes is not None

@@ -159,7 +159,7 @@ async def test_planted_key_never_leaks(
     from gai.providers.openai import OpenAI
 
     async with OpenAI("gpt-4o", base_url=server.url("/v1")) as model:
-        with pytest.raises(gai.AuthenticationError) as info:
+        with pytest.raises(gai.errors.AuthenticationError) as info:
             await gai.generate_text(
                 model, prompt="hi", retry=False, run_store=store, run_id="leak",
                 observers=[OpenTelemetryObserver(provider, capture_content=True)],

@@ -141,7 +141,7 @@ async def test_streamed_parallel_tool_calls_then_streamed_answer(replay: StartRe
         "toolu_015cUijgET79LXjgeYQerN2h",
         "toolu_01XZTimPexA7h3EVKesnKt5T",
     ]
-    deltas = [e for e in events if isinstance(e, gai.ToolCallDelta)]
+    deltas = [e for e in events if isinstance(e, gai.types.ToolCallDelta)]
     assert {d.index for d in deltas} == {1, 2}
     assert result.steps[0].text == "I'll retrieve the secrets for both passwords you provided."
     assert result.steps[1].text
@@ -196,9 +196,9 @@ async def test_stream_max_tokens_and_thinking(replay: StartReplay):
 @pytest.mark.parametrize(
     ("fixture", "error", "status"),
     [
-        ("anthropic/error_400_invalid_request_shape.yaml", gai.InvalidRequestError, 400),
-        ("anthropic/error_401_authentication.yaml", gai.AuthenticationError, 401),
-        ("anthropic/error_404_not_found_model.yaml", gai.NotFoundError, 404),
+        ("anthropic/error_400_invalid_request_shape.yaml", gai.errors.InvalidRequestError, 400),
+        ("anthropic/error_401_authentication.yaml", gai.errors.AuthenticationError, 401),
+        ("anthropic/error_404_not_found_model.yaml", gai.errors.NotFoundError, 404),
     ],
 )
 async def test_errors(replay: StartReplay, fixture, error, status):
@@ -213,14 +213,14 @@ async def test_errors(replay: StartReplay, fixture, error, status):
 
 
 def test_missing_key_and_request_mapping():
-    with pytest.raises(gai.MissingAPIKeyError, match="ANTHROPIC_API_KEY"):
+    with pytest.raises(gai.errors.MissingAPIKeyError, match="ANTHROPIC_API_KEY"):
         Anthropic("claude")
     model = Anthropic("claude", api_key="k")
     request = gai.ModelRequest(
         messages=(
             gai.user("look", "data:image/png;base64,iVBORw0KGgo=", "https://x.test/cat.jpg"),
         ),
-        tools=(gai.ToolDefinition(name="f"),),
+        tools=(gai.types.ToolDefinition(name="f"),),
         tool_choice="required",
         settings={"stop": "END", "seed": 3, "temperature": 0.2, "metadata": {"user_id": "u"}},
     )
@@ -238,7 +238,7 @@ def test_missing_key_and_request_mapping():
     assert body["metadata"] == {"user_id": "u"}
     assert Anthropic("c", api_key="k").payload(
         gai.ModelRequest(
-            messages=(gai.user("x"),), tools=(gai.ToolDefinition(name="f"),), tool_choice="f"
+            messages=(gai.user("x"),), tools=(gai.types.ToolDefinition(name="f"),), tool_choice="f"
         ),
         stream=True,
     )["tool_choice"] == {"type": "tool", "name": "f"}

@@ -22,7 +22,7 @@ def model_for(server, **kw) -> OpenAI:
 async def test_truncated_stream_is_a_retryable_format_error(replay: StartReplay):
     server = await replay("openai_chat/stream_text_with_usage.yaml", faults={0: "truncate"})
     async with model_for(server) as model:
-        with pytest.raises(gai.ResponseFormatError, match="truncated") as info:
+        with pytest.raises(gai.errors.ResponseFormatError, match="truncated") as info:
             await drain(gai.stream_text(model, prompt="x", retry=False))
     assert info.value.retryable
 
@@ -30,7 +30,9 @@ async def test_truncated_stream_is_a_retryable_format_error(replay: StartReplay)
 async def test_truncated_body_is_a_format_error(replay: StartReplay):
     server = await replay("openai_chat/text_basic.yaml", faults={0: "truncate"})
     async with model_for(server) as model:
-        with pytest.raises((gai.ResponseFormatError, gai.ProviderConnectionError)) as info:
+        with pytest.raises(
+            (gai.errors.ResponseFormatError, gai.errors.ProviderConnectionError)
+        ) as info:
             await gai.generate_text(model, prompt="x", retry=False)
     assert info.value.retryable
 
@@ -38,21 +40,21 @@ async def test_truncated_body_is_a_format_error(replay: StartReplay):
 async def test_malformed_json_is_a_format_error(replay: StartReplay):
     server = await replay("openai_chat/text_basic.yaml", faults={0: "malformed"})
     async with model_for(server) as model:
-        with pytest.raises(gai.ResponseFormatError, match="not valid JSON"):
+        with pytest.raises(gai.errors.ResponseFormatError, match="not valid JSON"):
             await gai.generate_text(model, prompt="x", retry=False)
 
 
 async def test_empty_choices_is_a_format_error(replay: StartReplay):
     server = await replay("openai_chat/text_basic.yaml", faults={0: "empty_choices"})
     async with model_for(server) as model:
-        with pytest.raises(gai.ResponseFormatError, match="no choices"):
+        with pytest.raises(gai.errors.ResponseFormatError, match="no choices"):
             await gai.generate_text(model, prompt="x", retry=False)
 
 
 async def test_slow_server_past_the_timeout(replay: StartReplay):
     server = await replay("openai_chat/text_basic.yaml", faults={0: "slow"}, slow_seconds=5)
     async with model_for(server, timeout=0.2) as model:
-        with pytest.raises(gai.ProviderTimeoutError, match=r"0\.2 seconds") as info:
+        with pytest.raises(gai.errors.ProviderTimeoutError, match=r"0\.2 seconds") as info:
             await gai.generate_text(model, prompt="x", retry=False)
     assert info.value.retryable
 
@@ -60,7 +62,9 @@ async def test_slow_server_past_the_timeout(replay: StartReplay):
 async def test_dropped_connection(replay: StartReplay):
     server = await replay("openai_chat/text_basic.yaml", faults={0: "drop"})
     async with model_for(server) as model:
-        with pytest.raises((gai.ProviderConnectionError, gai.ResponseFormatError)) as info:
+        with pytest.raises(
+            (gai.errors.ProviderConnectionError, gai.errors.ResponseFormatError)
+        ) as info:
             await gai.generate_text(model, prompt="x", retry=False)
     assert info.value.retryable
 
@@ -68,7 +72,7 @@ async def test_dropped_connection(replay: StartReplay):
 async def test_unreachable_server():
     model = OpenAI("m", api_key="k", base_url="http://127.0.0.1:9/v1")
     async with model:
-        with pytest.raises(gai.ProviderConnectionError) as info:
+        with pytest.raises(gai.errors.ProviderConnectionError) as info:
             await gai.generate_text(model, prompt="x", retry=False)
     assert info.value.retryable
     assert info.value.partial_result is not None
@@ -84,7 +88,7 @@ def test_unknown_finish_reason_is_other():
 
 
 def test_missing_fields_are_a_format_error_not_a_key_error():
-    with pytest.raises(gai.ResponseFormatError, match=r"unexpected chat\.completion shape"):
+    with pytest.raises(gai.errors.ResponseFormatError, match=r"unexpected chat\.completion shape"):
         OpenAI("m", api_key="k").parse_response({"choices": [{"nomessage": 1}]})
 
 
@@ -106,9 +110,9 @@ def test_invalid_tool_arguments_become_an_error_the_model_sees():
 
 
 def test_missing_key_names_the_variable():
-    with pytest.raises(gai.MissingAPIKeyError, match="OPENAI_API_KEY"):
+    with pytest.raises(gai.errors.MissingAPIKeyError, match="OPENAI_API_KEY"):
         OpenAI("gpt-4o-mini")
-    with pytest.raises(gai.MissingAPIKeyError, match="GROQ_API_KEY"):
+    with pytest.raises(gai.errors.MissingAPIKeyError, match="GROQ_API_KEY"):
         OpenAI("llama", provider="groq")
     with pytest.raises(gai.UserError, match="pass base_url"):
         OpenAI("m", provider="nonesuch")

@@ -224,10 +224,10 @@ async def test_vertex_partial_function_arguments():
 @pytest.mark.parametrize(
     ("fixture", "error", "status", "retryable"),
     [
-        ("gemini/error_400_api_key_invalid.yaml", gai.AuthenticationError, 400, False),
-        ("gemini/error_403_permission_denied.httprr", gai.PermissionDeniedError, 403, False),
-        ("gemini/error_404_model_not_found.yaml", gai.NotFoundError, 404, False),
-        ("gemini/error_429_resource_exhausted.yaml", gai.RateLimitError, 429, True),
+        ("gemini/error_400_api_key_invalid.yaml", gai.errors.AuthenticationError, 400, False),
+        ("gemini/error_403_permission_denied.httprr", gai.errors.PermissionDeniedError, 403, False),
+        ("gemini/error_404_model_not_found.yaml", gai.errors.NotFoundError, 404, False),
+        ("gemini/error_429_resource_exhausted.yaml", gai.errors.RateLimitError, 429, True),
     ],
 )
 async def test_errors(replay: StartReplay, fixture, error, status, retryable):
@@ -249,12 +249,12 @@ def test_retry_info_in_the_body_sets_retry_after():
 
 
 def test_request_mapping():
-    with pytest.raises(gai.MissingAPIKeyError, match="GEMINI_API_KEY or GOOGLE_API_KEY"):
+    with pytest.raises(gai.errors.MissingAPIKeyError, match="GEMINI_API_KEY or GOOGLE_API_KEY"):
         Gemini("gemini-2.5-flash")
     payload = Gemini("m", api_key="k").payload(
         gai.ModelRequest(
             messages=(gai.user("see", "data:image/png;base64,AAAA", "https://x.test/a.png"),),
-            tools=(gai.ToolDefinition(name="f"),),
+            tools=(gai.types.ToolDefinition(name="f"),),
             tool_choice="f",
             settings={"stop": ["X"], "seed": 7, "top_p": 0.5, "safetySettings": []},
         )

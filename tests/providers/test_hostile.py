@@ -54,7 +54,9 @@ async def test_keepalive_comments_do_not_keep_a_stream_alive(server: HostileServ
     loop = asyncio.get_running_loop()
     started = loop.time()
     async with model(server, "keepalive", limits=limits) as m:
-        with pytest.raises(gai.ProviderTimeoutError, match=r"no event for 0\.5 seconds") as info:
+        with pytest.raises(
+            gai.errors.ProviderTimeoutError, match=r"no event for 0\.5 seconds"
+        ) as info:
             await drain(gai.stream_text(m, prompt="x", retry=False))
     assert 0.5 <= loop.time() - started < 0.5 + 10  # the limit, plus a busy machine's margin
     assert info.value.retryable
@@ -66,7 +68,7 @@ async def test_a_stream_that_trickles_forever_hits_its_deadline(server: HostileS
     loop = asyncio.get_running_loop()
     started = loop.time()
     async with model(server, "trickle", 0.05, limits=limits) as m:
-        with pytest.raises(gai.ProviderTimeoutError, match=r"within 1 seconds") as info:
+        with pytest.raises(gai.errors.ProviderTimeoutError, match=r"within 1 seconds") as info:
             await drain(gai.stream_text(m, prompt="x", retry=False))
     assert 1.0 <= loop.time() - started < 1.0 + 10  # the deadline, plus a busy machine's margin
     assert info.value.retryable
@@ -74,7 +76,9 @@ async def test_a_stream_that_trickles_forever_hits_its_deadline(server: HostileS
 
 async def test_a_silent_stream_hits_the_idle_timeout(server: HostileServer):
     async with model(server, "trickle", 30, limits=HTTPLimits(idle_timeout=0.3)) as m:
-        with pytest.raises(gai.ProviderTimeoutError, match=r"paused for more than 0\.3 seconds"):
+        with pytest.raises(
+            gai.errors.ProviderTimeoutError, match=r"paused for more than 0\.3 seconds"
+        ):
             await drain(gai.stream_text(m, prompt="x", retry=False))
 
 
@@ -89,7 +93,7 @@ async def test_a_huge_event_is_decoded_in_linear_time(server: HostileServer):
 
 async def test_an_event_over_the_cap_is_a_format_error(server: HostileServer):
     async with model(server, "big_event", 3, limits=HTTPLimits(max_event_bytes=2**20)) as m:
-        with pytest.raises(gai.ResponseFormatError, match="larger than 1048576 bytes"):
+        with pytest.raises(gai.errors.ResponseFormatError, match="larger than 1048576 bytes"):
             await drain(gai.stream_text(m, prompt="x", retry=False))
 
 
@@ -182,7 +186,7 @@ async def test_a_huge_error_message_is_cut_everywhere(
     store = gai.store.SQLiteStore(tmp_path / "runs.db")
     policy = gai.RetryPolicy(max_attempts=2, initial_delay=0.001)
     async with model(server, "big_error", 5) as m:
-        with pytest.raises(gai.ProviderServerError) as info:
+        with pytest.raises(gai.errors.ProviderServerError) as info:
             await gai.generate_text(m, prompt="x", retry=policy, run_store=store, run_id="big")
     await store.aclose()
     assert len(str(info.value)) < 3000
@@ -200,7 +204,7 @@ async def test_a_null_index_means_the_position(server: HostileServer):
 @pytest.mark.parametrize("bad", ["index_list", "id_int", "name_int"])
 async def test_malformed_tool_call_delta_is_a_format_error(server: HostileServer, bad: str):
     async with model(server, "bad_delta", bad) as m:
-        with pytest.raises(gai.ResponseFormatError) as info:
+        with pytest.raises(gai.errors.ResponseFormatError) as info:
             await drain(gai.stream_text(m, prompt="x", retry=False, tools=[add]))
     assert info.value.retryable  # a glitch of one response: asking again may help
 
@@ -232,13 +236,13 @@ async def test_ollama_endless_line_is_capped(server: HostileServer):
         "m", base_url=server.host("endless_ndjson"), limits=HTTPLimits(max_event_bytes=2**20)
     )
     async with m:
-        with pytest.raises(gai.ResponseFormatError, match="larger than 1048576 bytes"):
+        with pytest.raises(gai.errors.ResponseFormatError, match="larger than 1048576 bytes"):
             await drain(gai.stream_text(m, prompt="x", retry=False))
 
 
 async def test_usage_of_an_in_band_stream_error_is_kept(server: HostileServer):
     async with model(server, "error_with_usage") as m:
-        with pytest.raises(gai.ProviderServerError, match="Provider disconnected") as info:
+        with pytest.raises(gai.errors.ProviderServerError, match="Provider disconnected") as info:
             await drain(gai.stream_text(m, prompt="x", retry=False))
     assert info.value.usage == gai.Usage(input_tokens=11, output_tokens=5, total_tokens=16)
     assert info.value.partial_result is not None

@@ -12,20 +12,20 @@ from gai.providers.openai import OpenAI
 from tests.providers.conftest import StartReplay
 
 STATUS_CLASSES = {
-    400: gai.InvalidRequestError,
-    401: gai.AuthenticationError,
-    403: gai.PermissionDeniedError,
-    404: gai.NotFoundError,
-    408: gai.ProviderTimeoutError,
-    409: gai.InvalidRequestError,
-    413: gai.InvalidRequestError,
-    422: gai.InvalidRequestError,
-    429: gai.RateLimitError,
-    500: gai.ProviderServerError,
-    502: gai.ProviderServerError,
-    503: gai.ProviderOverloadedError,
-    504: gai.ProviderServerError,
-    529: gai.ProviderOverloadedError,
+    400: gai.errors.InvalidRequestError,
+    401: gai.errors.AuthenticationError,
+    403: gai.errors.PermissionDeniedError,
+    404: gai.errors.NotFoundError,
+    408: gai.errors.ProviderTimeoutError,
+    409: gai.errors.InvalidRequestError,
+    413: gai.errors.InvalidRequestError,
+    422: gai.errors.InvalidRequestError,
+    429: gai.errors.RateLimitError,
+    500: gai.errors.ProviderServerError,
+    502: gai.errors.ProviderServerError,
+    503: gai.errors.ProviderOverloadedError,
+    504: gai.errors.ProviderServerError,
+    529: gai.errors.ProviderOverloadedError,
 }
 RETRYABLE = {408, 409, 429, 500, 502, 503, 504, 529}
 
@@ -40,9 +40,11 @@ def test_every_status_maps_to_a_class(status):
 
 def test_context_length_is_recognised():
     body = b'{"error":{"message":"This model\'s maximum context length is 8192 tokens","code":"context_length_exceeded"}}'
-    assert type(error_for_status("openai", 400, {}, body)) is gai.ContextLengthError
+    assert type(error_for_status("openai", 400, {}, body)) is gai.errors.ContextLengthError
     anthropic = b'{"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 210000 tokens > 200000 maximum"}}'
-    assert isinstance(error_for_status("anthropic", 400, {}, anthropic), gai.ContextLengthError)
+    assert isinstance(
+        error_for_status("anthropic", 400, {}, anthropic), gai.errors.ContextLengthError
+    )
 
 
 @pytest.mark.parametrize(
@@ -79,7 +81,7 @@ async def test_leaving_a_stream_early_closes_the_http_stream(replay: StartReplay
     async with OpenAI("gpt-4o-mini", api_key="k", base_url=server.url("/v1")) as model:
         async with gai.stream_text(model, prompt="x") as stream:
             async for event in stream:
-                if isinstance(event, gai.TextDelta):
+                if isinstance(event, gai.types.TextDelta):
                     break
         await asyncio.wait_for(server.disconnected.wait(), timeout=5)
     assert server.disconnects == 1

@@ -37,7 +37,7 @@ async def test_tool_result_follow_up_request_shape(replay: StartReplay):
         gai.Message(
             role="assistant",
             parts=(
-                gai.ToolCallPart(
+                gai.types.ToolCallPart(
                     call_id="c1",
                     name="get_current_weather",
                     arguments={"location": "San Francisco"},
@@ -47,7 +47,7 @@ async def test_tool_result_follow_up_request_shape(replay: StartReplay):
         gai.Message(
             role="tool",
             parts=(
-                gai.ToolResultPart(
+                gai.types.ToolResultPart(
                     call_id="c1",
                     name="get_current_weather",
                     content="The weather in San Francisco is 70 degrees and sunny.",
@@ -98,7 +98,7 @@ async def test_model_without_tool_support_is_an_invalid_request(replay: StartRep
         return "noon"
 
     async with model_for(server, "gemma3:1b") as model:
-        with pytest.raises(gai.InvalidRequestError, match="does not support tools") as info:
+        with pytest.raises(gai.errors.InvalidRequestError, match="does not support tools") as info:
             await gai.generate_text(
                 model, prompt="Which date do we have today?", tools=[getTime], stop_when=MaxSteps(2)
             )

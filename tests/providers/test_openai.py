@@ -157,7 +157,7 @@ async def test_streamed_parallel_tool_calls_assemble_exactly(replay: StartReplay
         ) as stream,
     ):
         events = [e async for e in stream]
-    started = [e for e in events if isinstance(e, gai.ToolCallStarted)]
+    started = [e for e in events if isinstance(e, gai.types.ToolCallStarted)]
     assert [e.index for e in started] == [0, 1]
     calls = stream.result.steps[0].tool_calls
     assert [c.arguments for c in calls] == [
@@ -201,10 +201,15 @@ async def test_streamed_tool_call_then_streamed_follow_up(replay: StartReplay):
 @pytest.mark.parametrize(
     ("fixture", "error", "status", "retryable"),
     [
-        ("openai_chat/error_401_invalid_api_key.yaml", gai.AuthenticationError, 401, False),
-        ("openai_chat/error_404_model_not_found.yaml", gai.NotFoundError, 404, False),
-        ("openai_chat/error_400_unsupported_value.yaml", gai.InvalidRequestError, 400, False),
-        ("openai_chat/compat_openrouter_429_upstream.yaml", gai.RateLimitError, 429, True),
+        ("openai_chat/error_401_invalid_api_key.yaml", gai.errors.AuthenticationError, 401, False),
+        ("openai_chat/error_404_model_not_found.yaml", gai.errors.NotFoundError, 404, False),
+        (
+            "openai_chat/error_400_unsupported_value.yaml",
+            gai.errors.InvalidRequestError,
+            400,
+            False,
+        ),
+        ("openai_chat/compat_openrouter_429_upstream.yaml", gai.errors.RateLimitError, 429, True),
     ],
 )
 async def test_http_errors_map_to_typed_errors(
@@ -230,7 +235,7 @@ async def test_openrouter_stream_then_rate_limit_with_retry_headers(replay: Star
         async with gai.stream_text(model, prompt="Say exactly 'test response'") as stream:
             text = "".join([t async for t in stream.text_stream])
         assert text.strip().strip(".").lower().startswith("test response")
-        with pytest.raises(gai.RateLimitError) as info:
+        with pytest.raises(gai.errors.RateLimitError) as info:
             await gai.generate_text(model, prompt="again", retry=False)
     assert info.value.status == 429
     assert info.value.retryable
@@ -270,9 +275,9 @@ async def test_tool_use_failed_without_a_tool_name_is_raised():
 
     body = b'{"error": {"code": "tool_use_failed", "message": "bad", "failed_generation": "oops"}}'
     error = error_for_status("groq", 400, {}, body)
-    assert isinstance(error, gai.ToolUseFailedError)
+    assert isinstance(error, gai.errors.ToolUseFailedError)
     assert error.failed_generation == "oops"
-    with pytest.raises(gai.ToolUseFailedError):
+    with pytest.raises(gai.errors.ToolUseFailedError):
         _failed_tool_calls(error)
     error.failed_generation = '[{"name": "a", "arguments": "{bad"}, {"name": "b", "arguments": 3}]'
     a, b = _failed_tool_calls(error).tool_calls
@@ -309,7 +314,7 @@ async def test_three_recorded_429s_exhaust_a_three_attempt_retry(replay: StartRe
     server = await replay("openai_chat/compat_openrouter_429_upstream.yaml")
     policy = gai.RetryPolicy(max_attempts=3, initial_delay=0.001, max_retry_after=0.001)
     async with model_for(server, provider="openrouter") as model:
-        with pytest.raises(gai.RateLimitError) as info:
+        with pytest.raises(gai.errors.RateLimitError) as info:
             await gai.generate_text(model, prompt="hi", retry=policy)
     assert len(server.received) == 3
     assert info.value.partial_result is not None
@@ -317,7 +322,7 @@ async def test_three_recorded_429s_exhaust_a_three_attempt_retry(replay: StartRe
 
 async def test_a_server_given_by_base_url_needs_no_key(replay: StartReplay, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    with pytest.raises(gai.MissingAPIKeyError, match="OPENAI_API_KEY"):
+    with pytest.raises(gai.errors.MissingAPIKeyError, match="OPENAI_API_KEY"):
         OpenAI("gpt-4o-mini")  # api.openai.com does need one
     server = await replay("openai_chat/text_basic.yaml")
     async with OpenAI("Qwen2.5-7B-Instruct", base_url=server.url("/v1")) as local:
@@ -330,6 +335,6 @@ async def test_a_404_hints_at_a_missing_v1(replay: StartReplay):
     server = await replay("openai_chat/error_404_model_not_found.yaml")
     async with OpenAI("m", api_key="sk-test", base_url=server.url("")) as model:
         with pytest.raises(
-            gai.NotFoundError, match=r"serve under /v1: is base_url http.*/v1 meant"
+            gai.errors.NotFoundError, match=r"serve under /v1: is base_url http.*/v1 meant"
         ):
             await gai.generate_text(model, prompt="x", retry=False)

@@ -93,7 +93,7 @@ async def test_streamed_function_call_then_streamed_text(replay: StartReplay):
     result = stream.result
     assert result.steps[0].tool_calls[0].arguments == {"country": "France"}
     assert result.text == "The capital of France is Paris."
-    assert sum(isinstance(e, gai.ToolCallDelta) for e in events) >= 5
+    assert sum(isinstance(e, gai.types.ToolCallDelta) for e in events) >= 5
     assert result.usage.total_tokens == 271 + 287
     assert normalise(server.received[1].json["input"]) == normalise(
         server.exchanges[1].request_json["input"]
@@ -118,9 +118,13 @@ async def test_stream_text(replay: StartReplay):
 @pytest.mark.parametrize(
     ("fixture", "error", "status"),
     [
-        ("openai_responses/error_400_invalid_temperature.yaml", gai.InvalidRequestError, 400),
-        ("openai_responses/error_400_model_not_found.yaml", gai.InvalidRequestError, 400),
-        ("openai_responses/error_401_invalid_api_key.yaml", gai.AuthenticationError, 401),
+        (
+            "openai_responses/error_400_invalid_temperature.yaml",
+            gai.errors.InvalidRequestError,
+            400,
+        ),
+        ("openai_responses/error_400_model_not_found.yaml", gai.errors.InvalidRequestError, 400),
+        ("openai_responses/error_401_invalid_api_key.yaml", gai.errors.AuthenticationError, 401),
     ],
 )
 async def test_errors(replay: StartReplay, fixture, error, status):
@@ -147,7 +151,7 @@ def test_incomplete_response_is_length():
     payload = model.payload(
         gai.ModelRequest(
             messages=(gai.user("x", "https://x.test/i.png"),),
-            tools=(gai.ToolDefinition(name="f"),),
+            tools=(gai.types.ToolDefinition(name="f"),),
             tool_choice="f",
             settings={"max_tokens": 5, "stop": "x"},
         ),

@@ -12,10 +12,14 @@ from tests.support.agent_server import AgentServer
 
 def down(status: int = 503):
     def fn(messages, tools):
-        cls = gai.ProviderOverloadedError if status in (503, 529) else gai.ProviderServerError
+        cls = (
+            gai.errors.ProviderOverloadedError
+            if status in (503, 529)
+            else gai.errors.ProviderServerError
+        )
         raise cls(f"down {status}", provider="primary", status=status, retryable=True)
 
-    return gai.FunctionModel(fn, name="primary")
+    return gai.models.FunctionModel(fn, name="primary")
 
 
 async def test_fallback_moves_on_after_retries_and_records_who_answered(lookups: Lookups):
@@ -26,7 +30,7 @@ async def test_fallback_moves_on_after_retries_and_records_who_answered(lookups:
             if False
             else openai_for(good) as secondary,
         ):
-            model = FallbackModel([gai.with_retry(primary, FAST), secondary])
+            model = FallbackModel([gai.resilience.with_retry(primary, FAST), secondary])
             result = await gai.generate_text(
                 model, prompt="conv", **run_options(lookups, retry=False)
             )
@@ -49,11 +53,11 @@ async def test_fallback_answered_by_is_the_inner_model():
 
 
 async def test_fallback_exhausted_carries_every_error():
-    with pytest.raises(gai.FallbackExhaustedError) as info:
+    with pytest.raises(gai.errors.FallbackExhaustedError) as info:
         await gai.generate_text(FallbackModel([down(503), down(500)]), prompt="x")
     assert [type(e) for e in info.value.errors] == [
-        gai.ProviderOverloadedError,
-        gai.ProviderServerError,
+        gai.errors.ProviderOverloadedError,
+        gai.errors.ProviderServerError,
     ]
     assert info.value.retryable
     assert "all 2 models failed" in str(info.value)
@@ -65,7 +69,7 @@ async def test_fallback_does_not_hide_user_errors():
 
     with pytest.raises(gai.UserError, match="bad setting"):
         await gai.generate_text(
-            FallbackModel([gai.FunctionModel(misuse), gai.TestModel()]), prompt="x"
+            FallbackModel([gai.models.FunctionModel(misuse), gai.TestModel()]), prompt="x"
         )
     with pytest.raises(gai.UserError, match="at least one"):
         FallbackModel([])
@@ -79,18 +83,18 @@ async def test_breaker_opens_fails_fast_probes_once_and_closes(clock: FakeClock)
 
     async def endpoint(messages, tools):
         if not healthy:
-            raise gai.ProviderServerError("500", provider="p", status=500, retryable=True)
+            raise gai.errors.ProviderServerError("500", provider="p", status=500, retryable=True)
         await gate.wait()
         return "ok"
 
     gate = asyncio.Event()
     gate.set()
-    model = with_breaker(gai.FunctionModel(endpoint), breaker)
+    model = with_breaker(gai.models.FunctionModel(endpoint), breaker)
     for _ in range(3):
-        with pytest.raises(gai.ProviderServerError):
+        with pytest.raises(gai.errors.ProviderServerError):
             await gai.generate_text(model, prompt="x")
     assert breaker.state == "open"
-    with pytest.raises(gai.CircuitOpenError) as info:
+    with pytest.raises(gai.errors.CircuitOpenError) as info:
         await gai.generate_text(model, prompt="x")
     assert info.value.retry_after == pytest.approx(30)
     clock.now += 30
@@ -103,7 +107,7 @@ async def test_breaker_opens_fails_fast_probes_once_and_closes(clock: FakeClock)
     await asyncio.sleep(0)
     rejected = [t for t in tasks if t.done()]
     assert len(rejected) == 49
-    assert all(isinstance(t.exception(), gai.CircuitOpenError) for t in rejected)
+    assert all(isinstance(t.exception(), gai.errors.CircuitOpenError) for t in rejected)
     gate.set()
     results = await asyncio.gather(*tasks, return_exceptions=True)
     assert sum(1 for r in results if isinstance(r, gai.TextResult)) == 1
@@ -114,8 +118,8 @@ async def test_breaker_opens_fails_fast_probes_once_and_closes(clock: FakeClock)
 
 async def test_failed_probe_reopens_and_client_errors_do_not_count(clock: FakeClock):
     breaker = CircuitBreaker(failure_threshold=2, reset_timeout=10, clock=clock)
-    client_error = gai.InvalidRequestError("bad", provider="p", status=400)
-    server_error = gai.ProviderServerError("boom", provider="p", status=500, retryable=True)
+    client_error = gai.errors.InvalidRequestError("bad", provider="p", status=400)
+    server_error = gai.errors.ProviderServerError("boom", provider="p", status=500, retryable=True)
     for _ in range(5):
         breaker.on_failure(client_error, breaker.before_call())
     assert breaker.state == "closed"
@@ -147,7 +151,7 @@ async def test_breaker_with_retry_waits_for_half_open(lookups: Lookups):
         async with openai_for(server) as raw:
             breaker = CircuitBreaker(failure_threshold=2, reset_timeout=0.01, name="retry+breaker")
             policy = gai.RetryPolicy(max_attempts=5, initial_delay=0.001, max_retry_after=0.05)
-            model = gai.with_retry(with_breaker(raw, breaker), policy)
+            model = gai.resilience.with_retry(with_breaker(raw, breaker), policy)
             result = await gai.generate_text(model, prompt="c")
     assert result.text == "done c"
     assert [e.new for e in breaker.transitions] == ["open", "half_open", "closed"]

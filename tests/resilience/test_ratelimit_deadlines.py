@@ -104,7 +104,7 @@ async def test_run_deadline_stops_the_run_and_keeps_its_steps():
         return "pong"
 
     result = await gai.generate_text(
-        gai.FunctionModel(model_fn),
+        gai.models.FunctionModel(model_fn),
         prompt="x",
         tools=[ping],
         stop_when=gai.MaxSteps(5),
@@ -118,7 +118,7 @@ async def test_run_deadline_stops_the_run_and_keeps_its_steps():
 
 async def test_step_deadline():
     result = await gai.generate_text(
-        gai.FunctionModel(never_answers()), prompt="x", timeout=gai.Timeouts(step=0.05)
+        gai.models.FunctionModel(never_answers()), prompt="x", timeout=gai.Timeouts(step=0.05)
     )
     assert result.stop_reason.kind == "deadline"
     assert "step deadline" in result.stop_reason.detail
@@ -126,9 +126,11 @@ async def test_step_deadline():
 
 
 async def test_model_call_deadline_is_a_retryable_timeout():
-    with pytest.raises(gai.ProviderTimeoutError, match=r"longer than 0\.05 seconds") as info:
+    with pytest.raises(gai.errors.ProviderTimeoutError, match=r"longer than 0\.05 seconds") as info:
         await gai.generate_text(
-            gai.FunctionModel(never_answers()), prompt="x", timeout=gai.Timeouts(model_call=0.05)
+            gai.models.FunctionModel(never_answers()),
+            prompt="x",
+            timeout=gai.Timeouts(model_call=0.05),
         )
     assert info.value.retryable
     with pytest.raises(ValueError, match=r"Timeouts\.step"):

@@ -20,8 +20,8 @@ def search_web(query: str) -> str:
     return "results"
 
 
-def unavailable(what: str) -> gai.ProviderOverloadedError:
-    return gai.ProviderOverloadedError(what, provider="fake", status=529, retryable=True)
+def unavailable(what: str) -> gai.errors.ProviderOverloadedError:
+    return gai.errors.ProviderOverloadedError(what, provider="fake", status=529, retryable=True)
 
 
 async def test_robust_workflow_retries_the_whole_run(clock: FakeClock):
@@ -39,7 +39,7 @@ async def test_robust_workflow_retries_the_whole_run(clock: FakeClock):
         return "the answer is 42"
 
     result = await gai.generate_text(
-        gai.FunctionModel(model),
+        gai.models.FunctionModel(model),
         prompt="compute",
         tools=[calculate],
         stop_when=gai.any_of(MaxSteps(25), ToolErrorRate(0.5), TimeLimit(600)),
@@ -57,11 +57,11 @@ async def test_fatal_errors_are_not_retried(clock: FakeClock):
     def model(messages, tools):
         nonlocal calls
         calls += 1
-        raise gai.AuthenticationError("bad key", provider="fake", status=401)
+        raise gai.errors.AuthenticationError("bad key", provider="fake", status=401)
 
-    with pytest.raises(gai.AuthenticationError):
+    with pytest.raises(gai.errors.AuthenticationError):
         await gai.generate_text(
-            gai.FunctionModel(model),
+            gai.models.FunctionModel(model),
             prompt="x",
             recovery=gai.Recovery(attempts=5, sleep=clock.sleep),
         )
@@ -73,7 +73,7 @@ async def test_graceful_degradation_to_essential_tools_then_no_tools(clock: Fake
     def picky(messages, tools):
         names = {t.name for t in tools}
         if "search_web" in names:
-            raise gai.InvalidRequestError("too many tools", provider="fake", status=400)
+            raise gai.errors.InvalidRequestError("too many tools", provider="fake", status=400)
         if names and len(messages) == 1:
             return ModelResponse(
                 tool_calls=(ToolCall(name="calculate", arguments={"expression": "1"}),)
@@ -81,14 +81,14 @@ async def test_graceful_degradation_to_essential_tools_then_no_tools(clock: Fake
         return f"answered with {sorted(names)}"
 
     result = await gai.generate_text(
-        gai.FunctionModel(picky),
+        gai.models.FunctionModel(picky),
         prompt="x",
         tools=[calculate, search_web],
         stop_when=MaxSteps(5),
         recovery=gai.Recovery(essential_tools=["calculate"], no_tools_last=True, sleep=clock.sleep),
     )
     assert result.text == "answered with ['calculate']"  # never altered
-    assert result.degraded == gai.Degradation(
+    assert result.degraded == gai.types.Degradation(
         level="essential_tools", reason="InvalidRequestError: fake HTTP 400: too many tools"
     )
     assert result.run_attempts == 2
@@ -99,7 +99,7 @@ async def test_graceful_degradation_to_essential_tools_then_no_tools(clock: Fake
         return "plain answer"
 
     result = await gai.generate_text(
-        gai.FunctionModel(hates_tools),
+        gai.models.FunctionModel(hates_tools),
         prompt="x",
         tools=[calculate, search_web],
         recovery=gai.Recovery(
@@ -120,9 +120,9 @@ async def test_recovery_gives_up_with_the_last_error(clock: FakeClock):
     def always(messages, tools):
         raise unavailable("still down")
 
-    with pytest.raises(gai.ProviderOverloadedError, match="still down") as info:
+    with pytest.raises(gai.errors.ProviderOverloadedError, match="still down") as info:
         await gai.generate_text(
-            gai.FunctionModel(always),
+            gai.models.FunctionModel(always),
             prompt="x",
             recovery=gai.Recovery(attempts=2, backoff=0, no_tools_last=True, sleep=clock.sleep),
         )
@@ -142,7 +142,7 @@ async def test_recovery_in_a_stream(clock: FakeClock):
         return "second run"
 
     async with gai.stream_text(
-        gai.FunctionModel(model),
+        gai.models.FunctionModel(model),
         prompt="x",
         recovery=gai.Recovery(attempts=2, backoff=0, sleep=clock.sleep),
     ) as stream:

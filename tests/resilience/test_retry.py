@@ -17,7 +17,7 @@ def test_delay_full_jitter_bounds_and_retry_after_cap():
         for _ in range(50):
             assert 0 <= policy.delay(attempt, None) <= bound
     assert RetryPolicy(initial_delay=1, jitter=False).delay(3, None) == 4
-    err = gai.RateLimitError("slow down", provider="p", retryable=True, retry_after=3)
+    err = gai.errors.RateLimitError("slow down", provider="p", retryable=True, retry_after=3)
     assert policy.delay(1, err) == 3
     err.retry_after = 99
     assert policy.delay(1, err) == 10
@@ -28,10 +28,10 @@ def test_delay_full_jitter_bounds_and_retry_after_cap():
 @pytest.mark.parametrize(
     ("error", "retryable"),
     [
-        (gai.RateLimitError("x", provider="p", retryable=True), True),
-        (gai.ProviderServerError("x", provider="p", retryable=True), True),
-        (gai.InvalidRequestError("x", provider="p"), False),
-        (gai.AuthenticationError("x", provider="p"), False),
+        (gai.errors.RateLimitError("x", provider="p", retryable=True), True),
+        (gai.errors.ProviderServerError("x", provider="p", retryable=True), True),
+        (gai.errors.InvalidRequestError("x", provider="p"), False),
+        (gai.errors.AuthenticationError("x", provider="p"), False),
         (gai.UserError("x"), False),
         (ValueError("x"), False),
     ],
@@ -89,7 +89,7 @@ async def test_retry_after_is_honoured(lookups: Lookups, clock: FakeClock):
 async def test_client_errors_are_not_retried(lookups: Lookups):
     async with AgentServer(always="400") as server:
         async with openai_for(server) as model:
-            with pytest.raises(gai.InvalidRequestError):
+            with pytest.raises(gai.errors.InvalidRequestError):
                 await gai.generate_text(model, prompt="c", retry=FAST)
     assert server.requests == 1
 
@@ -98,7 +98,7 @@ async def test_gives_up_after_max_attempts_and_logs_each(caplog: pytest.LogCaptu
     caplog.set_level(logging.WARNING, logger="gai.retry")
     async with AgentServer(always="503") as server:
         async with openai_for(server) as model:
-            with pytest.raises(gai.ProviderOverloadedError) as info:
+            with pytest.raises(gai.errors.ProviderOverloadedError) as info:
                 await gai.generate_text(model, prompt="c", retry=FAST)
     assert server.requests == 4
     assert info.value.partial_result is not None
@@ -114,12 +114,12 @@ async def test_real_providers_retry_by_default_offline_models_do_not():
         async with openai_for(server) as model:
             result = await gai.generate_text(model, prompt="c")
             assert result.steps[0].attempts == 2
-            with pytest.raises(gai.ProviderServerError):
-                await gai.generate_text(gai.FunctionModel(_always_500), prompt="c")
+            with pytest.raises(gai.errors.ProviderServerError):
+                await gai.generate_text(gai.models.FunctionModel(_always_500), prompt="c")
 
 
 def _always_500(messages, tools):
-    raise gai.ProviderServerError("down", provider="fake", status=500, retryable=True)
+    raise gai.errors.ProviderServerError("down", provider="fake", status=500, retryable=True)
 
 
 async def test_with_retry_wraps_any_model():
@@ -129,25 +129,27 @@ async def test_with_retry_wraps_any_model():
         nonlocal calls
         calls += 1
         if calls < 3:
-            raise gai.ProviderTimeoutError("slow", provider="fake", retryable=True)
+            raise gai.errors.ProviderTimeoutError("slow", provider="fake", retryable=True)
         return "finally"
 
-    model = with_retry(gai.FunctionModel(flaky), FAST)
+    model = with_retry(gai.models.FunctionModel(flaky), FAST)
     assert model.name == "function:flaky"
     result = await gai.generate_text(model, prompt="x")
     assert (result.text, result.steps[0].attempts) == ("finally", 3)
-    async with gai.stream_text(with_retry(gai.FunctionModel(flaky), FAST), prompt="x") as s:
+    async with gai.stream_text(with_retry(gai.models.FunctionModel(flaky), FAST), prompt="x") as s:
         assert [t async for t in s.text_stream] == ["finally"]
 
 
 async def test_every_wrapper_takes_model_strings_and_runs_everywhere():
     limiter = gai.RateLimiter(requests_per_minute=600)
     wrapped = [
-        gai.with_retry("test"),
-        gai.with_breaker("test"),
-        gai.with_rate_limit("test", limiter),
-        gai.with_rate_limit(gai.with_breaker(gai.with_retry("test")), limiter),
-        gai.FallbackModel([gai.with_breaker("test"), "test"]),
+        gai.resilience.with_retry("test"),
+        gai.resilience.with_breaker("test"),
+        gai.resilience.with_rate_limit("test", limiter),
+        gai.resilience.with_rate_limit(
+            gai.resilience.with_breaker(gai.resilience.with_retry("test")), limiter
+        ),
+        gai.FallbackModel([gai.resilience.with_breaker("test"), "test"]),
     ]
     for model in wrapped:
         assert model.name.endswith("test")
@@ -158,8 +160,8 @@ async def test_every_wrapper_takes_model_strings_and_runs_everywhere():
         assert "".join(texts) == stream.result.text
         answer = await gai.generate_object(model, dict, prompt="hi", mode="tool")
         assert isinstance(answer.object, dict)
-    with pytest.raises(gai.UnknownModelError):
-        gai.with_retry("nope:model")
+    with pytest.raises(gai.errors.UnknownModelError):
+        gai.resilience.with_retry("nope:model")
 
 
 def test_a_retry_shows_on_stderr_without_any_logging_setup(tmp_path):
@@ -173,9 +175,9 @@ def test_a_retry_shows_on_stderr_without_any_logging_setup(tmp_path):
         "def answer(messages, tools):\n"
         "    calls.append(1)\n"
         "    if len(calls) == 1:\n"
-        "        raise gai.ProviderServerError('upstream hiccup', provider='x', retryable=True)\n"
+        "        raise gai.errors.ProviderServerError('upstream hiccup', provider='x', retryable=True)\n"
         "    return 'fine'\n"
-        "model = gai.with_retry(gai.FunctionModel(answer), gai.RetryPolicy(initial_delay=0))\n"
+        "model = gai.resilience.with_retry(gai.models.FunctionModel(answer), gai.RetryPolicy(initial_delay=0))\n"
         "print(gai.generate_text_sync(model, prompt='x').text)\n"
     )
     done = subprocess.run(
@@ -197,10 +199,10 @@ async def test_the_default_policy_gives_up_on_a_dead_provider_within_its_bound()
 
     def dead(messages, tools):
         calls.append(1)
-        raise gai.ProviderConnectionError("connection refused", provider="x", retryable=True)
+        raise gai.errors.ProviderConnectionError("connection refused", provider="x", retryable=True)
 
-    with pytest.raises(gai.ProviderConnectionError):
-        await gai.generate_text(gai.FunctionModel(dead), prompt="x", retry=policy)
+    with pytest.raises(gai.errors.ProviderConnectionError):
+        await gai.generate_text(gai.models.FunctionModel(dead), prompt="x", retry=policy)
     assert len(calls) == gai.RetryPolicy().max_attempts == 10
     assert sum(waits) == 32.5  # the worst case the docs state: 0.5 + 1 + 2 + 4 + 5 x 5
 
@@ -211,11 +213,11 @@ async def test_no_retry_starts_past_max_elapsed():
     async def slow_failure(messages, tools):
         calls.append(1)
         await asyncio.sleep(0.1)
-        raise gai.ProviderServerError("down", provider="x", retryable=True)
+        raise gai.errors.ProviderServerError("down", provider="x", retryable=True)
 
     policy = gai.RetryPolicy(initial_delay=0, max_elapsed=0.25)
-    with pytest.raises(gai.ProviderServerError):
-        await gai.generate_text(gai.FunctionModel(slow_failure), prompt="x", retry=policy)
+    with pytest.raises(gai.errors.ProviderServerError):
+        await gai.generate_text(gai.models.FunctionModel(slow_failure), prompt="x", retry=policy)
     assert 1 <= len(calls) <= 3  # not 10: the budget ran out
     with pytest.raises(gai.ConfigError, match="max_elapsed"):
         gai.RetryPolicy(max_elapsed=0)

@@ -20,7 +20,6 @@ from gai.stop import (
     all_of,
     any_of,
     as_condition,
-    combine_conditions,
 )
 
 
@@ -100,7 +99,6 @@ def test_any_of_reports_the_condition_that_fired_and_flattens():
     reason = c.check(run(step(1, "x")))
     assert reason is not None
     assert reason.condition == "UntilToolSeen('x')"
-    assert combine_conditions is any_of
     nested = any_of(any_of(MaxSteps(1), MaxSteps(2)), MaxSteps(3))
     assert repr(nested) == "any_of(MaxSteps(1), MaxSteps(2), MaxSteps(3))"
     with pytest.raises(ValueError, match="at least one"):

@@ -16,7 +16,7 @@ from tests.store.conftest import open_backend
 def snapshot(text: str = "hi") -> RunSnapshot:
     return RunSnapshot(
         messages=[gai.user(text)],
-        tools=[gai.ToolDefinition(name="f")],
+        tools=[gai.types.ToolDefinition(name="f")],
         stop_condition="MaxSteps(3)",
     )
 
@@ -55,14 +55,14 @@ async def test_runs_round_trip_through_the_log(store: BaseStore):
 
 
 async def test_missing_and_duplicate_runs(store: BaseStore):
-    with pytest.raises(gai.RunNotFoundError, match="nope"):
+    with pytest.raises(gai.errors.RunNotFoundError, match="nope"):
         await store.load_run("nope")
-    with pytest.raises(gai.RunNotFoundError):
+    with pytest.raises(gai.errors.RunNotFoundError):
         await store.append("nope", "tools_started", 1, {"call_ids": []})
-    with pytest.raises(gai.RunNotFoundError):
+    with pytest.raises(gai.errors.RunNotFoundError):
         await store.set_status("nope", "failed")
     await store.create_run("dup", "test", snapshot())
-    with pytest.raises(gai.RunExistsError, match="already exists"):
+    with pytest.raises(gai.errors.RunExistsError, match="already exists"):
         await store.create_run("dup", "test", snapshot())
 
 
@@ -80,7 +80,7 @@ async def test_list_and_delete_runs(store: BaseStore):
     assert len(await store.list_runs(limit=2)) == 2
     await store.delete_run("run-2")
     assert "run-2" not in [r.run_id for r in await store.list_runs()]
-    with pytest.raises(gai.RunNotFoundError):
+    with pytest.raises(gai.errors.RunNotFoundError):
         await store.load_run("run-2")
 
 
@@ -113,7 +113,7 @@ async def test_workflow_state(store: BaseStore):
     await store.delete("wf/a")
     await store.delete("wf/a")
     assert await store.load("wf/a") is None
-    with pytest.raises(gai.StoreError):
+    with pytest.raises(gai.errors.StoreError):
         await store.save("", state)
 
 
@@ -124,7 +124,7 @@ async def test_newer_schema_is_a_clear_error(tmp_path: Path):
     conn.execute("UPDATE gai_meta SET value = '99' WHERE key = 'schema_version'")
     conn.commit()
     conn.close()
-    with pytest.raises(gai.SchemaVersionError, match="schema version 99") as info:
+    with pytest.raises(gai.errors.SchemaVersionError, match="schema version 99") as info:
         SQLiteStore(path)
     assert (info.value.found, info.value.supported) == (99, 2)
 
@@ -138,7 +138,7 @@ async def test_newer_schema_on_servers(kind: str, tmp_path: Path):
                 await conn.execute("UPDATE gai_meta SET value = '99' WHERE key = 'schema_version'")
         else:
             await store._redis.hset("gai:meta", "schema_version", "99")  # type: ignore[attr-defined]
-        with pytest.raises(gai.SchemaVersionError, match="99"):
+        with pytest.raises(gai.errors.SchemaVersionError, match="99"):
             await open_backend(kind, tmp_path, fresh=False)
     finally:
         if kind == "postgres":

@@ -137,7 +137,7 @@ async def test_kill_and_resume(kind: str, path: str, tmp_path: Path):
             exists = True
             try:
                 before = (await store.load_run(run_id)).checkpoints
-            except gai.RunNotFoundError:
+            except gai.errors.RunNotFoundError:
                 exists, before = False, []  # killed before the run was created
                 report["before_create"] += 1
             if killed:
@@ -205,14 +205,14 @@ def check_transcript(
         out: list[object] = []
         for m in r.messages:
             for p in m.parts:
-                if isinstance(p, gai.ToolResultPart):
+                if isinstance(p, gai.types.ToolResultPart):
                     content = (
                         "INTERRUPTED"
                         if "interrupted" in p.content
                         else p.content.replace(name, "X")
                     )
                     out.append((m.role, p.call_id.replace(name, "X"), content))
-                elif isinstance(p, gai.ToolCallPart):
+                elif isinstance(p, gai.types.ToolCallPart):
                     out.append(
                         (m.role, p.call_id.replace(name, "X"), str(p.arguments).replace(name, "X"))
                     )

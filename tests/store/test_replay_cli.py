@@ -85,7 +85,7 @@ async def test_replay_fails_loudly_on_drift():
 
     replay = await ReplayModel.from_run(store, "rec")
     with pytest.raises(
-        gai.ReplayDriftError,
+        gai.errors.ReplayDriftError,
         match=r"offered tools \['weather'\], but the recording offered \['weather', 'news'\]",
     ):
         await gai.generate_text(replay, prompt="briefing", tools=[weather], stop_when=MaxSteps(5))
@@ -96,18 +96,18 @@ async def test_replay_fails_loudly_on_drift():
         return "rain"
 
     replay = await ReplayModel.from_run(store, "rec")
-    with pytest.raises(gai.ReplayDriftError, match="sent back tool results"):
+    with pytest.raises(gai.errors.ReplayDriftError, match="sent back tool results"):
         await gai.generate_text(
             replay, prompt="briefing", tools=[other_weather, news], stop_when=MaxSteps(5)
         )
 
     replay = await ReplayModel.from_run(store, "rec")
     await gai.generate_text(replay, prompt="briefing", tools=[weather, news])  # a single step
-    with pytest.raises(gai.ReplayDriftError, match="1 recorded answer"):
+    with pytest.raises(gai.errors.ReplayDriftError, match="1 recorded answer"):
         replay.verify()
 
     replay = await ReplayModel.from_run(store, "rec")
-    with pytest.raises(gai.ReplayDriftError, match="sent 2 messages"):
+    with pytest.raises(gai.errors.ReplayDriftError, match="sent 2 messages"):
         await gai.generate_text(
             replay,
             system="new system prompt",
@@ -118,7 +118,7 @@ async def test_replay_fails_loudly_on_drift():
 
     replay = await ReplayModel.from_run(store, "rec")
     await gai.generate_text(replay, prompt="briefing", tools=[weather, news], stop_when=MaxSteps(5))
-    with pytest.raises(gai.ReplayDriftError, match="model call 3"):
+    with pytest.raises(gai.errors.ReplayDriftError, match="model call 3"):
         await replay.generate(gai.ModelRequest(messages=(gai.user("x"),)))
 
 
@@ -242,7 +242,7 @@ async def test_persistent_workflow_manager_saves_each_step_and_cleans_up():
     failing = gai.ScriptedModel(
         [ModelResponse(tool_calls=(ToolCall(name="weather", arguments={"city": "x"}),))]
     )
-    with pytest.raises(gai.ScriptExhaustedError):
+    with pytest.raises(gai.errors.ScriptExhaustedError):
         await manager.execute_with_persistence(
             "wf-2", failing, gai.Request(prompt="go", tools=[weather], stop_when=MaxSteps(5))
         )

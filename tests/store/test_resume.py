@@ -223,7 +223,7 @@ async def test_resume_needs_the_tools_and_stop_condition(store: BaseStore):
         await gai.resume("r", store=store, model=world.model(), stop_when=STOP)
     with pytest.raises(gai.UserError, match="stop_when=MaxSteps"):
         await gai.resume("r", store=store, model=world.model(), tools=world.tools)
-    with pytest.raises(gai.RunNotFoundError):
+    with pytest.raises(gai.errors.RunNotFoundError):
         await gai.resume("other", store=store, model=world.model())
 
 
@@ -231,7 +231,7 @@ async def test_completed_run_returns_its_stored_result_and_ids_are_unique(store:
     result = await gai.generate_text(gai.TestModel(), prompt="x", run_store=store, run_id="done")
     again = await gai.resume("done", store=store)
     assert again == result
-    with pytest.raises(gai.RunExistsError):
+    with pytest.raises(gai.errors.RunExistsError):
         await gai.generate_text(gai.TestModel(), prompt="x", run_store=store, run_id="done")
     # The run already there is left as it was (it is not marked failed by the other).
     record = await store.load_run("done")
@@ -241,7 +241,7 @@ async def test_completed_run_returns_its_stored_result_and_ids_are_unique(store:
 async def test_failed_run_keeps_its_steps_in_the_store(store: BaseStore):
     def model(messages, tools):
         if len(messages) > 1:
-            raise gai.InvalidRequestError("bad", provider="p", status=400)
+            raise gai.errors.InvalidRequestError("bad", provider="p", status=400)
         return ModelResponse(tool_calls=(ToolCall(name="ping"),))
 
     @gai.tool
@@ -249,9 +249,9 @@ async def test_failed_run_keeps_its_steps_in_the_store(store: BaseStore):
         """Ping (a test tool)."""
         return "pong"
 
-    with pytest.raises(gai.InvalidRequestError):
+    with pytest.raises(gai.errors.InvalidRequestError):
         await gai.generate_text(
-            gai.FunctionModel(model),
+            gai.models.FunctionModel(model),
             prompt="x",
             tools=[ping],
             stop_when=STOP,

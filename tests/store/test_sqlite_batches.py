@@ -40,7 +40,7 @@ async def test_an_unknown_run_fails_alone_in_its_batch(tmp_path: Path) -> None:
     outcomes = await asyncio.gather(*writes, return_exceptions=True)
     assert outcomes[0] is None
     assert outcomes[2] is None
-    assert isinstance(outcomes[1], gai.RunNotFoundError)
+    assert isinstance(outcomes[1], gai.errors.RunNotFoundError)
     assert "ghost" in str(outcomes[1])
     assert (await store.load_run("r1")).pending.started == ["a"]  # type: ignore[union-attr]
     assert (await store.load_run("r2")).pending.started == ["c"]  # type: ignore[union-attr]
@@ -59,7 +59,7 @@ async def test_a_checkpoint_number_taken_by_another_writer_is_an_error(tmp_path:
     assert store.queue_checkpoint("r2", "tools_started", 1, data, 1) is batch
     failures = await batch
     assert set(failures) == {"r1"}
-    assert isinstance(failures["r1"], gai.StoreError)
+    assert isinstance(failures["r1"], gai.errors.StoreError)
     assert "another process is writing this run" in str(failures["r1"])
     assert [c.seq for c in (await store.load_run("r1")).checkpoints] == [1]
     assert [c.seq for c in (await store.load_run("r2")).checkpoints] == [1]
@@ -235,7 +235,7 @@ async def test_a_conversation_edited_by_more_than_steps_is_stored_whole(tmp_path
     nudged_path, prepared_path = tmp_path / "n.db", tmp_path / "p.db"
     nudged_store, prepared_store = SQLiteStore(nudged_path), SQLiteStore(prepared_path)
     nudged = await gai.generate_text(
-        gai.FunctionModel(lazy), prompt="email", tools=[send_email], stop_when=gai.MaxSteps(5),
+        gai.models.FunctionModel(lazy), prompt="email", tools=[send_email], stop_when=gai.MaxSteps(5),
         continue_when=~gai.UntilToolSeen("send_email"), run_store=nudged_store, run_id="n",
     )  # fmt: skip
     assert any(m.role == "user" and "not finished" in m.text for m in nudged.messages)
@@ -275,19 +275,19 @@ async def test_a_run_with_its_own_id_checks_its_record_before_its_tools(
         self: _sqlite_batch.Writer, conn: sqlite3.Connection, writes: _sqlite_batch.Writes
     ) -> _sqlite_batch.Failures:
         if not ran and writes.creates:
-            raise gai.StoreError("disk full")
+            raise gai.errors.StoreError("disk full")
         return write(self, conn, writes)
 
     monkeypatch.setattr(_sqlite_batch.Writer, "write", failing_write)
     calls = ModelResponse(tool_calls=(gai.ToolCall(name="ping"),))
-    with pytest.raises(gai.StoreError, match="disk full"):
+    with pytest.raises(gai.errors.StoreError, match="disk full"):
         await gai.generate_text(
             ScriptedModel([calls, "done"]), prompt="x", tools=[ping], run_store=store
         )
     assert ran == []
     assert rows(tmp_path / "b.db", "SELECT count(*) FROM gai_checkpoints") == [(0,)]
     # A run whose id was given waits for its record, as before.
-    with pytest.raises(gai.StoreError, match="disk full"):
+    with pytest.raises(gai.errors.StoreError, match="disk full"):
         await gai.generate_text(ScriptedModel(["done"]), prompt="x", run_store=store, run_id="r")
     # With the store healthy, a made-up id's record and checkpoints commit in order.
     ran.append("healthy")
@@ -307,7 +307,7 @@ async def test_a_run_with_its_own_id_checks_its_record_before_its_tools(
 async def test_starting_a_run_under_a_taken_id_leaves_that_run_alone(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "b.db")
     first = await gai.generate_text(gai.TestModel(), prompt="x", run_store=store, run_id="done")
-    with pytest.raises(gai.RunExistsError, match="done"):
+    with pytest.raises(gai.errors.RunExistsError, match="done"):
         await gai.generate_text(gai.TestModel(), prompt="y", run_store=store, run_id="done")
     record = await store.load_run("done")
     assert (record.status, record.result) == ("completed", first)
@@ -326,12 +326,12 @@ async def test_a_wait_reports_the_first_failed_write_of_the_run_in_queue_order()
         checkpoint._enqueue("tools_started", 1, f'{{"call_ids":["{i}"]}}')
     wait = asyncio.ensure_future(checkpoint.sync())
     batches[3].set_result({})
-    batches[0].set_result({"other run": gai.StoreError("not ours")})
+    batches[0].set_result({"other run": gai.errors.StoreError("not ours")})
     await asyncio.sleep(0)
     assert not wait.done()  # the last batch has committed, but not the ones before it
-    batches[2].set_result({"r": gai.StoreError("third")})
-    batches[1].set_exception(gai.StoreError("second"))
-    with pytest.raises(gai.StoreError, match="second"):
+    batches[2].set_result({"r": gai.errors.StoreError("third")})
+    batches[1].set_exception(gai.errors.StoreError("second"))
+    with pytest.raises(gai.errors.StoreError, match="second"):
         await wait
     # Reported once: the next wait has nothing left to report.
     await checkpoint.sync()
@@ -473,6 +473,6 @@ async def test_an_unknown_run_among_many_fails_alone(tmp_path: Path) -> None:
     assert store.queue_status("ghost", "completed") is batch
     failures = await batch
     assert set(failures) == {"ghost"}
-    assert isinstance(failures["ghost"], gai.RunNotFoundError)
+    assert isinstance(failures["ghost"], gai.errors.RunNotFoundError)
     assert rows(tmp_path / "b.db", "SELECT count(*) FROM gai_checkpoints") == [(100,)]
     await store.aclose()

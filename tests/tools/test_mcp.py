@@ -147,7 +147,7 @@ async def test_a_server_that_cannot_start_is_a_clear_error(tmp_path):
 
 
 async def test_a_server_that_cannot_start_says_which_and_why():
-    with pytest.raises(gai.MCPError) as info:
+    with pytest.raises(gai.errors.MCPError) as info:
         async with MCPServer.stdio(["no-such-mcp-server-xyz", "--flag"]):
             pass
     message = str(info.value)

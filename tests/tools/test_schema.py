@@ -9,7 +9,8 @@ from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
 import gai
-from gai import Tool, ToolContext, ToolDefinitionError, tool
+from gai import Tool, ToolContext, tool
+from gai.errors import ToolDefinitionError
 
 
 class Unit(enum.Enum):
@@ -116,7 +117,7 @@ def test_decorator_options_and_direct_call():
 
     assert (add.name, add.description, add.timeout) == ("sum_two", "Adds.", 2)
     assert add(2, 3) == 5
-    assert add.definition == gai.ToolDefinition(
+    assert add.definition == gai.types.ToolDefinition(
         name="sum_two", description="Adds.", parameters=add.parameters
     )
 
@@ -181,7 +182,7 @@ def test_unresolvable_local_type_is_a_clear_error():
 
 
 def test_registry_looks_up_by_name_and_rejects_clashes():
-    reg = gai.ToolRegistry([forecast])
+    reg = gai.tools.ToolRegistry([forecast])
     assert reg.get("forecast") is forecast
     assert "forecast" in reg
     assert len(reg) == 1

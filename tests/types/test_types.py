@@ -6,19 +6,8 @@ import pytest
 from pydantic import ValidationError
 
 import gai
-from gai import (
-    ImageURL,
-    Message,
-    Step,
-    StopReason,
-    Text,
-    TextResult,
-    ToolCall,
-    ToolCallPart,
-    ToolResult,
-    ToolResultPart,
-    Usage,
-)
+from gai import ImageURL, Message, Step, StopReason, Text, TextResult, ToolCall, ToolResult, Usage
+from gai.types import ToolCallPart, ToolResultPart
 
 
 def test_usage_adds_and_defaults_total():

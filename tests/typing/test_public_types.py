@@ -6,7 +6,8 @@ from collections.abc import Callable
 from typing import assert_type
 
 import gai
-from gai import FunctionTool, TextResult, tool
+from gai import TextResult, tool
+from gai.tools import FunctionTool
 
 
 @tool

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 import pytest
 
 import gai
-from gai import FunctionModel, ModelResponse, ScriptedModel, ToolCall, Usage
+from gai import ModelResponse, ScriptedModel, ToolCall, Usage
 from gai.errors import HandoffLimitError, UserError
+from gai.models import FunctionModel
 from gai.types import Message, ToolDefinition
 from gai.workflows import Agent, run_sequential, run_with_handoffs
 

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from gai import FunctionModel
 from gai.errors import DependencyCycleError, InvalidRequestError, WorkflowError
+from gai.models import FunctionModel
 from gai.store import MemoryStore, SQLiteStore
 from gai.types import Message, ToolDefinition
 from gai.workflows import CompositeWorkflow, TemplateStep, WorkflowNode, WorkflowTemplate

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 import pytest
 
 import gai
-from gai import FunctionModel, ModelResponse, ToolCall
+from gai import ModelResponse, ToolCall
 from gai.errors import MissingVariablesError, TemplateError
+from gai.models import FunctionModel
 from gai.tools import ToolRegistry
 from gai.types import Message, ToolDefinition
 from gai.workflows import TemplateStep, WorkflowTemplate

@@ -255,7 +255,6 @@ async def test_step_duration_covers_model_and_tools():
     step = result.steps[0]
     assert step.duration >= step.model_duration >= 0
     assert step.duration >= step.tool_results[0].duration
-    assert step.tools_duration == pytest.approx(step.duration - step.model_duration)
 
 
 async def test_transcript_holds_input_assistant_and_tool_messages():

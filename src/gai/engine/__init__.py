@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING, Any
 
 from gai.engine.request import OnStepFinish, PrepareStep, Request, StepOverrides
 from gai.engine.resume import resume, resume_sync
-from gai.engine.run import generate_text, generate_text_sync, run_request, stream_text
+from gai.engine.run import generate_text, generate_text_sync, stream_text
 from gai.engine.stream import TextStream
 
 if TYPE_CHECKING:
@@ -32,7 +32,6 @@ __all__ = [
     "generate_text_sync",
     "resume",
     "resume_sync",
-    "run_request",
     "stream_object",
     "stream_text",
 ]

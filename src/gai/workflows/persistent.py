@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Callable
 
 from gai.engine.request import Request
-from gai.engine.run import run_request
+from gai.engine.run import generate_text
 from gai.providers.base import Model
 from gai.store.base import StateStorage
 from gai.store.records import WorkflowState, utcnow
@@ -69,7 +69,7 @@ class PersistentWorkflowManager:
                     await outcome
 
         try:
-            result = await run_request(
+            result = await generate_text(
                 model, dataclasses.replace(request, on_step_finish=save_after)
             )
         except Exception as exc:

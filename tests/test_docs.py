@@ -328,6 +328,9 @@ def test_every_block_runs(folder: Path, monkeypatch: pytest.MonkeyPatch):
     page = (ROOT / "docs" / "run-loop.md").read_text()
     shown = page.split("print(repr(result.stop_reason))\n# ")[1]
     assert shown.splitlines()[0] in out  # the stop reason printed is the one the page shows
+    page = (ROOT / "docs" / "persistence.md").read_text()
+    shown = page.split("print(counting.kinds)\n# ")[1]
+    assert shown.splitlines()[0] in out  # a store wrapper sees the writes the page shows
     assert ran.count("python") >= 15
     assert any(p.endswith("/messages") for p in providers.requests)  # Anthropic was used
     assert any(p.endswith("/chat/completions") for p in providers.requests)

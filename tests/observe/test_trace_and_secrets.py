@@ -124,10 +124,13 @@ async def test_monitor_command_shows_active_runs(
 ):
     db = tmp_path / "m.db"
     store = gai.store.SQLiteStore(db)
-    await store.create_run(
-        "live-1", "openai:gpt-4o-mini", gai.store.RunSnapshot(messages=[gai.user("x")])
+    snapshot = gai.store.RunSnapshot(messages=[gai.user("x")])
+    await store.write(
+        [
+            gai.store.NewRun("live-1", "openai:gpt-4o-mini", snapshot),
+            gai.store.LogEntry("live-1", 1, "tools_started", 1, '{"call_ids": ["a", "b"]}'),
+        ]
     )
-    await store.append("live-1", "tools_started", 1, {"call_ids": ["a", "b"]})
     await gai.generate_text(gai.TestModel(), prompt="x", run_store=store, run_id="done-1")
     await store.aclose()
     assert main(["monitor", "--store", str(db), "--once"]) == 0

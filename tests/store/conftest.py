@@ -9,10 +9,13 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
+import orjson
 import pytest
+from pydantic import BaseModel
 
-from gai.store import BaseStore, MemoryStore, SQLiteStore
+from gai.store import BaseStore, LogEntry, MemoryStore, SQLiteStore
 
 BACKENDS = ["memory", "sqlite", "postgres", "redis"]
 
@@ -52,3 +55,12 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         yield backend
     finally:
         await backend.aclose()
+
+
+def log(run_id: str, seq: int, kind: Any, step_number: int, payload: object) -> LogEntry:
+    """A log entry holding `payload` (a dict or a pydantic model) as JSON."""
+    if isinstance(payload, BaseModel):
+        data = payload.model_dump_json(exclude_none=True)
+    else:
+        data = orjson.dumps(payload).decode()
+    return LogEntry(run_id, seq, kind, step_number, data)

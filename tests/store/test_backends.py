@@ -9,8 +9,17 @@ from pathlib import Path
 import pytest
 
 import gai
-from gai.store import BaseStore, RunSnapshot, RunStore, SQLiteStore, StateStorage, WorkflowState
-from tests.store.conftest import open_backend
+from gai.store import (
+    BaseStore,
+    NewRun,
+    RunSnapshot,
+    RunStore,
+    SQLiteStore,
+    StateStorage,
+    StatusChange,
+    WorkflowState,
+)
+from tests.store.conftest import log, open_backend
 
 
 def snapshot(text: str = "hi") -> RunSnapshot:
@@ -24,10 +33,14 @@ def snapshot(text: str = "hi") -> RunSnapshot:
 async def test_runs_round_trip_through_the_log(store: BaseStore):
     assert isinstance(store, RunStore)
     assert isinstance(store, StateStorage)
-    await store.create_run("r1", "test", snapshot())
     call = gai.ToolCall(call_id="c1", name="f", arguments={"x": 1})
-    await store.append("r1", "model_response", 1, {"text": "", "tool_calls": [call.model_dump()]})
-    await store.append("r1", "tools_started", 1, {"call_ids": ["c1"]})
+    await store.write(
+        [
+            NewRun("r1", "test", snapshot()),
+            log("r1", 1, "model_response", 1, {"text": "", "tool_calls": [call.model_dump()]}),
+            log("r1", 2, "tools_started", 1, {"call_ids": ["c1"]}),
+        ]
+    )
     record = await store.load_run("r1")
     assert record.status == "running"
     assert record.pending is not None
@@ -35,9 +48,9 @@ async def test_runs_round_trip_through_the_log(store: BaseStore):
     assert record.pending.response.tool_calls == [call]
     assert record.pending.started == ["c1"]
     result = gai.ToolResult(call_id="c1", name="f", output={"y": 2}, duration=0.5)
-    await store.append("r1", "tool_result", 1, result.model_dump(mode="json"))
+    await store.write([log("r1", 3, "tool_result", 1, result)])
     step = gai.Step(step_number=1, tool_calls=(call,), tool_results=(result,))
-    await store.append("r1", "step_finished", 1, step.model_dump(mode="json"))
+    await store.write([log("r1", 4, "step_finished", 1, step)])
     record = await store.load_run("r1")
     assert record.steps == [step]
     assert record.pending is None
@@ -49,7 +62,7 @@ async def test_runs_round_trip_through_the_log(store: BaseStore):
         usage=gai.Usage(),
         stop_reason=gai.StopReason(kind="max_steps", detail="d"),
     )
-    await store.set_status("r1", "completed", result=final)
+    await store.write([StatusChange("r1", "completed", result=final)])
     record = await store.load_run("r1")
     assert (record.status, record.result) == ("completed", final)
 
@@ -58,20 +71,35 @@ async def test_missing_and_duplicate_runs(store: BaseStore):
     with pytest.raises(gai.errors.RunNotFoundError, match="nope"):
         await store.load_run("nope")
     with pytest.raises(gai.errors.RunNotFoundError):
-        await store.append("nope", "tools_started", 1, {"call_ids": []})
+        await store.write([log("nope", 1, "tools_started", 1, {"call_ids": []})])
     with pytest.raises(gai.errors.RunNotFoundError):
-        await store.set_status("nope", "failed")
-    await store.create_run("dup", "test", snapshot())
+        await store.write([StatusChange("nope", "failed")])
+    await store.write([NewRun("dup", "test", snapshot())])
     with pytest.raises(gai.errors.RunExistsError, match="already exists"):
-        await store.create_run("dup", "test", snapshot())
+        await store.write([NewRun("dup", "test", snapshot())])
+    # An entry that fails stops the ones after it.
+    with pytest.raises(gai.errors.RunExistsError):
+        await store.write(
+            [NewRun("dup", "test", snapshot()), log("dup", 1, "tools_started", 1, {})]
+        )
+    assert (await store.load_run("dup")).checkpoints == []
+
+
+async def test_a_taken_entry_number_is_an_error(store: BaseStore):
+    await store.write(
+        [NewRun("r", "test", snapshot()), log("r", 1, "tools_started", 1, {"call_ids": []})]
+    )
+    with pytest.raises(gai.errors.StoreError, match="another process"):
+        await store.write([log("r", 1, "tools_started", 1, {"call_ids": ["x"]})])
+    assert [c.payload for c in (await store.load_run("r")).checkpoints] == [{"call_ids": []}]
 
 
 async def test_list_and_delete_runs(store: BaseStore):
     for i in range(5):
-        await store.create_run(f"run-{i}", "test", snapshot())
+        await store.write([NewRun(f"run-{i}", "test", snapshot())])
         await asyncio.sleep(0.002)  # distinct creation times to order by
-    await store.append("run-3", "step_finished", 1, gai.Step(step_number=1).model_dump(mode="json"))
-    await store.set_status("run-1", "failed", error="boom")
+    await store.write([log("run-3", 1, "step_finished", 1, gai.Step(step_number=1))])
+    await store.write([StatusChange("run-1", "failed", error="boom")])
     runs = await store.list_runs()
     assert [r.run_id for r in runs] == ["run-4", "run-3", "run-2", "run-1", "run-0"]
     assert next(r for r in runs if r.run_id == "run-3").steps == 1
@@ -84,15 +112,18 @@ async def test_list_and_delete_runs(store: BaseStore):
         await store.load_run("run-2")
 
 
-async def test_concurrent_appends_keep_one_ordered_log(store: BaseStore):
-    await store.create_run("busy", "test", snapshot())
-    await asyncio.gather(
-        *(store.append("busy", "tools_started", 1, {"call_ids": [f"c{i}"]}) for i in range(40))
-    )
-    record = await store.load_run("busy")
-    assert [c.seq for c in record.checkpoints] == list(range(1, 41))
-    assert record.pending is not None
-    assert sorted(record.pending.started) == sorted(f"c{i}" for i in range(40))
+async def test_concurrent_runs_keep_their_own_ordered_logs(store: BaseStore):
+    async def one(run_id: str) -> None:
+        await store.write([NewRun(run_id, "test", snapshot())])
+        for seq in range(1, 6):
+            await store.write([log(run_id, seq, "tools_started", 1, {"call_ids": [f"c{seq}"]})])
+
+    await asyncio.gather(*(one(f"busy-{i}") for i in range(8)))
+    for i in range(8):
+        record = await store.load_run(f"busy-{i}")
+        assert [c.seq for c in record.checkpoints] == [1, 2, 3, 4, 5]
+        assert record.pending is not None
+        assert record.pending.started == [f"c{seq}" for seq in range(1, 6)]
 
 
 async def test_workflow_state(store: BaseStore):
@@ -170,7 +201,6 @@ def note(text: str) -> str:
 
 
 async def test_list_counts_every_completed_step(store: BaseStore):
-    """SQLite folds a step's end into the next entry's row; the count must not miss it."""
     script = [
         gai.ModelResponse(tool_calls=(gai.ToolCall(name="note", arguments={"text": str(i)}),))
         for i in range(5)

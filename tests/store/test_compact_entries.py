@@ -12,8 +12,9 @@ from pydantic import BaseModel
 import gai
 from gai.models import ScriptedModel
 from gai.providers.base import ModelResponse
-from gai.store import BaseStore
+from gai.store import BaseStore, NewRun
 from gai.store.records import RecordedResponse, RunSnapshot
+from tests.store.conftest import log
 
 # Every model the stores write with exclude_none, and so every model nested in them.
 STORED: list[type[BaseModel]] = [
@@ -100,8 +101,6 @@ async def test_step_entries_hold_only_what_the_answer_does_not(store: BaseStore)
     )  # fmt: skip
     record = await store.load_run("r1")
     entries = [c.payload for c in record.checkpoints if c.kind == "step_finished"]
-    # SQLite merges a step's end into the next step's model answer.
-    entries += [c.payload["ended_step"] for c in record.checkpoints if "ended_step" in c.payload]
     assert len(entries) == 2
     for entry in entries:
         assert not {"text", "usage", "finish_reason", "tool_calls", "tool_results"} & set(entry)
@@ -115,13 +114,17 @@ async def test_step_entries_hold_only_what_the_answer_does_not(store: BaseStore)
 
 async def test_a_log_written_before_compact_entries_still_reads(store: BaseStore) -> None:
     # Older logs kept a step's text, usage and the rest in its own entry.
-    await store.create_run("r1", "m", RunSnapshot(messages=[gai.user("go")]))
     answer = RecordedResponse(text="done", usage=gai.Usage(input_tokens=5), model_name="a")
-    await store.append("r1", "model_response", 1, answer.model_dump(mode="json"))
     step = gai.Step(step_number=1, text="done", usage=gai.Usage(input_tokens=5), model="m")
     old = step.model_dump(mode="json", exclude={"tool_calls", "tool_results"})
     old["response_model"] = "as-logged"
-    await store.append("r1", "step_finished", 1, old)
+    await store.write(
+        [
+            NewRun("r1", "m", RunSnapshot(messages=[gai.user("go")])),
+            log("r1", 1, "model_response", 1, answer.model_dump(mode="json")),
+            log("r1", 2, "step_finished", 1, old),
+        ]
+    )
     record = await store.load_run("r1")
     assert record.steps == [step.model_copy(update={"response_model": "as-logged"})]
 

@@ -34,7 +34,7 @@ CHOSEN = (
     + [("in_write_tool", n) for n in (1, 2, 3)]
     + [("after_tool_result", n) for n in (1, 3, 6)]
     + [("after_step_finished", n) for n in (1, 2, 3)]
-    + [("in_checkpoint", n) for n in (1, 4, 7, 10)]
+    + [("in_checkpoint", n) for n in (1, 4, 7, 9)]
 )
 RANDOM_KILLS = 14
 
@@ -48,10 +48,8 @@ def store_url(kind: str, tmp_path: Path) -> str:
     return dsn
 
 
-async def spawn(*args: str, direct: bool = False) -> asyncio.subprocess.Process:
+async def spawn(*args: str) -> asyncio.subprocess.Process:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    if direct:
-        env["GAI_KILL_DIRECT"] = "1"
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "tests.store._kill_child", *args,
         cwd=ROOT, env=env,
@@ -97,14 +95,11 @@ def effects(path: Path) -> Counter[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", ["wrapped", "direct"])
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
-async def test_kill_and_resume(kind: str, path: str, tmp_path: Path):
-    """`wrapped`: a store wrapper announces each awaited checkpoint (and can pause inside
-    the transaction). `direct`: the store itself, as runs use it, announcing commits."""
+async def test_kill_and_resume(kind: str, tmp_path: Path):
+    """A store wrapper announces each entry once written (and can pause inside a write)."""
     url = store_url(kind, tmp_path)
-    direct = path == "direct"
-    tag = f"{kind}-{path}-{uuid.uuid4().hex[:8]}"  # PostgreSQL keeps runs between sessions
+    tag = f"{kind}-{uuid.uuid4().hex[:8]}"  # PostgreSQL keeps runs between sessions
     rng = random.Random(1234)
     report: Counter[str] = Counter()
     async with AgentServer(
@@ -112,24 +107,20 @@ async def test_kill_and_resume(kind: str, path: str, tmp_path: Path):
     ) as server:
         # The uninterrupted run, for comparison (and to count the points random kills
         # choose from).
-        proc = await spawn(
-            url, f"{tag}-reference", server.url(), str(tmp_path / "ref.log"), direct=direct
-        )
+        proc = await spawn(url, f"{tag}-reference", server.url(), str(tmp_path / "ref.log"))
         out, _ = await proc.communicate()
         assert proc.returncode == 0
         points = out.count(b"\nAT ") + out.startswith(b"AT ")
         store = await open_store(url)
         reference = (await store.load_run(f"{tag}-reference")).result
         assert reference is not None
-        plans: list[tuple[str | None, int]] = [
-            (p, n) for p, n in CHOSEN if not (direct and p == "in_checkpoint")
-        ]
-        plans += [(None, i) for i in range(RANDOM_KILLS // 2 if direct else RANDOM_KILLS)]
+        plans: list[tuple[str | None, int]] = list(CHOSEN)
+        plans += [(None, i) for i in range(RANDOM_KILLS)]
         for index, (point, n) in enumerate(plans):
             run_id = f"{tag}-kill-{index}"
             log = tmp_path / f"{run_id}.log"
             args = [url, run_id, server.url(), str(log)] + ([point, str(n)] if point else [])
-            proc = await spawn(*args, direct=direct)
+            proc = await spawn(*args)
             target = f"AT {point} {n}" if point else rng.randint(1, max(1, points - 3))
             killed = await kill_at(proc, target)
             report["kills" if killed else "finished_before_kill"] += 1
@@ -155,7 +146,7 @@ async def test_kill_and_resume(kind: str, path: str, tmp_path: Path):
             check_effects(effects(log), result, report)
             check_transcript(result, reference, run_id, tag)
     await store.aclose()
-    print(f"\n{kind} ({path}): {dict(report)}")
+    print(f"\n{kind}: {dict(report)}")
     # Every chosen point is a kill; a random one may land after the run finished.
     chosen = sum(1 for point, _ in plans if point is not None)
     assert report["kills"] >= chosen + (len(plans) - chosen) // 3

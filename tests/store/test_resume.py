@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 
 import gai
 from gai import MaxSteps, ModelResponse, ToolCall
-from gai.store import BaseStore
+from gai.store import BaseStore, Entry, LogEntry, StatusChange
 from tests.store.conftest import open_backend
 
 
@@ -20,7 +21,10 @@ class Crash(BaseException):
 
 
 class CrashingStore:
-    """Delegates to a real store and crashes after the n-th checkpoint of a kind."""
+    """Delegates to a real store; crashes once the n-th entry of a kind is durable.
+
+    `set_status` crashes instead of recording the run's completion.
+    """
 
     def __init__(self, inner: BaseStore, kind: str, nth: int = 1) -> None:
         self.inner = inner
@@ -30,19 +34,18 @@ class CrashingStore:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
-    async def append(
-        self, run_id: str, kind: Any, step_number: int, payload: dict[str, Any]
-    ) -> None:
-        await self.inner.append(run_id, kind, step_number, payload)
-        if kind == self.kind:
-            self.left -= 1
-            if self.left == 0:
-                raise Crash(kind)
-
-    async def set_status(self, run_id: str, status: Any, **kw: Any) -> None:
-        if self.kind == "set_status" and status == "completed":
-            raise Crash("set_status")
-        await self.inner.set_status(run_id, status, **kw)
+    async def write(self, entries: Sequence[Entry]) -> None:
+        for index, entry in enumerate(entries):
+            if isinstance(entry, StatusChange) and entry.status == "completed":
+                if self.kind == "set_status":
+                    await self.inner.write(entries[:index])
+                    raise Crash("set_status")
+            elif isinstance(entry, LogEntry) and entry.kind == self.kind:
+                self.left -= 1
+                if self.left == 0:
+                    await self.inner.write(entries[: index + 1])
+                    raise Crash(self.kind)
+        await self.inner.write(entries)
 
 
 class World:
@@ -65,7 +68,8 @@ class World:
 
         self.tools = [read, write]
 
-    def model(self) -> gai.ScriptedModel:
+    def model(self, answered: int = 0) -> gai.ScriptedModel:
+        """The model, less the answers a run already recorded."""
         return gai.ScriptedModel(
             [
                 ModelResponse(
@@ -82,7 +86,7 @@ class World:
                     )
                 ),
                 ModelResponse(text="all done"),
-            ]
+            ][answered:]
         )
 
 
@@ -126,11 +130,10 @@ async def test_crash_then_resume_matches_the_uninterrupted_run(
         )
     before = await store.load_run("r")
     assert before.status == "running"  # a crash records nothing more
-    calls_before = len(model.requests)
-    result = await gai.resume("r", store=store, model=model, tools=world.tools, stop_when=STOP)
-    # The model is asked only for what it had not answered yet.
-    assert len(model.requests) == 3
-    assert calls_before + (3 - len(before.responses)) == 3
+    # The model is asked only for what it had not answered, or its answer not recorded.
+    rest = world.model(answered=len(before.responses))
+    result = await gai.resume("r", store=store, model=rest, tools=world.tools, stop_when=STOP)
+    assert len(rest.requests) == 3 - len(before.responses)
     assert [m.model_dump() for m in result.messages if m.role != "tool"] == [
         m.model_dump() for m in expected.messages if m.role != "tool"
     ]

@@ -6,7 +6,6 @@ import asyncio
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import orjson
 import pytest
@@ -14,8 +13,9 @@ import pytest
 import gai
 from gai.models import ScriptedModel
 from gai.providers.base import ModelResponse
-from gai.store import RunSnapshot, SQLiteStore, _sqlite_batch
+from gai.store import Entry, LogEntry, NewRun, RunSnapshot, SQLiteStore, StatusChange, _sqlite_batch
 from gai.types import ToolDefinition
+from tests.store.conftest import log
 
 
 def snapshot() -> RunSnapshot:
@@ -29,13 +29,12 @@ def rows(path: Path, sql: str) -> list[tuple[object, ...]]:
 
 async def test_an_unknown_run_fails_alone_in_its_batch(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "b.db")
-    await store.create_run("r1", "m", snapshot())
-    await store.create_run("r2", "m", snapshot())
-    # Queued in one go, so they share a batch (and its transaction).
+    await store.write([NewRun("r1", "m", snapshot()), NewRun("r2", "m", snapshot())])
+    # Written at once, so they share a batch (and its transaction).
     writes = [
-        store.append("r1", "tools_started", 1, {"call_ids": ["a"]}),
-        store.append("ghost", "tools_started", 1, {"call_ids": ["b"]}),
-        store.append("r2", "tools_started", 1, {"call_ids": ["c"]}),
+        store.write([log("r1", 1, "tools_started", 1, {"call_ids": ["a"]})]),
+        store.write([log("ghost", 1, "tools_started", 1, {"call_ids": ["b"]})]),
+        store.write([log("r2", 1, "tools_started", 1, {"call_ids": ["c"]})]),
     ]
     outcomes = await asyncio.gather(*writes, return_exceptions=True)
     assert outcomes[0] is None
@@ -49,18 +48,18 @@ async def test_an_unknown_run_fails_alone_in_its_batch(tmp_path: Path) -> None:
 
 async def test_a_checkpoint_number_taken_by_another_writer_is_an_error(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "b.db")
-    await store.create_run("r1", "m", snapshot())
-    await store.create_run("r2", "m", snapshot())
-    data = orjson.dumps({"call_ids": ["a"]}).decode()
-    first = await store.queue_checkpoint("r1", "tools_started", 1, data, 1)
-    assert first == {}
+    await store.write([NewRun("r1", "m", snapshot()), NewRun("r2", "m", snapshot())])
+    entry = log("r1", 1, "tools_started", 1, {"call_ids": ["a"]})
+    await store.write([entry])
     # A second writer of r1 (another process resuming it) numbers its entry 1 again.
-    batch = store.queue_checkpoint("r1", "tools_started", 1, data, 1)
-    assert store.queue_checkpoint("r2", "tools_started", 1, data, 1) is batch
-    failures = await batch
-    assert set(failures) == {"r1"}
-    assert isinstance(failures["r1"], gai.errors.StoreError)
-    assert "another process is writing this run" in str(failures["r1"])
+    outcomes = await asyncio.gather(
+        store.write([entry]),
+        store.write([log("r2", 1, "tools_started", 1, {"call_ids": ["a"]})]),
+        return_exceptions=True,
+    )
+    assert isinstance(outcomes[0], gai.errors.StoreError)
+    assert "another process is writing this run" in str(outcomes[0])
+    assert outcomes[1] is None
     assert [c.seq for c in (await store.load_run("r1")).checkpoints] == [1]
     assert [c.seq for c in (await store.load_run("r2")).checkpoints] == [1]
     await store.aclose()
@@ -71,18 +70,18 @@ async def test_updated_at_follows_checkpoints_to_within_the_touch_interval(
 ) -> None:
     path = tmp_path / "b.db"
     store = SQLiteStore(path)
-    await store.create_run("r1", "m", snapshot())
+    await store.write([NewRun("r1", "m", snapshot())])
     created = rows(path, "SELECT created_at, updated_at FROM gai_runs")[0]
     assert created[0] == created[1]
     # Within the interval of the run's last touch, a checkpoint leaves updated_at alone.
-    await store.append("r1", "tools_started", 1, {"call_ids": ["a"]})
+    await store.write([log("r1", 1, "tools_started", 1, {"call_ids": ["a"]})])
     assert rows(path, "SELECT updated_at FROM gai_runs")[0][0] == created[1]
     monkeypatch.setattr(_sqlite_batch, "TOUCH_EVERY", 0.0)
-    await store.append("r1", "tools_started", 2, {"call_ids": ["b"]})
+    await store.write([log("r1", 2, "tools_started", 2, {"call_ids": ["b"]})])
     touched = rows(path, "SELECT updated_at FROM gai_runs")[0][0]
     assert isinstance(touched, str)
     assert touched > str(created[1])
-    await store.set_status("r1", "completed")
+    await store.write([StatusChange("r1", "completed")])
     assert store._writer.touch_due == set()  # finished runs are forgotten
     await store.aclose()
 
@@ -126,7 +125,7 @@ async def test_a_completed_run_reads_back_whole(tmp_path: Path) -> None:
 async def test_a_failed_run_keeps_the_steps_of_its_result(tmp_path: Path) -> None:
     path = tmp_path / "b.db"
     store = SQLiteStore(path)
-    await store.create_run("r1", "m", snapshot())
+    await store.write([NewRun("r1", "m", snapshot())])
     step = gai.Step(step_number=1, text="partial")
     partial = gai.TextResult(
         text="partial",
@@ -134,14 +133,14 @@ async def test_a_failed_run_keeps_the_steps_of_its_result(tmp_path: Path) -> Non
         usage=gai.Usage(),
         stop_reason=gai.StopReason(kind="error", detail="boom"),
     )
-    await store.set_status("r1", "failed", result=partial, error="boom")
+    await store.write([StatusChange("r1", "failed", result=partial, error="boom")])
     record = await store.load_run("r1")
     assert record.steps == []  # no step_finished was logged
     assert record.result == partial
     await store.aclose()
 
 
-async def test_entries_that_follow_each_other_share_one(tmp_path: Path) -> None:
+async def test_a_run_logs_each_entry_in_order_and_a_cut_log_resumes(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "b.db")
     model = ScriptedModel(
         [
@@ -160,31 +159,25 @@ async def test_entries_that_follow_each_other_share_one(tmp_path: Path) -> None:
     )  # fmt: skip
     record = await store.load_run("r1")
     kinds = [c.kind for c in record.checkpoints]
-    # The sync tools end on worker threads, in one turn of the event loop or two; the
-    # end of step 1 shares the entry of step 2's model answer.
-    assert kinds in (
-        ["model_response", "tool_results", "model_response", "step_finished"],
-        ["model_response", *["tool_results"] * 2, "model_response", "step_finished"],
-    )  # fmt: skip
-    results = [r["call_id"] for c in record.checkpoints[1:-2] for r in c.payload["results"]]
-    assert sorted(results) == ["c1", "c2"]
-    assert record.checkpoints[0].payload["tools_started"] == ["c1", "c2"]
-    answer = record.checkpoints[-2].payload
-    assert "tools_started" not in answer  # None is left out
-    assert answer["ended_step"]["step_number"] == 1
+    assert kinds == [
+        "model_response", "tools_started", "tool_result", "tool_result", "step_finished",
+        "model_response", "step_finished",
+    ]  # fmt: skip
+    assert sorted(c.payload["call_id"] for c in record.checkpoints[2:4]) == ["c1", "c2"]
+    assert record.checkpoints[1].payload["call_ids"] == ["c1", "c2"]
     assert [s.step_number for s in record.steps] == [1, 2]
     assert list(record.steps[0].tool_calls) == record.responses[0].tool_calls
-    # Cut the log before that entry: the run stopped after the tools, before its end.
+    # Cut the log at the end of step 1: the run stopped after the tools, before its end.
     with sqlite3.connect(tmp_path / "b.db") as conn:
-        conn.execute("DELETE FROM gai_checkpoints WHERE seq >= ?", (len(kinds) - 1,))
+        conn.execute("DELETE FROM gai_checkpoints WHERE seq >= 5")
         conn.execute("UPDATE gai_runs SET status = 'running'")
     record = await store.load_run("r1")
     assert record.steps == []
     assert record.pending is not None
     assert sorted(record.pending.results) == ["c1", "c2"]
-    # Cut it after the first entry, as a kill while the tools ran would leave it.
+    # Cut it after the tools started, as a kill while they ran would leave it.
     with sqlite3.connect(tmp_path / "b.db") as conn:
-        conn.execute("DELETE FROM gai_checkpoints WHERE seq > 1")
+        conn.execute("DELETE FROM gai_checkpoints WHERE seq > 2")
     record = await store.load_run("r1")
     assert record.pending is not None
     assert record.pending.started == ["c1", "c2"]
@@ -314,30 +307,6 @@ async def test_starting_a_run_under_a_taken_id_leaves_that_run_alone(tmp_path: P
     await store.aclose()
 
 
-async def test_a_wait_reports_the_first_failed_write_of_the_run_in_queue_order() -> None:
-    from gai.engine._group_checkpoint import GroupCheckpointer
-
-    loop = asyncio.get_running_loop()
-    batches: list[asyncio.Future[Any]] = [loop.create_future() for _ in range(4)]
-    queued = iter(batches)
-    store = SQLiteStore(":memory:")
-    checkpoint = GroupCheckpointer(store, "r", lambda *args: next(queued))
-    for i in range(4):
-        checkpoint._enqueue("tools_started", 1, f'{{"call_ids":["{i}"]}}')
-    wait = asyncio.ensure_future(checkpoint.sync())
-    batches[3].set_result({})
-    batches[0].set_result({"other run": gai.errors.StoreError("not ours")})
-    await asyncio.sleep(0)
-    assert not wait.done()  # the last batch has committed, but not the ones before it
-    batches[2].set_result({"r": gai.errors.StoreError("third")})
-    batches[1].set_exception(gai.errors.StoreError("second"))
-    with pytest.raises(gai.errors.StoreError, match="second"):
-        await wait
-    # Reported once: the next wait has nothing left to report.
-    await checkpoint.sync()
-    await store.aclose()
-
-
 async def test_cancelling_one_run_leaves_the_commit_the_others_wait_for(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -346,17 +315,16 @@ async def test_cancelling_one_run_leaves_the_commit_the_others_wait_for(
     store = SQLiteStore(tmp_path / "b.db")
     waiting: list[str] = []
     all_waiting = asyncio.Event()
-    queue = store.queue_checkpoint
+    write = store.write
 
-    def queue_checkpoint(run_id: str, kind: Any, *args: Any) -> asyncio.Future[Any]:
-        batch = queue(run_id, kind, *args)
-        if kind == "model_response":  # with the step's tools_started: the run waits now
-            waiting.append(run_id)
+    async def watched(entries: Sequence[Entry]) -> None:
+        if any(isinstance(e, LogEntry) and e.kind == "tools_started" for e in entries):
+            waiting.append(entries[0].run_id)
             if len(waiting) == 5:
                 all_waiting.set()
-        return batch
+        await write(entries)
 
-    monkeypatch.setattr(store, "queue_checkpoint", queue_checkpoint)
+    monkeypatch.setattr(store, "write", watched)
 
     @gai.tool
     def ping() -> str:
@@ -398,15 +366,20 @@ async def test_a_large_batch_lands_whole_and_in_order(
     statements = traced(store)
     # 343 runs: every size of statement the ladder has, and some of each left over.
     ids = [f"run-{i:03d}" for i in range(343)]
-    batches = set()
-    for run_id in ids:  # queued without a wait in between: one batch
-        batches.add(store.queue_run(run_id, "m", snapshot()))
-        for seq in (1, 2, 3):
-            data = orjson.dumps({"call_ids": [f"{run_id}/{seq}"]}).decode()
-            batches.add(store.queue_checkpoint(run_id, "tools_started", seq, data, seq))
-        batches.add(store.queue_status(run_id, "completed" if run_id[-1] != "7" else "paused"))
-    assert len(batches) == 1
-    assert await batches.pop() == {}
+    writes = [
+        store.write(
+            [
+                NewRun(run_id, "m", snapshot()),
+                *(
+                    log(run_id, s, "tools_started", s, {"call_ids": [f"{run_id}/{s}"]})
+                    for s in (1, 2, 3)
+                ),
+                StatusChange(run_id, "completed" if run_id[-1] != "7" else "paused"),
+            ]
+        )
+        for run_id in ids
+    ]
+    await asyncio.gather(*writes)  # written at once: one batch
     # Many rows a statement, as few statements as the ladder allows, and no retry.
     assert "ROLLBACK" not in statements
     ladder: tuple[int, ...] = (256, 64, 16, 4, 1) if max_variables > 1281 else (64, 16, 4, 1)
@@ -443,15 +416,15 @@ def least_statements(rows: int, ladder: tuple[int, ...]) -> int:
 
 async def test_a_run_given_two_statuses_in_one_batch_ends_with_the_later(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "b.db")
-    for run_id in ("r1", "r2", "r3"):
-        await store.create_run(run_id, "m", snapshot())
+    await store.write([NewRun(run_id, "m", snapshot()) for run_id in ("r1", "r2", "r3")])
     statements = traced(store)
-    # Four statuses: one statement's worth, were they not for the same run twice.
-    first = store.queue_status("r1", "paused")
-    assert store.queue_status("r2", "failed", error="boom") is first
-    assert store.queue_status("r3", "completed") is first
-    assert store.queue_status("r1", "running") is first
-    assert await first == {}
+    # Four statuses in one batch: one statement's worth, were they not for one run twice.
+    await asyncio.gather(
+        store.write([StatusChange("r1", "paused")]),
+        store.write([StatusChange("r2", "failed", error="boom")]),
+        store.write([StatusChange("r3", "completed")]),
+        store.write([StatusChange("r1", "running")]),
+    )
     assert "ROLLBACK" not in statements  # known at once to need row by row
     assert rows(tmp_path / "b.db", "SELECT run_id, status, error FROM gai_runs ORDER BY 1") == [
         ("r1", "running", None),
@@ -464,15 +437,15 @@ async def test_a_run_given_two_statuses_in_one_batch_ends_with_the_later(tmp_pat
 async def test_an_unknown_run_among_many_fails_alone(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "b.db")
     ids = [f"r{i}" for i in range(100)]
-    for run_id in ids:
-        store.queue_run(run_id, "m", snapshot())
-    data = orjson.dumps({"call_ids": ["a"]}).decode()
-    batch = store.queue_checkpoint("r0", "tools_started", 1, data, 1)
-    for run_id in [*ids[1:50], "ghost", *ids[50:]]:
-        assert store.queue_checkpoint(run_id, "tools_started", 1, data, 1) is batch
-    assert store.queue_status("ghost", "completed") is batch
-    failures = await batch
-    assert set(failures) == {"ghost"}
-    assert isinstance(failures["ghost"], gai.errors.RunNotFoundError)
+    await store.write([NewRun(run_id, "m", snapshot()) for run_id in ids])
+    writers = [*ids[:50], "ghost", *ids[50:]]
+    outcomes = await asyncio.gather(
+        *(store.write([log(r, 1, "tools_started", 1, {"call_ids": ["a"]})]) for r in writers),
+        store.write([StatusChange("ghost", "completed")]),
+        return_exceptions=True,
+    )
+    failed = [w for w, o in zip([*writers, "ghost"], outcomes, strict=True) if o is not None]
+    assert failed == ["ghost", "ghost"]
+    assert all(isinstance(o, gai.errors.RunNotFoundError) for o in outcomes if o is not None)
     assert rows(tmp_path / "b.db", "SELECT count(*) FROM gai_checkpoints") == [(100,)]
     await store.aclose()

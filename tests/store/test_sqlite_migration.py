@@ -6,9 +6,10 @@ import sqlite3
 from pathlib import Path
 
 import gai
-from gai.store import SQLiteStore
+from gai.store import NewRun, SQLiteStore
 from gai.store._migrations import MIGRATIONS, SQLITE_MIGRATIONS
 from gai.store.records import RunSnapshot
+from tests.store.conftest import log
 
 
 def write_v1(path: Path) -> None:
@@ -53,10 +54,14 @@ async def test_a_version_1_file_is_migrated(tmp_path: Path) -> None:
         assert record.pending is not None
         assert record.pending.started == [f"{run_id}-1", f"{run_id}-2"]
     # The migrated runs keep growing, and new runs get new keys.
-    await store.append("old-a", "tools_started", 2, {"call_ids": ["x"]})
+    await store.write([log("old-a", 3, "tools_started", 2, {"call_ids": ["x"]})])
     assert [c.seq for c in (await store.load_run("old-a")).checkpoints] == [1, 2, 3]
-    await store.create_run("new", "m", RunSnapshot(messages=[gai.user("hi")]))
-    await store.append("new", "tools_started", 1, {"call_ids": ["y"]})
+    await store.write(
+        [
+            NewRun("new", "m", RunSnapshot(messages=[gai.user("hi")])),
+            log("new", 1, "tools_started", 1, {"call_ids": ["y"]}),
+        ]
+    )
     assert [c.seq for c in (await store.load_run("new")).checkpoints] == [1]
     assert {s.run_id for s in await store.list_runs()} == {"old-a", "old-b", "new"}
     await store.delete_run("old-b")

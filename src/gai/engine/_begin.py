@@ -60,10 +60,10 @@ def start(
     if request.budget is not None:
         run.control.check_prices(run.model)
     if request.run_store is not None:
-        from gai.engine._group_checkpoint import checkpointer
+        from gai.engine._checkpoint import Checkpointer
 
         logged = resume.checkpoints[-1].seq if resume is not None and resume.checkpoints else 0
-        run.checkpoint = checkpointer(request.run_store, run.run_id, logged)
+        run.checkpoint = Checkpointer(request.run_store, run.run_id, logged)
         run.hold = SlotHold()
     return run, condition
 

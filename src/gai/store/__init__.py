@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from gai.errors import UserError
 from gai.store.base import BaseStore, RunStore, StateStorage
+from gai.store.entries import Entry, LogEntry, NewRun, StatusChange
 from gai.store.memory import MemoryStore
 from gai.store.records import (
     SCHEMA_VERSION,
@@ -33,7 +34,10 @@ __all__ = [
     "SCHEMA_VERSION",
     "BaseStore",
     "Checkpoint",
+    "Entry",
+    "LogEntry",
     "MemoryStore",
+    "NewRun",
     "PendingStep",
     "PostgresStore",
     "RecordedResponse",
@@ -45,6 +49,7 @@ __all__ = [
     "RunSummary",
     "SQLiteStore",
     "StateStorage",
+    "StatusChange",
     "WorkflowState",
     "open_store",
 ]

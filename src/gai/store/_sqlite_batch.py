@@ -32,17 +32,11 @@ _CREATE = (
     "INSERT INTO gai_runs (run_id, model, created_at, updated_at, snapshot, status)"
     " VALUES (?, ?, ?, ?, ?, 'running')"
 )
-# Checkpoint rows whose writer numbered them, and rows numbered here (the `append`
-# protocol). Selecting from gai_runs inserts nothing for an unknown run: the shortfall
-# in the row count says that some write must be retried one by one to find it.
+# Selecting from gai_runs inserts nothing for an unknown run: the shortfall in the row
+# count says that some write must be retried one by one to find it.
 _INSERT_NUMBERED = (
     "INSERT INTO gai_checkpoints (run_key, seq, kind, step_number, payload)"
     " SELECT run_key, ?, ?, ?, ? FROM gai_runs WHERE run_id = ?"
-)
-_INSERT_NEXT = (
-    "INSERT INTO gai_checkpoints (run_key, seq, kind, step_number, payload)"
-    " SELECT r.run_key, (SELECT COALESCE(MAX(c.seq), 0) + 1 FROM gai_checkpoints c"
-    " WHERE c.run_key = r.run_key), ?, ?, ? FROM gai_runs r WHERE r.run_id = ?"
 )
 _STATUS = (
     "UPDATE gai_runs SET status = ?, result = ?, error = ?, derived_messages = ?,"
@@ -142,12 +136,11 @@ class Writes:
     checkpoints, its status after them), and the transaction shows only the end state.
     """
 
-    __slots__ = ("creates", "numbered", "statuses", "unnumbered")
+    __slots__ = ("creates", "numbered", "statuses")
 
     def __init__(self) -> None:
         self.creates: list[Any] = []  # run_id, model, snapshot
         self.numbered: list[Any] = []  # seq, kind, step_number, payload, run_id
-        self.unnumbered: list[Any] = []  # kind, step_number, payload, run_id
         self.statuses: list[Any] = []  # status, result, error, derived (0/1), run_id
 
 
@@ -208,15 +201,6 @@ class Writer:
             and _in_chunks(conn, _checkpoint_rows, numbered, 5, ladder) != len(numbered) // 5
         ):
             raise _Retry
-        # The `append` protocol numbers rows in SQL, from the rows before them: two of
-        # one run in one statement would read the same maximum, so they go one by one.
-        unnumbered = writes.unnumbered
-        if (
-            unnumbered
-            and conn.executemany(_INSERT_NEXT, _rows(unnumbered, 4)).rowcount
-            != len(unnumbered) // 4
-        ):
-            raise _Retry
         statuses = writes.statuses
         if statuses and self._statuses(conn, statuses, now) != len(statuses) // 5:
             raise _Retry
@@ -242,21 +226,17 @@ class Writer:
                 conn.execute(_CREATE, (run_id, model, now, now, snapshot))
             except sqlite3.IntegrityError:
                 failures[run_id] = _exists(run_id)
-        for sql, flat, width in (
-            (_INSERT_NUMBERED, writes.numbered, 5),
-            (_INSERT_NEXT, writes.unnumbered, 4),
-        ):
-            for row in _rows(flat, width):
-                run_id = row[-1]
-                if run_id in failures:
-                    continue
-                try:
-                    changed = conn.execute(sql, row).rowcount
-                except sqlite3.IntegrityError:  # only a numbered row can collide
-                    failures[run_id] = _taken(run_id, row[0], self.path)
-                    continue
-                if not changed:
-                    failures[run_id] = _not_found(run_id, self.path)
+        for row in _rows(writes.numbered, 5):
+            run_id = row[-1]
+            if run_id in failures:
+                continue
+            try:
+                changed = conn.execute(_INSERT_NUMBERED, row).rowcount
+            except sqlite3.IntegrityError:
+                failures[run_id] = _taken(run_id, row[0], self.path)
+                continue
+            if not changed:
+                failures[run_id] = _not_found(run_id, self.path)
         for status, result, error, derived, run_id in _rows(writes.statuses, 5):
             if run_id not in failures:
                 row = (status, result, error, derived, now, run_id)
@@ -269,7 +249,6 @@ class Writer:
         # UPDATE per run per batch would cost as much as the checkpoints themselves.
         due = self.touch_due
         due.update(writes.numbered[4::5])
-        due.update(writes.unnumbered[3::4])
         s = writes.statuses
         if s:  # an ended run is done with; a running one was just stamped
             due.difference_update(s[4::5])

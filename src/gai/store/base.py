@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import functools
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable
+from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
-import orjson
-
 from gai.errors import RunNotFoundError, StoreError
+from gai.store.entries import Entry
 from gai.store.records import (
     Checkpoint,
-    CheckpointKind,
     PendingStep,
     RecordedResponse,
     RunRecord,
@@ -63,27 +61,20 @@ class StateStorage(Protocol):
 
 @runtime_checkable
 class RunStore(Protocol):
-    """Keeps run checkpoints so interrupted runs can resume."""
+    """Keeps run checkpoints so interrupted runs can resume.
 
-    async def create_run(self, run_id: str, model: str, snapshot: RunSnapshot) -> None:
-        """Record a new run; raises `RunExistsError` if the id is taken."""
-        ...
+    A run writes through `write` only; every backend implements it, and a store that
+    wraps another sees every entry there.
+    """
 
-    async def append(
-        self, run_id: str, kind: CheckpointKind, step_number: int, payload: dict[str, Any]
-    ) -> None:
-        """Append a checkpoint to the run's log (durably, before returning)."""
-        ...
+    async def write(self, entries: Sequence[Entry]) -> None:
+        """Make `entries` durable, in order; an entry that fails stops the rest.
 
-    async def set_status(
-        self,
-        run_id: str,
-        status: RunStatus,
-        *,
-        result: TextResult | None = None,
-        error: str | None = None,
-    ) -> None:
-        """Record the run's status, and its result or error."""
+        A store may commit them together with other runs' entries (group commit). Raises
+        `RunExistsError` for a `NewRun` whose id is taken, `RunNotFoundError` for an
+        entry of an unknown run, and `StoreError` for a log entry whose `seq` another
+        writer took.
+        """
         ...
 
     async def load_run(self, run_id: str) -> RunRecord:
@@ -140,8 +131,9 @@ def snapshot_json(snapshot: RunSnapshot) -> str:
 ENDED_STEP = "ended_step"
 """Key of a model answer's entry that also holds the end of the step before it.
 
-SQLite's log merges a step's `step_finished` into the next entry, the next step's
-model answer (see `GroupCheckpointer`).
+Logs written before gai 0.2 merged entries this way (SQLite's),
+and put a step's `tools_started` in its model answer and results that completed
+together in one `tool_results` entry; they are still read.
 """
 
 
@@ -246,35 +238,8 @@ class BaseStore(ABC):
     # --- primitives each backend implements -------------------------------------------
 
     @abstractmethod
-    async def create_run(self, run_id: str, model: str, snapshot: RunSnapshot) -> None:
-        """Record a new run; raises `RunExistsError` if the id is taken."""
-
-    @abstractmethod
-    async def append(
-        self, run_id: str, kind: CheckpointKind, step_number: int, payload: dict[str, Any]
-    ) -> None:
-        """Append a checkpoint (durably, before returning)."""
-
-    def append_json(
-        self, run_id: str, kind: CheckpointKind, step_number: int, data: str
-    ) -> Awaitable[None]:
-        """`append` with the payload already serialised as a JSON object.
-
-        The run loop serialises its checkpoints straight from its models; backends that
-        store JSON text override this to skip building (and re-encoding) a dict.
-        """
-        return self.append(run_id, kind, step_number, orjson.loads(data))
-
-    @abstractmethod
-    async def set_status(
-        self,
-        run_id: str,
-        status: RunStatus,
-        *,
-        result: TextResult | None = None,
-        error: str | None = None,
-    ) -> None:
-        """Record the run's status, and its result or error."""
+    async def write(self, entries: Sequence[Entry]) -> None:
+        """Make `entries` durable, in order; an entry that fails stops the rest (see `RunStore`)."""
 
     @abstractmethod
     async def _load_row(self, run_id: str) -> RunRecord | None:

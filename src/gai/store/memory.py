@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from gai.errors import RunExistsError, RunNotFoundError
+import orjson
+
+from gai.errors import RunExistsError, RunNotFoundError, StoreError
 from gai.store.base import BaseStore, prepare_serializers
+from gai.store.entries import Entry, LogEntry, NewRun
 from gai.store.records import (
     Checkpoint,
-    CheckpointKind,
     RunRecord,
-    RunSnapshot,
     RunStatus,
     RunSummary,
     utcnow,
 )
-from gai.types import TextResult
 
 __all__ = ["MemoryStore"]
 
@@ -31,49 +32,58 @@ class MemoryStore(BaseStore):
         self._checkpoints: dict[str, list[Checkpoint]] = {}
         self._state: dict[str, str] = {}
 
-    async def create_run(self, run_id: str, model: str, snapshot: RunSnapshot) -> None:
-        """Record a new run."""
-        if run_id in self._runs:
-            raise RunExistsError(f"Run {run_id!r} already exists; resume it or use another id.")
+    async def write(self, entries: Sequence[Entry]) -> None:
+        """Apply `entries` in order, all or none: all are checked before any is applied."""
+        self._check(entries)
         now = utcnow()
-        self._runs[run_id] = RunRecord(
-            run_id=run_id,
-            status="running",
-            model=model,
-            created_at=now,
-            updated_at=now,
-            snapshot=snapshot,
-        )
-        self._checkpoints[run_id] = []
+        for entry in entries:
+            if isinstance(entry, NewRun):
+                self._runs[entry.run_id] = RunRecord(
+                    run_id=entry.run_id,
+                    status="running",
+                    model=entry.model,
+                    created_at=now,
+                    updated_at=now,
+                    snapshot=entry.snapshot,
+                )
+                self._checkpoints[entry.run_id] = []
+                continue
+            update: dict[str, Any] = {"updated_at": now}
+            if isinstance(entry, LogEntry):
+                payload = orjson.loads(entry.data)
+                self._checkpoints[entry.run_id].append(
+                    Checkpoint(
+                        seq=entry.seq,
+                        kind=entry.kind,
+                        step_number=entry.step_number,
+                        payload=payload,
+                    )
+                )
+            else:
+                update |= {"status": entry.status, "result": entry.result, "error": entry.error}
+            self._runs[entry.run_id] = self._runs[entry.run_id].model_copy(update=update)
 
-    async def append(
-        self, run_id: str, kind: CheckpointKind, step_number: int, payload: dict[str, Any]
-    ) -> None:
-        """Append a checkpoint."""
-        log = self._log(run_id)
-        log.append(
-            Checkpoint(seq=len(log) + 1, kind=kind, step_number=step_number, payload=payload)
-        )
-        self._runs[run_id] = self._runs[run_id].model_copy(update={"updated_at": utcnow()})
-
-    def _log(self, run_id: str) -> list[Checkpoint]:
-        if run_id not in self._checkpoints:
-            raise RunNotFoundError(f"No run {run_id!r} in this memory store.")
-        return self._checkpoints[run_id]
-
-    async def set_status(
-        self,
-        run_id: str,
-        status: RunStatus,
-        *,
-        result: TextResult | None = None,
-        error: str | None = None,
-    ) -> None:
-        """Record the run's status."""
-        self._log(run_id)
-        self._runs[run_id] = self._runs[run_id].model_copy(
-            update={"status": status, "result": result, "error": error, "updated_at": utcnow()}
-        )
+    def _check(self, entries: Sequence[Entry]) -> None:
+        next_seq: dict[str, int] = {}
+        for entry in entries:
+            run_id = entry.run_id
+            if isinstance(entry, NewRun):
+                if run_id in self._runs or run_id in next_seq:
+                    raise RunExistsError(
+                        f"Run {run_id!r} already exists; resume it or use another id."
+                    )
+                next_seq[run_id] = 1
+                continue
+            if run_id not in self._runs and run_id not in next_seq:
+                raise RunNotFoundError(f"No run {run_id!r} in this memory store.")
+            if isinstance(entry, LogEntry):
+                expected = next_seq.get(run_id) or len(self._checkpoints[run_id]) + 1
+                if entry.seq != expected:
+                    raise StoreError(
+                        f"Checkpoint {entry.seq} of run {run_id!r} is taken: another process "
+                        f"is writing this run."
+                    )
+                next_seq[run_id] = expected + 1
 
     async def _load_row(self, run_id: str) -> RunRecord | None:
         return self._runs.get(run_id)

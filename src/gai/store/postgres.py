@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Sequence
 from typing import Any
-
-import orjson
 
 from gai.errors import (
     MissingExtraError,
@@ -17,16 +15,14 @@ from gai.errors import (
 from gai.store import _rows
 from gai.store._migrations import MIGRATIONS
 from gai.store.base import BaseStore, prepare_serializers, result_json, snapshot_json
+from gai.store.entries import Entry, LogEntry, NewRun
 from gai.store.records import (
     Checkpoint,
-    CheckpointKind,
     RunRecord,
-    RunSnapshot,
     RunStatus,
     RunSummary,
     utcnow,
 )
-from gai.types import TextResult
 
 try:
     import psycopg
@@ -97,70 +93,57 @@ class PostgresStore(BaseStore):
                 (str(len(MIGRATIONS)),),
             )
 
-    async def create_run(self, run_id: str, model: str, snapshot: RunSnapshot) -> None:
-        """Record a new run."""
+    async def write(self, entries: Sequence[Entry]) -> None:
+        """Write `entries` in order, in one transaction."""
         now = utcnow().isoformat()
         try:
-            async with self._pool.connection() as conn:
-                await conn.execute(
-                    "INSERT INTO gai_runs (run_id, status, model, created_at, updated_at, snapshot)"
-                    " VALUES (%s, 'running', %s, %s, %s, %s)",
-                    (run_id, model, now, now, snapshot_json(snapshot)),
-                )
-        except psycopg.errors.UniqueViolation:
-            raise RunExistsError(
-                f"Run {run_id!r} already exists; resume it or use another run_id."
+            async with self._pool.connection() as conn, conn.transaction():
+                for entry in entries:
+                    await self._write_one(conn, entry, now)
+        except psycopg.errors.UniqueViolation as exc:
+            entry = entries[0]
+            if isinstance(exc.diag.table_name, str) and exc.diag.table_name == "gai_runs":
+                raise RunExistsError(
+                    f"Run {entry.run_id!r} already exists; resume it or use another run_id."
+                ) from None
+            raise StoreError(
+                f"A checkpoint of run {entry.run_id!r} is already in the PostgreSQL store: "
+                f"another process is writing this run. Run each run in one place at a time."
             ) from None
 
-    async def append(
-        self, run_id: str, kind: CheckpointKind, step_number: int, payload: dict[str, Any]
-    ) -> None:
-        """Append a checkpoint in its own transaction."""
-        await self.append_json(run_id, kind, step_number, orjson.dumps(payload).decode())
-
-    def append_json(
-        self, run_id: str, kind: CheckpointKind, step_number: int, data: str
-    ) -> Awaitable[None]:
-        """`append` with the payload already serialised as a JSON object."""
-        return self._append_json(run_id, kind, step_number, data)
-
-    async def _append_json(
-        self, run_id: str, kind: CheckpointKind, step_number: int, data: str
-    ) -> None:
-        now = utcnow().isoformat()
-        async with self._pool.connection() as conn, conn.transaction():
-            # Locking the run row orders concurrent appends to one run.
-            cur = await conn.execute(
-                "UPDATE gai_runs SET updated_at = %s WHERE run_id = %s RETURNING run_id",
-                (now, run_id),
-            )
-            if await cur.fetchone() is None:
-                raise RunNotFoundError(f"No run {run_id!r} in the PostgreSQL store.")
+    @staticmethod
+    async def _write_one(conn: Any, entry: Entry, now: str) -> None:
+        if isinstance(entry, NewRun):
             await conn.execute(
-                "INSERT INTO gai_checkpoints (run_id, seq, kind, step_number, payload)"
-                " SELECT %s, COALESCE(MAX(seq), 0) + 1, %s, %s, %s"
-                " FROM gai_checkpoints WHERE run_id = %s",
-                (run_id, kind, step_number, data, run_id),
+                "INSERT INTO gai_runs (run_id, status, model, created_at, updated_at, snapshot)"
+                " VALUES (%s, 'running', %s, %s, %s, %s)",
+                (entry.run_id, entry.model, now, now, snapshot_json(entry.snapshot)),
             )
-
-    async def set_status(
-        self,
-        run_id: str,
-        status: RunStatus,
-        *,
-        result: TextResult | None = None,
-        error: str | None = None,
-    ) -> None:
-        """Record the run's status."""
-        data = result_json(status, result)
-        async with self._pool.connection() as conn:
+            return
+        if isinstance(entry, LogEntry):
+            cur = await conn.execute(
+                "INSERT INTO gai_checkpoints (run_id, seq, kind, step_number, payload)"
+                " SELECT run_id, %s, %s, %s, %s FROM gai_runs WHERE run_id = %s",
+                (entry.seq, entry.kind, entry.step_number, entry.data, entry.run_id),
+            )
+            if cur.rowcount:
+                await conn.execute(
+                    "UPDATE gai_runs SET updated_at = %s WHERE run_id = %s", (now, entry.run_id)
+                )
+        else:
             cur = await conn.execute(
                 "UPDATE gai_runs SET status = %s, result = %s, error = %s, updated_at = %s"
                 " WHERE run_id = %s",
-                (status, data, error, utcnow().isoformat(), run_id),
+                (
+                    entry.status,
+                    result_json(entry.status, entry.result),
+                    entry.error,
+                    now,
+                    entry.run_id,
+                ),
             )
-            if cur.rowcount == 0:
-                raise RunNotFoundError(f"No run {run_id!r} in the PostgreSQL store.")
+        if cur.rowcount == 0:
+            raise RunNotFoundError(f"No run {entry.run_id!r} in the PostgreSQL store.")
 
     async def _load_row(self, run_id: str) -> RunRecord | None:
         async with self._pool.connection() as conn:

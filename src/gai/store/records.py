@@ -90,11 +90,9 @@ class Checkpoint(Frozen):
     """One entry of a run's append-only log.
 
     Kinds: `model_response` (a `RecordedResponse`), `tools_started` (`call_ids`),
-    `tool_result` (a `ToolResult`), `tool_results` (`results`, several that completed
-    together) and `step_finished` (what of the `Step` its earlier entries do not hold).
-    Fields whose value is None are left out. SQLite merges entries that follow each
-    other: a `model_response` may carry its step's `tools_started` and, under
-    `"ended_step"`, the `step_finished` payload of the step before it.
+    `tool_result` (a `ToolResult`) and `step_finished` (what of the `Step` its earlier
+    entries do not hold); see `gai.store.LogEntry`. Fields whose value is None are left
+    out. Older logs may also hold merged entries (see `gai.store.base.ENDED_STEP`).
     """
 
     seq: int

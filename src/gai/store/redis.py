@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -16,10 +16,10 @@ from gai.errors import (
     StoreError,
 )
 from gai.store.base import BaseStore, prepare_serializers, result_json, snapshot_json
+from gai.store.entries import Entry, LogEntry, NewRun, StatusChange
 from gai.store.records import (
     SCHEMA_VERSION,
     Checkpoint,
-    CheckpointKind,
     RunRecord,
     RunSnapshot,
     RunStatus,
@@ -43,9 +43,10 @@ redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 redis.call('ZADD', KEYS[2], ARGV[1], KEYS[3])
 return 1
 """
-# Appending must not recreate a deleted run.
+# Appending must not recreate a deleted run, nor take a number another writer took.
 _APPEND = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('LLEN', KEYS[2]) ~= tonumber(ARGV[3]) - 1 then return -1 end
 redis.call('HSET', KEYS[1], 'updated_at', ARGV[2])
 return redis.call('RPUSH', KEYS[2], ARGV[1])
 """
@@ -106,63 +107,58 @@ class RedisStore(BaseStore):
     def _run_key(self, run_id: str) -> str:
         return f"{self._prefix}:run:{run_id}"
 
-    async def create_run(self, run_id: str, model: str, snapshot: RunSnapshot) -> None:
-        """Record a new run."""
+    async def write(self, entries: Sequence[Entry]) -> None:
+        """Apply `entries` in order, one at a time; the first that fails stops the rest."""
+        for entry in entries:
+            if isinstance(entry, NewRun):
+                await self._create_run(entry)
+            elif isinstance(entry, LogEntry):
+                await self._append_entry(entry)
+            else:
+                await self._set_status(entry)
+
+    async def _create_run(self, entry: NewRun) -> None:
         now = utcnow()
         stamp = now.isoformat()
         created = await self._create(
-            keys=[self._run_key(run_id), f"{self._prefix}:runs", run_id],
+            keys=[self._run_key(entry.run_id), f"{self._prefix}:runs", entry.run_id],
             args=[
                 now.timestamp(),
                 "status", "running",
-                "model", model,
+                "model", entry.model,
                 "created_at", stamp,
                 "updated_at", stamp,
-                "snapshot", snapshot_json(snapshot),
+                "snapshot", snapshot_json(entry.snapshot),
             ],
         )  # fmt: skip
         if not created:
-            raise RunExistsError(f"Run {run_id!r} already exists; resume it or use another run_id.")
+            raise RunExistsError(
+                f"Run {entry.run_id!r} already exists; resume it or use another run_id."
+            )
 
-    async def append(
-        self, run_id: str, kind: CheckpointKind, step_number: int, payload: dict[str, Any]
-    ) -> None:
-        """Append a checkpoint."""
-        await self.append_json(run_id, kind, step_number, orjson.dumps(payload).decode())
-
-    def append_json(
-        self, run_id: str, kind: CheckpointKind, step_number: int, data: str
-    ) -> Awaitable[None]:
-        """`append` with the payload already serialised as a JSON object."""
-        return self._append_json(run_id, kind, step_number, data)
-
-    async def _append_json(
-        self, run_id: str, kind: CheckpointKind, step_number: int, data: str
-    ) -> None:
-        head = orjson.dumps({"kind": kind, "step_number": step_number}).decode()
-        entry = f'{head[:-1]},"payload":{data}}}'
-        key = self._run_key(run_id)
-        length = await self._append(keys=[key, f"{key}:cp"], args=[entry, utcnow().isoformat()])
+    async def _append_entry(self, entry: LogEntry) -> None:
+        head = orjson.dumps({"kind": entry.kind, "step_number": entry.step_number}).decode()
+        data = f'{head[:-1]},"payload":{entry.data}}}'
+        key = self._run_key(entry.run_id)
+        args: list[str | int] = [data, utcnow().isoformat(), entry.seq]
+        length = await self._append(keys=[key, f"{key}:cp"], args=args)
         if not length:
-            raise RunNotFoundError(f"No run {run_id!r} in the Redis store.")
+            raise RunNotFoundError(f"No run {entry.run_id!r} in the Redis store.")
+        if length == -1:
+            raise StoreError(
+                f"Checkpoint {entry.seq} of run {entry.run_id!r} is already in the Redis "
+                f"store: another process is writing this run. Run each run in one place."
+            )
 
-    async def set_status(
-        self,
-        run_id: str,
-        status: RunStatus,
-        *,
-        result: TextResult | None = None,
-        error: str | None = None,
-    ) -> None:
-        """Record the run's status."""
-        key = self._run_key(run_id)
+    async def _set_status(self, entry: StatusChange) -> None:
+        key = self._run_key(entry.run_id)
         if not await self._redis.exists(key):
-            raise RunNotFoundError(f"No run {run_id!r} in the Redis store.")
+            raise RunNotFoundError(f"No run {entry.run_id!r} in the Redis store.")
         items = [
-            "status", status,
+            "status", entry.status,
             "updated_at", utcnow().isoformat(),
-            "result", result_json(status, result) or "",
-            "error", error or "",
+            "result", result_json(entry.status, entry.result) or "",
+            "error", entry.error or "",
         ]  # fmt: skip
         await self._redis.hset(key, items=items)
 

@@ -6,28 +6,24 @@ import asyncio
 import functools
 import sqlite3
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
-
-import orjson
+from typing import TypeVar
 
 from gai.errors import SchemaVersionError, StoreError
 from gai.store import _rows
 from gai.store._migrations import SQLITE_MIGRATIONS
-from gai.store._sqlite_batch import Batch, Failures, Writer, Writes, in_transaction
+from gai.store._sqlite_batch import Batch, Writer, Writes, in_transaction
 from gai.store.base import BaseStore, prepare_serializers, result_json, snapshot_json
+from gai.store.entries import Entry, LogEntry, NewRun
 from gai.store.records import (
     Checkpoint,
-    CheckpointKind,
     RunRecord,
-    RunSnapshot,
     RunStatus,
     RunSummary,
     utcnow,
 )
-from gai.types import TextResult
 
 __all__ = ["SQLiteStore"]
 
@@ -120,58 +116,35 @@ class SQLiteStore(BaseStore):
 
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
-    async def create_run(self, run_id: str, model: str, snapshot: RunSnapshot) -> None:
-        """Record a new run."""
-        await self._checked(self.queue_run(run_id, model, snapshot), run_id)
+    async def write(self, entries: Sequence[Entry]) -> None:
+        """Commit `entries` in order; they return once committed.
 
-    def queue_run(self, run_id: str, model: str, snapshot: RunSnapshot) -> asyncio.Future[Failures]:
-        """Queue a new run's record without waiting for it.
-
-        The future is the batch's, as with `queue_checkpoint`; the run's later
-        checkpoints queue behind the record and commit with or after it.
+        Entries from concurrent runs are committed together (group commit): each caller
+        still waits for its own commit, but many runs share one transaction and one
+        trip to the database thread. A run's entries after one that failed are not
+        written.
         """
         batch, writes = self._open_batch()
-        writes.creates += (run_id, model, snapshot_json(snapshot))
-        return batch
-
-    async def append(
-        self, run_id: str, kind: CheckpointKind, step_number: int, payload: dict[str, Any]
-    ) -> None:
-        """Append a checkpoint; it is committed before this returns.
-
-        Checkpoints from concurrent runs are committed together (group commit): each
-        caller still waits for its own commit, but many runs share one transaction and
-        one trip to the database thread.
-        """
-        await self.append_json(run_id, kind, step_number, orjson.dumps(payload).decode())
-
-    def append_json(
-        self, run_id: str, kind: CheckpointKind, step_number: int, data: str
-    ) -> Awaitable[None]:
-        """`append` with the payload already serialised as a JSON object."""
-        batch, writes = self._open_batch()
-        writes.unnumbered += (kind, step_number, data, run_id)
-        return self._checked(batch, run_id)
-
-    def queue_checkpoint(
-        self, run_id: str, kind: CheckpointKind, step_number: int, data: str, seq: int
-    ) -> asyncio.Future[Failures]:
-        """Queue checkpoint number `seq` of a run (JSON text) without waiting for it.
-
-        The future is shared by every write of the batch; it resolves once the batch has
-        committed, to the errors of the runs whose writes failed (an unknown run, or a
-        `seq` another writer already used). The run loop waits for it before its tools
-        start and at the end of each step.
-        """
-        batch, writes = self._open_batch()
-        writes.numbered += (seq, kind, step_number, data, run_id)
-        return batch
-
-    @staticmethod
-    async def _checked(batch: asyncio.Future[Failures], run_id: str) -> None:
+        for entry in entries:
+            if isinstance(entry, LogEntry):
+                writes.numbered += (
+                    entry.seq,
+                    entry.kind,
+                    entry.step_number,
+                    entry.data,
+                    entry.run_id,
+                )
+            elif isinstance(entry, NewRun):
+                writes.creates += (entry.run_id, entry.model, snapshot_json(entry.snapshot))
+            else:
+                derived = entry.derived_messages
+                data = result_json(entry.status, entry.result, without_messages=derived)
+                writes.statuses += (entry.status, data, entry.error, int(derived), entry.run_id)
         failures = await batch
-        if failures and run_id in failures:
-            raise failures[run_id]
+        if failures:
+            for entry in entries:
+                if entry.run_id in failures:
+                    raise failures[entry.run_id]
 
     def _open_batch(self) -> tuple[Batch, Writes]:
         """The batch a write joins; its future resolves once its transaction has committed.
@@ -200,46 +173,6 @@ class SQLiteStore(BaseStore):
                     done.set_result(failures)
         finally:
             del self._flushers[loop]
-
-    async def set_status(
-        self,
-        run_id: str,
-        status: RunStatus,
-        *,
-        result: TextResult | None = None,
-        error: str | None = None,
-        derived_messages: bool = False,
-    ) -> None:
-        """Record the run's status.
-
-        Args:
-            run_id: The run.
-            status: Its new status.
-            result: Its result, if it ended or paused.
-            error: What went wrong, if it failed.
-            derived_messages: The result's conversation is the run's input plus what
-                each logged step added: it is stored without it, and reading the run
-                rebuilds it.
-        """
-        batch = self.queue_status(
-            run_id, status, result=result, error=error, derived_messages=derived_messages
-        )
-        await self._checked(batch, run_id)
-
-    def queue_status(
-        self,
-        run_id: str,
-        status: RunStatus,
-        *,
-        result: TextResult | None = None,
-        error: str | None = None,
-        derived_messages: bool = False,
-    ) -> asyncio.Future[Failures]:
-        """`set_status` without waiting; the future is the batch's, as with `queue_run`."""
-        data = result_json(status, result, without_messages=derived_messages)
-        batch, writes = self._open_batch()
-        writes.statuses += (status, data, error, int(derived_messages), run_id)
-        return batch
 
     async def _load_row(self, run_id: str) -> RunRecord | None:
         row = await self._run(

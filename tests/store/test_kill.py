@@ -34,7 +34,7 @@ CHOSEN = (
     + [("in_write_tool", n) for n in (1, 2, 3)]
     + [("after_tool_result", n) for n in (1, 3, 6)]
     + [("after_step_finished", n) for n in (1, 2, 3)]
-    + [("in_checkpoint", n) for n in (1, 4, 7, 9)]
+    + [("in_checkpoint", n) for n in (1, 3, 5)]
 )
 RANDOM_KILLS = 14
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import orjson
@@ -91,8 +92,10 @@ class Checkpointer:
         self._log("tools_started", step_number, orjson.dumps({"call_ids": call_ids}).decode())
         await self._write()
 
-    async def tool_result(self, step_number: int, result: ToolResult) -> None:
-        self._log("tool_result", step_number, result.model_dump_json(exclude_none=True))
+    async def tool_results(self, step_number: int, results: Sequence[ToolResult]) -> None:
+        """Record results that completed together, or calls refused before running."""
+        for result in results:
+            self._log("tool_result", step_number, result.model_dump_json(exclude_none=True))
         await self._write()
 
     async def step_finished(self, step: Step) -> None:

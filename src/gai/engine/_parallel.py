@@ -21,8 +21,8 @@ else:
 
 __all__ = ["Recorder", "run_tool_calls"]
 
-Recorder = Callable[[int, ToolResult], Awaitable[None]]
-"""Records a call's result (step number, result) in the run store before it counts."""
+Recorder = Callable[[int, Sequence[ToolResult]], Awaitable[None]]
+"""Records results (step number, results) in the run store before they count."""
 
 
 async def run_tool_calls(
@@ -41,7 +41,8 @@ async def run_tool_calls(
 ) -> tuple[ToolResult, ...]:
     """Run every call at once (at most `max_parallel` at a time); results in call order.
 
-    Cancelling the caller cancels every running call.
+    `record` gets the results as they come: those that complete together in one call
+    (so a store writes them together). Cancelling the caller cancels every running call.
     """
     semaphore = asyncio.Semaphore(max_parallel) if max_parallel else None
     invoke = functools.partial(
@@ -64,8 +65,6 @@ async def run_tool_calls(
             result = await invoke(call)
         else:
             result = await hooks.run(call, tools.get(call.name), functools.partial(invoke, call))
-        if record is not None:
-            await record(step_number, result)
         if emit is not None:
             emit(events.ToolFinished(run_id, step_number, result))
         return result
@@ -84,14 +83,14 @@ async def run_tool_calls(
             return await limited(call)
 
     def start(call: ToolCall) -> Coroutine[Any, Any, ToolResult]:
-        # Only the layers a call needs: most calls have no limit, and with no hooks,
-        # events or store the tool's own coroutine runs as the task.
+        # Only the layers a call needs: most calls have no limit, and with no hooks or
+        # events the tool's own coroutine runs as the task.
         tool = tools.get(call.name)
         if semaphore is not None or (
             tool is not None and (tool.concurrency is not None or tool.group is not None or limits)
         ):
             return one(call)
-        if hooks is None and emit is None and record is None:
+        if hooks is None and emit is None:
             return invoke(call)
         return run_one(call)
 
@@ -101,12 +100,29 @@ async def run_tool_calls(
         hooks.reserve(calls, tools)
     limits = has_global()
     if len(calls) == 1:
-        return (await start(calls[0]),)
+        result = await start(calls[0])
+        if record is not None:
+            await record(step_number, (result,))
+        return (result,)
+    if record is None:
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(start(call)) for call in calls]
+        except BaseExceptionGroup as group_error:
+            # Tool failures are results, so only an internal error gets here; raise it
+            # as itself rather than wrapped in a group.
+            raise group_error.exceptions[0] from None
+        return tuple(task.result() for task in tasks)
+    tasks = [asyncio.create_task(start(call)) for call in calls]
     try:
-        async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(start(call)) for call in calls]
-    except BaseExceptionGroup as group_error:
-        # Tool failures are results, so only a store write or an internal error gets
-        # here; raise it as itself rather than wrapped in a group.
-        raise group_error.exceptions[0] from None
+        running: set[asyncio.Task[ToolResult]] = set(tasks)
+        while running:
+            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            # Tool failures are results: only an internal error raises here.
+            await record(step_number, [task.result() for task in tasks if task in done])
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
     return tuple(task.result() for task in tasks)

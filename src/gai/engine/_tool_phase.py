@@ -39,6 +39,7 @@ async def run_tools(
     awaiting: list[ToolCall] = []
     # Calls per tool so far, for the run's tool budgets (counted only when it has any).
     used = Counter(c.name for s in run.steps for c in s.tool_calls) if run.control.active else None
+    refused: list[ToolResult] = []
     for call in response.tool_calls:
         if call.call_id in done:
             continue
@@ -47,12 +48,13 @@ async def run_tools(
             awaiting.append(call)
         elif isinstance(verdict, ToolResult):
             done[call.call_id] = verdict
-            if checkpoint is not None:
-                await checkpoint.tool_result(step_number, verdict)
+            refused.append(verdict)
         else:
             if used is not None:
                 used[call.name] += 1
             to_run.append(call)
+    if checkpoint is not None and refused:
+        await checkpoint.tool_results(step_number, refused)
     if checkpoint is not None and to_run:
         await checkpoint.tools_started(step_number, [c.call_id for c in to_run])
     if run.hold is not None:
@@ -68,7 +70,7 @@ async def run_tools(
         default_timeout=request.tool_timeout,
         deps=request.deps,
         emit=run.emit,
-        record=None if checkpoint is None else checkpoint.tool_result,
+        record=None if checkpoint is None else checkpoint.tool_results,
         run_started=run.started,
     )
     done.update((r.call_id, r) for r in fresh)

@@ -11,7 +11,7 @@ the loop guards, `gai.resilience` the model wrappers, `gai.providers` the provid
 import importlib as _importlib
 import typing as _typing
 
-from gai import engine, errors, models, providers, stop, tools, types
+from gai import engine, errors, limits, models, providers, stop, tools, types
 from gai._gc import tune_gc
 from gai._registry import register_provider, resolve_model
 from gai._version import __version__
@@ -40,7 +40,6 @@ from gai.providers import BaseChatModel, Model, ModelRequest, ModelResponse
 from gai.stop import MaxSteps, NoMoreTools, StopCondition, StopWhen, UntilToolSeen, all_of, any_of
 from gai.tools import Tool, ToolContext, tool
 from gai.types import (
-    ImageURL,
     Message,
     RunState,
     Step,
@@ -80,7 +79,6 @@ __all__ = [
     "FallbackModel",
     "GaiError",
     "GaiWarning",
-    "ImageURL",
     "MaxSteps",
     "Message",
     "Model",
@@ -131,6 +129,7 @@ __all__ = [
     "generate_object_sync",
     "generate_text",
     "generate_text_sync",
+    "limits",
     "models",
     "observe",
     "providers",

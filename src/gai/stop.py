@@ -19,7 +19,8 @@ from typing import Any, TypeAlias
 from typing_extensions import override
 
 from gai.errors import ConfigError, UserError
-from gai.types import RunState, Step, StopKind, StopReason, Usage
+from gai.limits import Limits, PriceFunction, total_cost
+from gai.types import RunState, Step, StopKind, StopReason
 
 __all__ = [
     "CostBudget",
@@ -403,7 +404,27 @@ class ToolResultMatches(StopCondition):
         return f"ToolResultMatches({self.tool!r}, {self.pattern.pattern!r})"
 
 
-class TokenBudget(StopCondition):
+class _Limited(StopCondition):
+    """A stop condition that is a set of `gai.limits.Limits`, measured as `Budget` does."""
+
+    def __init__(self, limits: Limits, price: PriceFunction | None = None) -> None:
+        self.limits = limits
+        self.price = price
+
+    @override
+    def check(self, run: RunState) -> StopReason | None:
+        limits = self.limits
+        cost = None
+        if limits.max_cost is not None and self.price is not None:
+            cost = total_cost(run.steps, self.price)
+        exceeded = limits.exceeded(limits.measure(run.steps, run.usage, run.elapsed, cost))
+        if exceeded is None:
+            return None
+        name, detail = exceeded
+        return self._reason("deadline" if name == "deadline" else "budget", detail)
+
+
+class TokenBudget(_Limited):
     """Stop once the run has used at least this many tokens (any limit given).
 
     Args:
@@ -421,53 +442,39 @@ class TokenBudget(StopCondition):
     ) -> None:
         if max_total is None and max_input is None and max_output is None:
             raise ConfigError("TokenBudget needs at least one of max_total, max_input, max_output.")
-        self.limits = {
-            "total_tokens": max_total,
-            "input_tokens": max_input,
-            "output_tokens": max_output,
-        }
-
-    @override
-    def check(self, run: RunState) -> StopReason | None:
-        for field, limit in self.limits.items():
-            if limit is not None:
-                used = getattr(run.usage, field)
-                if used >= limit:
-                    label = field.replace("_", " ")
-                    return self._reason("budget", f"used {used} {label} (limit {limit})")
-        return None
+        super().__init__(
+            Limits(
+                max_total_tokens=max_total, max_input_tokens=max_input, max_output_tokens=max_output
+            )
+        )
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v}" for k, v in self.limits.items() if v is not None)
-        return f"TokenBudget({args})"
+        limits = self.limits
+        given = {
+            "max_total": limits.max_total_tokens,
+            "max_input": limits.max_input_tokens,
+            "max_output": limits.max_output_tokens,
+        }
+        return "TokenBudget(" + ", ".join(f"{k}={v}" for k, v in given.items() if v) + ")"
 
 
-class CostBudget(StopCondition):
+class CostBudget(_Limited):
     """Stop once the run's cost reaches `max_cost`.
 
     Args:
-        max_cost: Cost limit, in the unit `price` returns (e.g. USD).
-        price: Cost of one step's usage given the model name that answered it.
+        max_cost: Cost limit, in the unit `price` gives (e.g. USD).
+        price: Cost of one step (the signature `gai.Budget(price=...)` takes); None when
+            its model's price is unknown, which is a `UserError`.
     """
 
-    def __init__(self, max_cost: float, price: Callable[[Usage, str | None], float]) -> None:
-        if max_cost <= 0:
-            raise ConfigError(f"CostBudget needs max_cost > 0, got {max_cost}.")
-        self.max_cost = max_cost
-        self.price = price
-
-    @override
-    def check(self, run: RunState) -> StopReason | None:
-        cost = sum(self.price(s.usage, s.model) for s in run.steps)
-        if cost >= self.max_cost:
-            return self._reason("budget", f"cost {cost:.4f} reached the limit {self.max_cost:g}")
-        return None
+    def __init__(self, max_cost: float, price: PriceFunction) -> None:
+        super().__init__(Limits(max_cost=max_cost), price)
 
     def __repr__(self) -> str:
-        return f"CostBudget({self.max_cost:g})"
+        return f"CostBudget({self.limits.max_cost:g})"
 
 
-class TimeLimit(StopCondition):
+class TimeLimit(_Limited):
     """Stop once the run has been going for at least `seconds` (checked between steps).
 
     Args:
@@ -475,18 +482,10 @@ class TimeLimit(StopCondition):
     """
 
     def __init__(self, seconds: float) -> None:
-        if seconds <= 0:
-            raise ConfigError(f"TimeLimit needs seconds > 0, got {seconds}.")
-        self.seconds = seconds
-
-    @override
-    def check(self, run: RunState) -> StopReason | None:
-        if run.elapsed >= self.seconds:
-            return self._reason("deadline", f"ran for {run.elapsed:.3f}s (limit {self.seconds:g}s)")
-        return None
+        super().__init__(Limits(deadline=seconds))
 
     def __repr__(self) -> str:
-        return f"TimeLimit({self.seconds:g})"
+        return f"TimeLimit({self.limits.deadline:g})"
 
 
 class ToolErrorRate(StopCondition):

@@ -157,7 +157,7 @@ def test_images_must_be_inline(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("OLLAMA_HOST", "box:11434")
     model = Ollama("llava")
     assert model._http.base_url == "http://box:11434"
-    inline = gai.ImageURL.from_bytes(b"\x89PNG", "image/png")
+    inline = gai.types.ImageURL.from_bytes(b"\x89PNG", "image/png")
     body = model.payload(
         gai.ModelRequest(
             messages=(gai.Message(role="user", parts=(gai.Text(text="what"), inline)),)

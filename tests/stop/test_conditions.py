@@ -204,9 +204,9 @@ def test_seed_tool_result_matches_over_all_steps_and_ignores_errors():
 
 
 def test_seed_cost_exceeded_is_stateless():
-    def price(usage: Usage, model: str | None) -> float:
-        rate = 0.01 if model == "big" else 0.001
-        return usage.total_tokens * rate
+    def price(step: Step) -> float:  # the signature Budget(price=...) takes
+        rate = 0.01 if step.model == "big" else 0.001
+        return step.usage.total_tokens * rate
 
     c = CostBudget(1.0, price)
     cheap = step(1, usage=Usage(input_tokens=100, output_tokens=0), model="small")
@@ -215,10 +215,13 @@ def test_seed_cost_exceeded_is_stateless():
     reason = c.check(run(cheap, dear))
     assert reason is not None
     assert reason.kind == "budget"
+    assert reason.detail == "max_cost: used 1 of 1"
     # the same object gives the same answer again: nothing accumulated inside it
     assert c.check(run(cheap)) is None
-    with pytest.raises(ValueError, match="max_cost"):
+    with pytest.raises(ValueError, match="max_cost must be positive"):
         CostBudget(0, price)
+    with pytest.raises(gai.UserError, match="no known price"):
+        CostBudget(1.0, lambda step: None).check(run(cheap))
 
 
 def test_token_budget():
@@ -227,8 +230,8 @@ def test_token_budget():
     assert not TokenBudget(200)(run(s))
     reason = TokenBudget(max_output=50).check(run(s))
     assert reason is not None
-    assert reason.detail == "used 50 output tokens (limit 50)"
-    assert repr(TokenBudget(max_input=5)) == "TokenBudget(input_tokens=5)"
+    assert reason.detail == "max_output_tokens: used 50 of 50"
+    assert repr(TokenBudget(max_input=5)) == "TokenBudget(max_input=5)"
     with pytest.raises(ValueError, match="at least one"):
         TokenBudget()
 
@@ -239,7 +242,8 @@ def test_seed_time_exceeded_reads_elapsed_from_the_run():
     reason = c.check(run(step(1), elapsed=30.5))
     assert reason is not None
     assert reason.kind == "deadline"
-    with pytest.raises(ValueError, match="seconds > 0"):
+    assert reason.detail == "deadline: used 30.5 of 30"
+    with pytest.raises(ValueError, match="deadline must be positive"):
         TimeLimit(0)
 
 

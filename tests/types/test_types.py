@@ -6,8 +6,8 @@ import pytest
 from pydantic import ValidationError
 
 import gai
-from gai import ImageURL, Message, Step, StopReason, Text, TextResult, ToolCall, ToolResult, Usage
-from gai.types import ToolCallPart, ToolResultPart
+from gai import Message, Step, StopReason, Text, TextResult, ToolCall, ToolResult, Usage
+from gai.types import ImageURL, ToolCallPart, ToolResultPart
 
 
 def test_usage_adds_and_defaults_total():

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import os
 import resource
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Literal
 
 from gai.errors import ConfigError
-from gai.types import Step, Usage
+from gai.limits import BudgetUse, Limits, PriceFunction
+from gai.types import Step
 
 __all__ = ["Budget", "BudgetUse", "resident_memory_mb"]
-
-PriceFunction = Callable[[Step], Decimal | None]
 
 
 def resident_memory_mb() -> float:
@@ -28,24 +26,7 @@ def resident_memory_mb() -> float:
 
 
 @dataclass(frozen=True, slots=True)
-class BudgetUse:
-    """How much of each limit a run has used (only the limits the budget sets)."""
-
-    used: Mapping[str, float]
-    limits: Mapping[str, float]
-
-    @property
-    def left(self) -> dict[str, float]:
-        """What remains of each limit (never negative)."""
-        return {k: max(0.0, self.limits[k] - v) for k, v in self.used.items()}
-
-    def ratio(self, name: str) -> float:
-        """Share of a limit used (0..1+)."""
-        return self.used[name] / self.limits[name] if self.limits[name] else 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class Budget:
+class Budget(Limits):
     """Limits on a run. Reaching a hard limit ends the run with a `budget` stop reason.
 
     Each limit is checked after every step. Crossing `soft_ratio` of a limit emits a
@@ -74,69 +55,19 @@ class Budget:
             `BudgetExceededError` carrying it.
     """
 
-    max_steps: int | None = None
-    max_model_calls: int | None = None
-    max_tool_calls: int | None = None
     per_tool: Mapping[str, int] = field(default_factory=dict)
-    max_input_tokens: int | None = None
-    max_output_tokens: int | None = None
-    max_total_tokens: int | None = None
-    max_cost: float | None = None
-    deadline: float | None = None
-    max_memory_mb: float | None = None
     soft_ratio: float = 0.8
     wrap_up: bool = False
     price: PriceFunction | None = None
     on_budget: Literal["return", "raise"] = "return"
 
     def __post_init__(self) -> None:
+        Limits.__post_init__(self)
         if not 0 < self.soft_ratio <= 1:
             raise ConfigError(f"soft_ratio must be in (0, 1], got {self.soft_ratio}.")
-        for name, value in self.limits().items():
-            if value <= 0:
-                raise ConfigError(f"Budget.{name} must be positive, got {value}.")
         for tool, n in self.per_tool.items():
             if n < 0:
                 raise ConfigError(f"Budget.per_tool[{tool!r}] must not be negative, got {n}.")
-
-    def limits(self) -> dict[str, float]:
-        """The limits that are set, by name."""
-        names = (
-            "max_steps", "max_model_calls", "max_tool_calls", "max_input_tokens",
-            "max_output_tokens", "max_total_tokens", "max_cost", "deadline", "max_memory_mb",
-        )  # fmt: skip
-        return {n: float(v) for n in names if (v := getattr(self, n)) is not None}
-
-    def use(
-        self,
-        steps: tuple[Step, ...],
-        usage: Usage,
-        elapsed: float,
-        cost: Decimal | None,
-        memory_mb: float | None,
-    ) -> BudgetUse:
-        """How much of each set limit the run has used."""
-        limits = self.limits()
-        measured: dict[str, float | None] = {
-            "max_steps": len(steps),
-            "max_model_calls": sum(s.attempts for s in steps),
-            "max_tool_calls": sum(len(s.tool_calls) for s in steps),
-            "max_input_tokens": usage.input_tokens,
-            "max_output_tokens": usage.output_tokens,
-            "max_total_tokens": usage.total_tokens,
-            "max_cost": float(cost) if cost is not None else None,
-            "deadline": elapsed,
-            "max_memory_mb": memory_mb,
-        }
-        used = {k: float(v) for k, v in measured.items() if k in limits and v is not None}
-        return BudgetUse(used, {k: limits[k] for k in used})
-
-    def exceeded(self, use: BudgetUse) -> str | None:
-        """The first hard limit reached, described, or None."""
-        for name, used in use.used.items():
-            if used >= use.limits[name]:
-                return f"{name}: used {_fmt(used)} of {_fmt(use.limits[name])}"
-        return None
 
     def next_step_would_exceed(self, use: BudgetUse, last: Step | None) -> str | None:
         """Which limit one more step (at the last step's rate) would reach, if any."""
@@ -155,7 +86,3 @@ class Budget:
             if name in use.used and use.used[name] + rate >= use.limits[name]:
                 return name
         return None
-
-
-def _fmt(value: float) -> str:
-    return f"{value:g}" if value != int(value) else str(int(value))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from gai.errors import UserError
+from gai.limits import total_cost
 from gai.stop import StopCondition
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ class Control:
     def budget_use(self, state: RunState, memory: float | None) -> BudgetUse | None:
         if self.budget is None:
             return None
-        return self.budget.use(
+        return self.budget.measure(
             state.steps, state.usage, state.elapsed, self._cost(state.steps), memory
         )
 
@@ -74,19 +74,10 @@ class Control:
         if budget is None or budget.max_cost is None:
             return None
         if budget.price is not None:
-            price = budget.price
-        else:
-            from gai.observe.metrics import step_cost as price
-        total = Decimal(0)
-        for step in steps:
-            cost = price(step)
-            if cost is None:
-                raise UserError(
-                    f"Budget.max_cost needs prices, but model {step.model!r} has no known "
-                    f"price; pass Budget(price=...) to price its steps."
-                )
-            total += cost
-        return total
+            return total_cost(steps, budget.price)
+        from gai.observe.metrics import step_cost
+
+        return total_cost(steps, step_cost)
 
     def memory(self) -> float | None:
         if self.budget is None or self.budget.max_memory_mb is None:
@@ -118,7 +109,7 @@ class Control:
         exceeded = self.budget.exceeded(use)
         if exceeded is None:
             return None
-        return StopReason(kind="budget", detail=exceeded, condition="Budget")
+        return StopReason(kind="budget", detail=exceeded[1], condition="Budget")
 
     def plan_wrap_up(self, use: BudgetUse | None, last: Step | None) -> bool:
         """Whether the next step should be the tool-less wrap-up step."""

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
+from gai.limits import PriceFunction
 from gai.types import Step, TextResult, Usage
 
 __all__ = ["ExecutionMetrics", "PriceFunction", "step_cost"]
-
-PriceFunction = Callable[[Step], Decimal | None]
-"""Cost of one step in USD, or None when its price is unknown."""
 
 
 def _provider_and_model(step: Step) -> tuple[str | None, str | None]:
@@ -110,5 +107,5 @@ class ExecutionMetrics(BaseModel):
             error_rate=errors / len(results) if results else 0.0,
             cost=None
             if any(c is None for c in costs)
-            else sum((c for c in costs if c is not None), Decimal(0)),
+            else sum((Decimal(str(c)) for c in costs if c is not None), Decimal(0)),
         )

@@ -189,7 +189,7 @@ def _images(message: Message) -> list[str]:
             if inline is None:
                 raise UserError(
                     "Ollama accepts images only inline: pass a data: URL "
-                    "(gai.ImageURL.from_bytes(...)) instead of a web address."
+                    "(gai.types.ImageURL.from_bytes(...)) instead of a web address."
                 )
             images.append(inline[1])
     return images

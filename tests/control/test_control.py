@@ -611,7 +611,7 @@ async def test_a_priced_fallback_passes_the_price_check():
         [gai.TestModel(name="openai:gpt-4o-mini"), gai.TestModel(name="anthropic:claude-haiku-4-5")]
     )
     result = await gai.generate_text(
-        gai.resilience.with_retry(fallback), prompt="x", budget=Budget(max_cost=1.0)
+        gai.resilience.RetryModel(fallback), prompt="x", budget=Budget(max_cost=1.0)
     )
     assert result.text
     with pytest.raises(gai.UserError, match="'local-llm' has no known price"):

@@ -146,7 +146,7 @@ async def test_fallback_over_reflecting_servers(
         OpenAI("b", api_key=KEY, base_url=server.base("echo_text")),
         Anthropic("c", api_key=KEY, base_url=server.host("echo_html")),
     ]
-    fallback = gai.FallbackModel([gai.resilience.with_retry(m, QUICK) for m in models])
+    fallback = gai.FallbackModel([gai.resilience.RetryModel(m, QUICK) for m in models])
     error = await _failing_run(fallback, tmp_path, "fb", retry=QUICK)
     assert isinstance(error, gai.errors.FallbackExhaustedError)
     assert len(error.errors) == 3

@@ -5,7 +5,7 @@ import asyncio
 import pytest
 
 import gai
-from gai.resilience import CircuitBreaker, FallbackModel, breaker_for, with_breaker
+from gai.resilience import CircuitBreaker, CircuitBreakerModel, FallbackModel, breaker_for
 from tests.resilience.conftest import FAST, FakeClock, Lookups, openai_for, run_options
 from tests.support.agent_server import AgentServer
 
@@ -30,7 +30,7 @@ async def test_fallback_moves_on_after_retries_and_records_who_answered(lookups:
             if False
             else openai_for(good) as secondary,
         ):
-            model = FallbackModel([gai.resilience.with_retry(primary, FAST), secondary])
+            model = FallbackModel([gai.resilience.RetryModel(primary, FAST), secondary])
             result = await gai.generate_text(
                 model, prompt="conv", **run_options(lookups, retry=False)
             )
@@ -89,7 +89,7 @@ async def test_breaker_opens_fails_fast_probes_once_and_closes(clock: FakeClock)
 
     gate = asyncio.Event()
     gate.set()
-    model = with_breaker(gai.models.FunctionModel(endpoint), breaker)
+    model = CircuitBreakerModel(gai.models.FunctionModel(endpoint), breaker)
     for _ in range(3):
         with pytest.raises(gai.errors.ProviderServerError):
             await gai.generate_text(model, prompt="x")
@@ -151,7 +151,7 @@ async def test_breaker_with_retry_waits_for_half_open(lookups: Lookups):
         async with openai_for(server) as raw:
             breaker = CircuitBreaker(failure_threshold=2, reset_timeout=0.01, name="retry+breaker")
             policy = gai.RetryPolicy(max_attempts=5, initial_delay=0.001, max_retry_after=0.05)
-            model = gai.resilience.with_retry(with_breaker(raw, breaker), policy)
+            model = gai.resilience.RetryModel(CircuitBreakerModel(raw, breaker), policy)
             result = await gai.generate_text(model, prompt="c")
     assert result.text == "done c"
     assert [e.new for e in breaker.transitions] == ["open", "half_open", "closed"]

@@ -5,7 +5,7 @@ import asyncio
 import pytest
 
 import gai
-from gai.resilience import RateLimiter, with_rate_limit
+from gai.resilience import RateLimitedModel, RateLimiter
 from gai.resilience._wrapper import WrapperModel
 from tests.resilience.conftest import FakeClock, Lookups, openai_for, run_options
 from tests.support.agent_server import AgentServer
@@ -29,7 +29,7 @@ async def test_500_runs_against_60_rpm_queue_instead_of_failing(clock: FakeClock
     async with AgentServer(rounds=1, calls_per_round=1) as server:
         async with openai_for(server) as raw:
             starts = StartTimes(raw, clock)
-            model = with_rate_limit(starts, limiter)
+            model = RateLimitedModel(starts, limiter)
             results = await asyncio.gather(
                 *(
                     gai.generate_text(model, prompt=f"r{i}", **run_options(lookups))
@@ -68,7 +68,7 @@ async def test_max_concurrency_and_tokens_per_minute(clock: FakeClock, lookups: 
     limiter = RateLimiter(max_concurrency=3, tokens_per_minute=200, clock=clock, sleep=clock.sleep)
     async with AgentServer(rounds=1, calls_per_round=1) as server:
         async with openai_for(server) as raw:
-            model = with_rate_limit(raw, limiter)
+            model = RateLimitedModel(raw, limiter)
             await asyncio.gather(
                 *(
                     gai.generate_text(model, prompt=f"t{i}", **run_options(lookups))

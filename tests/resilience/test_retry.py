@@ -6,7 +6,7 @@ import logging
 import pytest
 
 import gai
-from gai.resilience import RetryPolicy, is_retryable, with_retry
+from gai.resilience import RetryModel, RetryPolicy, is_retryable
 from tests.resilience.conftest import FAST, FakeClock, Lookups, openai_for, run_options
 from tests.support.agent_server import AgentServer
 
@@ -122,7 +122,7 @@ def _always_500(messages, tools):
     raise gai.errors.ProviderServerError("down", provider="fake", status=500, retryable=True)
 
 
-async def test_with_retry_wraps_any_model():
+async def test_retry_model_wraps_any_model():
     calls = 0
 
     def flaky(messages, tools):
@@ -132,24 +132,24 @@ async def test_with_retry_wraps_any_model():
             raise gai.errors.ProviderTimeoutError("slow", provider="fake", retryable=True)
         return "finally"
 
-    model = with_retry(gai.models.FunctionModel(flaky), FAST)
+    model = RetryModel(gai.models.FunctionModel(flaky), FAST)
     assert model.name == "function:flaky"
     result = await gai.generate_text(model, prompt="x")
     assert (result.text, result.steps[0].attempts) == ("finally", 3)
-    async with gai.stream_text(with_retry(gai.models.FunctionModel(flaky), FAST), prompt="x") as s:
+    async with gai.stream_text(RetryModel(gai.models.FunctionModel(flaky), FAST), prompt="x") as s:
         assert [t async for t in s.text_stream] == ["finally"]
 
 
 async def test_every_wrapper_takes_model_strings_and_runs_everywhere():
     limiter = gai.RateLimiter(requests_per_minute=600)
     wrapped = [
-        gai.resilience.with_retry("test"),
-        gai.resilience.with_breaker("test"),
-        gai.resilience.with_rate_limit("test", limiter),
-        gai.resilience.with_rate_limit(
-            gai.resilience.with_breaker(gai.resilience.with_retry("test")), limiter
+        gai.resilience.RetryModel("test"),
+        gai.resilience.CircuitBreakerModel("test"),
+        gai.resilience.RateLimitedModel("test", limiter),
+        gai.resilience.RateLimitedModel(
+            gai.resilience.CircuitBreakerModel(gai.resilience.RetryModel("test")), limiter
         ),
-        gai.FallbackModel([gai.resilience.with_breaker("test"), "test"]),
+        gai.FallbackModel([gai.resilience.CircuitBreakerModel("test"), "test"]),
     ]
     for model in wrapped:
         assert model.name.endswith("test")
@@ -161,7 +161,7 @@ async def test_every_wrapper_takes_model_strings_and_runs_everywhere():
         answer = await gai.generate_object(model, dict, prompt="hi", mode="tool")
         assert isinstance(answer.object, dict)
     with pytest.raises(gai.errors.UnknownModelError):
-        gai.resilience.with_retry("nope:model")
+        gai.resilience.RetryModel("nope:model")
 
 
 def test_a_retry_shows_on_stderr_without_any_logging_setup(tmp_path):
@@ -177,7 +177,7 @@ def test_a_retry_shows_on_stderr_without_any_logging_setup(tmp_path):
         "    if len(calls) == 1:\n"
         "        raise gai.errors.ProviderServerError('upstream hiccup', provider='x', retryable=True)\n"
         "    return 'fine'\n"
-        "model = gai.resilience.with_retry(gai.models.FunctionModel(answer), gai.RetryPolicy(initial_delay=0))\n"
+        "model = gai.resilience.RetryModel(gai.models.FunctionModel(answer), gai.RetryPolicy(initial_delay=0))\n"
         "print(gai.generate_text_sync(model, prompt='x').text)\n"
     )
     done = subprocess.run(

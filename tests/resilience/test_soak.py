@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import gai
-from gai.resilience import CircuitBreaker, with_breaker
+from gai.resilience import CircuitBreaker, CircuitBreakerModel
 from tests.resilience.conftest import Lookups, openai_for
 from tests.support.agent_server import AgentServer
 
@@ -27,7 +27,7 @@ async def soak(
         rounds=ROUNDS, calls_per_round=CALLS, fault_rate=fault_rate, stall_seconds=0.2
     ) as server:
         async with openai_for(server) as raw:
-            model = with_breaker(raw, breaker)
+            model = CircuitBreakerModel(raw, breaker)
             options: dict[str, Any] = {
                 "tools": [lookups.tool],
                 "stop_when": gai.MaxSteps(10),

@@ -13,16 +13,14 @@ if TYPE_CHECKING:
         CircuitBreaker,
         CircuitBreakerModel,
         breaker_for,
-        with_breaker,
     )
     from gai.resilience.fallback import FallbackModel
-    from gai.resilience.ratelimit import RateLimitedModel, RateLimiter, with_rate_limit
+    from gai.resilience.ratelimit import RateLimitedModel, RateLimiter
     from gai.resilience.retry import (
         DEFAULT_RETRY,
         RetryModel,
         RetryPolicy,
         is_retryable,
-        with_retry,
     )
     from gai.resilience.timeout import TimeoutModel, Timeouts
 
@@ -41,9 +39,6 @@ __all__ = [
     "Timeouts",
     "breaker_for",
     "is_retryable",
-    "with_breaker",
-    "with_rate_limit",
-    "with_retry",
 ]
 
 _MODULES = {
@@ -53,16 +48,14 @@ _MODULES = {
         "CircuitBreaker",
         "CircuitBreakerModel",
         "breaker_for",
-        "with_breaker",
     ),
     "gai.resilience.fallback": ("FallbackModel",),
-    "gai.resilience.ratelimit": ("RateLimitedModel", "RateLimiter", "with_rate_limit"),
+    "gai.resilience.ratelimit": ("RateLimitedModel", "RateLimiter"),
     "gai.resilience.retry": (
         "DEFAULT_RETRY",
         "RetryModel",
         "RetryPolicy",
         "is_retryable",
-        "with_retry",
     ),
     "gai.resilience.timeout": ("TimeoutModel", "Timeouts"),
 }

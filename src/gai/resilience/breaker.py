@@ -20,7 +20,6 @@ __all__ = [
     "CircuitBreaker",
     "CircuitBreakerModel",
     "breaker_for",
-    "with_breaker",
 ]
 
 BreakerState = Literal["closed", "open", "half_open"]
@@ -216,13 +215,3 @@ class CircuitBreakerModel(WrapperModel):
             self.breaker.on_failure(exc, probe)
             raise
         self.breaker.on_success(probe)
-
-
-def with_breaker(model: Model | str, breaker: CircuitBreaker | None = None) -> CircuitBreakerModel:
-    """Guard `model` with a circuit breaker (by default, one shared per endpoint).
-
-    Args:
-        model: The model to guard.
-        breaker: A specific breaker; None shares the endpoint's breaker.
-    """
-    return CircuitBreakerModel(model, breaker)

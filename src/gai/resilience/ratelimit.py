@@ -13,7 +13,7 @@ from gai.providers.base import Model, ModelRequest, ModelResponse
 from gai.resilience._wrapper import WrapperModel, stream_of
 from gai.types import ModelChunk, StreamEnd, Text, ToolResultPart
 
-__all__ = ["RateLimitedModel", "RateLimiter", "estimate_tokens", "with_rate_limit"]
+__all__ = ["RateLimitedModel", "RateLimiter", "estimate_tokens"]
 
 
 def estimate_tokens(request: ModelRequest) -> int:
@@ -172,13 +172,3 @@ class RateLimitedModel(WrapperModel):
                 yield chunk
         finally:
             self.limiter.release(handle, used)
-
-
-def with_rate_limit(model: Model | str, limiter: RateLimiter) -> RateLimitedModel:
-    """Make `model`'s calls wait for their turn in `limiter`.
-
-    Args:
-        model: The model to limit.
-        limiter: The shared limiter.
-    """
-    return RateLimitedModel(model, limiter)

@@ -1,4 +1,4 @@
-"""`RetryPolicy` and `with_retry`: retry retryable model errors with backoff (on tenacity)."""
+"""`RetryPolicy` and `RetryModel`: retry retryable model errors with backoff (on tenacity)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from gai.types import ModelChunk, StreamEnd, StreamRestart
 if TYPE_CHECKING:
     from tenacity import AsyncRetrying, RetryCallState
 
-__all__ = ["DEFAULT_RETRY", "RetryModel", "RetryPolicy", "is_retryable", "with_retry"]
+__all__ = ["DEFAULT_RETRY", "RetryModel", "RetryPolicy", "is_retryable"]
 
 logger = logging.getLogger("gai.retry")
 
@@ -257,13 +257,3 @@ def _with_attempts(end: StreamEnd, extra: int) -> StreamEnd:
         answered_by=end.answered_by,
         attempts=end.attempts + extra,
     )
-
-
-def with_retry(model: Model | str, policy: RetryPolicy = DEFAULT_RETRY) -> RetryModel:
-    """Wrap `model` so retryable failures are retried.
-
-    Args:
-        model: The model to wrap.
-        policy: When and how long to wait.
-    """
-    return RetryModel(model, policy)

@@ -1,4 +1,4 @@
-"""`RetryPolicy` and `RetryModel`: retry retryable model errors with backoff (on tenacity)."""
+"""`RetryPolicy` and `RetryModel`: retry retryable model errors with backoff."""
 
 from __future__ import annotations
 
@@ -8,15 +8,11 @@ import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from gai.errors import ConfigError, ProviderError, ResponseFormatError
 from gai.providers.base import Model, ModelRequest, ModelResponse
 from gai.resilience._wrapper import WrapperModel, stream_of
 from gai.types import ModelChunk, StreamEnd, StreamRestart
-
-if TYPE_CHECKING:
-    from tenacity import AsyncRetrying, RetryCallState
 
 __all__ = ["DEFAULT_RETRY", "RetryModel", "RetryPolicy", "is_retryable"]
 
@@ -96,52 +92,33 @@ class RetryPolicy:
         bound = min(self.max_delay, self.initial_delay * self.multiplier ** (attempt - 1))
         return random.uniform(0, bound) if self.jitter else bound
 
-    def _retrying(self, what: str, offset: int = 0, started: float | None = None) -> AsyncRetrying:
-        """Tenacity's loop for the attempts after the first `offset` ones.
+    async def before_retry(self, what: str, attempt: int, error: Exception, started: float) -> None:
+        """Wait before the attempt after failed `attempt`, or raise `error` if none comes.
 
-        `started` is when the first attempt started (`time.perf_counter()`), for
-        `max_elapsed`; by default, now.
+        The one retry loop, for calls and streams alike: `error` is raised when it is
+        not retryable, when `attempt` was the last, or when the wait would end past
+        `max_elapsed`; otherwise the retry is logged (WARNING on `gai.retry`) and waited.
+
+        Args:
+            what: The model, for the log.
+            attempt: The attempt that failed (1 for the first).
+            error: Its error.
+            started: `time.perf_counter()` when the first attempt started.
         """
-        # Imported here: only a failed call needs it, and it costs a run's first call
-        # several milliseconds.
-        from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
-        from tenacity.stop import stop_base
-
-        class stop_when(stop_base):
-            def __init__(self, test: Callable[[RetryCallState], bool]) -> None:
-                self.test = test
-
-            def __call__(self, retry_state: RetryCallState) -> bool:
-                return self.test(retry_state)
-
-        def wait(state: RetryCallState) -> float:
-            error = state.outcome.exception() if state.outcome else None
-            return self.delay(state.attempt_number + offset, error)
-
-        def log(state: RetryCallState) -> None:
-            error = state.outcome.exception() if state.outcome else None
-            logger.warning(
-                "%s: attempt %d of %d failed (%s); retrying in %.2fs",
-                what,
-                state.attempt_number + offset,
-                self.max_attempts,
-                error,
-                state.upcoming_sleep,
-            )
-
-        began = time.perf_counter() if started is None else started
-
-        def out_of_time(state: RetryCallState) -> bool:
-            return self.out_of_time(began, state.upcoming_sleep)
-
-        return AsyncRetrying(
-            stop=stop_after_attempt(self.max_attempts - offset) | stop_when(out_of_time),
-            wait=wait,
-            retry=retry_if_exception(is_retryable),
-            before_sleep=log,
-            sleep=self.sleep,
-            reraise=True,
+        if not is_retryable(error) or attempt >= self.max_attempts:
+            raise error
+        wait = self.delay(attempt, error)
+        if self.out_of_time(started, wait):
+            raise error
+        logger.warning(
+            "%s: attempt %d of %d failed (%s); retrying in %.2fs",
+            what,
+            attempt,
+            self.max_attempts,
+            error,
+            wait,
         )
+        await self.sleep(wait)
 
 
 DEFAULT_RETRY = RetryPolicy()
@@ -166,71 +143,43 @@ class RetryModel(WrapperModel):
     async def generate(self, request: ModelRequest) -> ModelResponse:
         """Call the wrapped model, retrying retryable failures."""
         started = time.perf_counter()
-        try:
-            # The first attempt runs outside tenacity: most calls succeed, and setting up
-            # the retry machinery costs more per call than the rest of the run loop.
-            return await self.wrapped.generate(request)
-        except Exception as exc:
-            if not is_retryable(exc) or self.policy.max_attempts < 2:
-                raise
-            first_error = exc
-        wait = self.policy.delay(1, first_error)
-        if self.policy.out_of_time(started, wait):
-            raise first_error
-        logger.warning(
-            "%s: attempt 1 of %d failed (%s); retrying in %.2fs",
-            self.name,
-            self.policy.max_attempts,
-            first_error,
-            wait,
-        )
-        await self.policy.sleep(wait)
-        attempts = 1
-        async for attempt in self.policy._retrying(self.name, offset=1, started=started):
-            with attempt:
-                attempts += 1
+        attempt = 1
+        while True:
+            try:
                 response = await self.wrapped.generate(request)
-        return response.model_copy(update={"attempts": response.attempts + attempts - 1})
+            except Exception as exc:
+                await self.policy.before_retry(self.name, attempt, exc, started)
+                attempt += 1
+                continue
+            if attempt == 1:
+                return response
+            return response.model_copy(update={"attempts": response.attempts + attempt - 1})
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[ModelChunk]:
         """Stream from the wrapped model, retrying retryable failures.
 
         A stream that fails after it began is started again with a `StreamRestart`
         chunk first, so consumers drop the partial output. A stream that ends without
-        its `StreamEnd` counts as truncated (retryable). Streams cannot run inside
-        tenacity's loop, so this applies the same policy by hand.
+        its `StreamEnd` counts as truncated (retryable).
         """
-        attempt = 0
-        first_started = time.perf_counter()
+        started = time.perf_counter()
+        attempt = 1
         while True:
-            attempt += 1
-            started = ended = False
+            began = ended = False
             stream = stream_of(self.wrapped, request)
             try:
                 async for chunk in stream:
                     if isinstance(chunk, StreamEnd):
                         ended = True
                         chunk = _with_attempts(chunk, attempt - 1)
-                    started = True
+                    began = True
                     yield chunk
                 _require_end(ended, self.name)
             except Exception as exc:
-                if not is_retryable(exc) or attempt >= self.policy.max_attempts:
-                    raise
-                wait = self.policy.delay(attempt, exc)
-                if self.policy.out_of_time(first_started, wait):
-                    raise
-                logger.warning(
-                    "%s: attempt %d of %d failed (%s); retrying in %.2fs",
-                    self.name,
-                    attempt,
-                    self.policy.max_attempts,
-                    exc,
-                    wait,
-                )
-                await self.policy.sleep(wait)
-                if started:
-                    yield StreamRestart(attempt=attempt + 1, reason=f"{type(exc).__name__}: {exc}")
+                await self.policy.before_retry(self.name, attempt, exc, started)
+                attempt += 1
+                if began:
+                    yield StreamRestart(attempt=attempt, reason=f"{type(exc).__name__}: {exc}")
             else:
                 return
             finally:

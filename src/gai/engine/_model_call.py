@@ -22,7 +22,7 @@ __all__ = ["build_request", "call_model"]
 
 def build_request(run: Run) -> ModelRequest:
     """The model request for the run's next step: its transcript, tools and settings."""
-    request = ModelRequest(
+    request = ModelRequest._trusted(
         messages=tuple(run.transcript()),
         tools=tuple(t.definition for t in run.tools),
         tool_choice=run.tool_choice,

@@ -199,7 +199,7 @@ async def invoke_tool(
                 run_started,
                 spent,
             )
-    result = ToolResult(
+    result = ToolResult._trusted(
         call_id=call.call_id,
         name=call.name,
         output=output,

@@ -213,9 +213,8 @@ async def test_sync_tool_raising_stop_iteration_is_an_error_not_a_hang():
 async def test_every_result_is_recorded_before_the_step_gets_it():
     recorded = []
 
-    async def record(step_number, results):
-        await asyncio.sleep(0)
-        recorded.extend(results)
+    def record(step_number, result):
+        recorded.append(result)
 
     @tool
     def boom() -> str:

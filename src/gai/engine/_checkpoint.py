@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import inspect
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 import orjson
@@ -40,10 +41,12 @@ tool results; `fold_checkpoints` puts them back.
 class Checkpointer:
     """The run loop's view of the store: one method per moment worth recording.
 
-    Entries are numbered in order and held until the run must wait for them: before a
-    step's tools start (a resumed run must know they may have run), when a tool call
-    finishes (its result is reused, not repeated), and when the run ends. What is held
-    until then (the model's answer, the end of the step before) goes in the same write.
+    Entries are numbered in order. The run waits for its writes only where it must:
+    before a step's tools start (a resumed run must know they may have run) and when
+    it ends. Until then, the model's answer and the end of the step before are held,
+    and go in the write the run waits for; a tool result is handed to the store as
+    soon as it is known (SQLite commits it with the next batch), and the next wait
+    waits for it too.
 
     Args:
         store: Where the run is checkpointed.
@@ -51,22 +54,44 @@ class Checkpointer:
         seq: Number of the run's last entry so far (0 for a new run).
     """
 
-    __slots__ = ("_held", "run_id", "seq", "store")
+    __slots__ = ("_held", "_writing", "run_id", "seq", "store")
 
     def __init__(self, store: RunStore, run_id: str, seq: int = 0) -> None:
         self.store = store
         self.run_id = run_id
         self.seq = seq
         self._held: list[Entry] = []
+        self._writing: list[Awaitable[None]] = []
 
     def _log(self, kind: CheckpointKind, step_number: int, data: str) -> None:
         self.seq += 1
         self._held.append(LogEntry(self.run_id, self.seq, kind, step_number, data))
 
-    async def _write(self) -> None:
-        entries, self._held = self._held, []
-        if entries:
-            await self.store.write(entries)
+    def _hand_over(self) -> None:
+        if self._held:
+            entries, self._held = self._held, []
+            self._writing.append(self.store.write(entries))
+
+    async def _wait(self) -> None:
+        """Hand over what is held and wait for every write so far, in order.
+
+        Raises the first write's error once all have finished.
+        """
+        self._hand_over()
+        writing, self._writing = self._writing, []
+        error: BaseException | None = None
+        for index, write in enumerate(writing):
+            try:
+                await write
+            except Exception as exc:  # the rest still finish (and are awaited)
+                error = error or exc
+            except BaseException:  # cancelled: what was never awaited is dropped
+                for rest in writing[index + 1 :]:
+                    if inspect.iscoroutine(rest):
+                        rest.close()
+                raise
+        if error is not None:
+            raise error
 
     async def start(self, model: str, snapshot: RunSnapshot, *, wait: bool = True) -> None:
         """Record the new run.
@@ -76,13 +101,13 @@ class Checkpointer:
         """
         self._held.append(NewRun(self.run_id, model, snapshot))
         if wait:
-            await self._write()
+            await self._wait()
 
     async def resumed(self) -> None:
         self._held.append(StatusChange(self.run_id, "running"))
-        await self._write()
+        await self._wait()
 
-    async def model_response(
+    def model_response(
         self, step_number: int, response: ModelResponse, request: ModelRequest, duration: float
     ) -> None:
         record = recorded_response(response, request, duration)
@@ -90,15 +115,13 @@ class Checkpointer:
 
     async def tools_started(self, step_number: int, call_ids: list[str]) -> None:
         self._log("tools_started", step_number, orjson.dumps({"call_ids": call_ids}).decode())
-        await self._write()
+        await self._wait()
 
-    async def tool_results(self, step_number: int, results: Sequence[ToolResult]) -> None:
-        """Record results that completed together, or calls refused before running."""
-        for result in results:
-            self._log("tool_result", step_number, result.model_dump_json(exclude_none=True))
-        await self._write()
+    def tool_result(self, step_number: int, result: ToolResult) -> None:
+        self._log("tool_result", step_number, result.model_dump_json(exclude_none=True))
+        self._hand_over()
 
-    async def step_finished(self, step: Step) -> None:
+    def step_finished(self, step: Step) -> None:
         data = step.model_dump_json(exclude=STEP_EXCLUDE, exclude_none=True)
         self._log("step_finished", step.step_number, data)
 
@@ -126,4 +149,4 @@ class Checkpointer:
         derived: bool = False,
     ) -> None:
         self._held.append(StatusChange(self.run_id, status, result, error, derived))
-        await self._write()
+        await self._wait()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from gai._lazy import lazy_module
@@ -21,8 +21,8 @@ else:
 
 __all__ = ["Recorder", "run_tool_calls"]
 
-Recorder = Callable[[int, Sequence[ToolResult]], Awaitable[None]]
-"""Records results (step number, results) in the run store before they count."""
+Recorder = Callable[[int, ToolResult], None]
+"""Hands a result (step number, result) to the run store as soon as it is known."""
 
 
 async def run_tool_calls(
@@ -41,8 +41,8 @@ async def run_tool_calls(
 ) -> tuple[ToolResult, ...]:
     """Run every call at once (at most `max_parallel` at a time); results in call order.
 
-    `record` gets the results as they come: those that complete together in one call
-    (so a store writes them together). Cancelling the caller cancels every running call.
+    `record` gets each result as it comes. Cancelling the caller cancels every running
+    call.
     """
     semaphore = asyncio.Semaphore(max_parallel) if max_parallel else None
     invoke = functools.partial(
@@ -65,6 +65,8 @@ async def run_tool_calls(
             result = await invoke(call)
         else:
             result = await hooks.run(call, tools.get(call.name), functools.partial(invoke, call))
+        if record is not None:
+            record(step_number, result)
         if emit is not None:
             emit(events.ToolFinished(run_id, step_number, result))
         return result
@@ -83,14 +85,14 @@ async def run_tool_calls(
             return await limited(call)
 
     def start(call: ToolCall) -> Coroutine[Any, Any, ToolResult]:
-        # Only the layers a call needs: most calls have no limit, and with no hooks or
-        # events the tool's own coroutine runs as the task.
+        # Only the layers a call needs: most calls have no limit, and with no hooks,
+        # events or store the tool's own coroutine runs as the task.
         tool = tools.get(call.name)
         if semaphore is not None or (
             tool is not None and (tool.concurrency is not None or tool.group is not None or limits)
         ):
             return one(call)
-        if hooks is None and emit is None:
+        if hooks is None and emit is None and record is None:
             return invoke(call)
         return run_one(call)
 
@@ -100,29 +102,12 @@ async def run_tool_calls(
         hooks.reserve(calls, tools)
     limits = has_global()
     if len(calls) == 1:
-        result = await start(calls[0])
-        if record is not None:
-            await record(step_number, (result,))
-        return (result,)
-    if record is None:
-        try:
-            async with asyncio.TaskGroup() as group:
-                tasks = [group.create_task(start(call)) for call in calls]
-        except BaseExceptionGroup as group_error:
-            # Tool failures are results, so only an internal error gets here; raise it
-            # as itself rather than wrapped in a group.
-            raise group_error.exceptions[0] from None
-        return tuple(task.result() for task in tasks)
-    tasks = [asyncio.create_task(start(call)) for call in calls]
+        return (await start(calls[0]),)
     try:
-        running: set[asyncio.Task[ToolResult]] = set(tasks)
-        while running:
-            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-            # Tool failures are results: only an internal error raises here.
-            await record(step_number, [task.result() for task in tasks if task in done])
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(start(call)) for call in calls]
+    except BaseExceptionGroup as group_error:
+        # Tool failures are results, so only an internal error gets here; raise it as
+        # itself rather than wrapped in a group.
+        raise group_error.exceptions[0] from None
     return tuple(task.result() for task in tasks)

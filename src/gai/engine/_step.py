@@ -78,7 +78,7 @@ async def take_step(run: Run) -> Step | Paused | Stopped:
     if results:
         run.messages.append(tool_message(results))
     if run.checkpoint is not None:
-        await run.checkpoint.step_finished(step)
+        run.checkpoint.step_finished(step)
     if emit is not None:
         emit(events.StepFinished(run.run_id, step_number, step))
     if logger.isEnabledFor(logging.DEBUG):
@@ -111,7 +111,7 @@ async def _answer(run: Run, step_number: int, started: float) -> tuple[ModelResp
             )
         )
     if run.checkpoint is not None:
-        await run.checkpoint.model_response(step_number, response, request, duration)
+        run.checkpoint.model_response(step_number, response, request, duration)
     return response, duration
 
 

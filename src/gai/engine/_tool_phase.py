@@ -53,8 +53,9 @@ async def run_tools(
             if used is not None:
                 used[call.name] += 1
             to_run.append(call)
-    if checkpoint is not None and refused:
-        await checkpoint.tool_results(step_number, refused)
+    if checkpoint is not None:
+        for result in refused:
+            checkpoint.tool_result(step_number, result)
     if checkpoint is not None and to_run:
         await checkpoint.tools_started(step_number, [c.call_id for c in to_run])
     if run.hold is not None:
@@ -70,7 +71,7 @@ async def run_tools(
         default_timeout=request.tool_timeout,
         deps=request.deps,
         emit=run.emit,
-        record=None if checkpoint is None else checkpoint.tool_results,
+        record=None if checkpoint is None else checkpoint.tool_result,
         run_started=run.started,
     )
     done.update((r.call_id, r) for r in fresh)

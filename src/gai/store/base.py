@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from gai.errors import RunNotFoundError, StoreError
@@ -67,10 +67,13 @@ class RunStore(Protocol):
     wraps another sees every entry there.
     """
 
-    async def write(self, entries: Sequence[Entry]) -> None:
+    def write(self, entries: Sequence[Entry]) -> Awaitable[None]:
         """Make `entries` durable, in order; an entry that fails stops the rest.
 
-        A store may commit them together with other runs' entries (group commit). Raises
+        Awaiting the result waits until they are durable. A store may begin the write
+        at once, before it is awaited (SQLite queues it into the batch it commits next,
+        with other runs' entries), or when awaited (an `async def`); a run awaits its
+        writes in the order it made them. Awaiting raises
         `RunExistsError` for a `NewRun` whose id is taken, `RunNotFoundError` for an
         entry of an unknown run, and `StoreError` for a log entry whose `seq` another
         writer took.
@@ -238,7 +241,7 @@ class BaseStore(ABC):
     # --- primitives each backend implements -------------------------------------------
 
     @abstractmethod
-    async def write(self, entries: Sequence[Entry]) -> None:
+    def write(self, entries: Sequence[Entry]) -> Awaitable[None]:
         """Make `entries` durable, in order; an entry that fails stops the rest (see `RunStore`)."""
 
     @abstractmethod

@@ -6,15 +6,15 @@ import asyncio
 import functools
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from gai.errors import SchemaVersionError, StoreError
 from gai.store import _rows
 from gai.store._migrations import SQLITE_MIGRATIONS
-from gai.store._sqlite_batch import Batch, Writer, Writes, in_transaction
+from gai.store._sqlite_batch import Batch, Failures, Writer, Writes, in_transaction
 from gai.store.base import BaseStore, prepare_serializers, result_json, snapshot_json
 from gai.store.entries import Entry, LogEntry, NewRun
 from gai.store.records import (
@@ -116,13 +116,12 @@ class SQLiteStore(BaseStore):
 
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
-    async def write(self, entries: Sequence[Entry]) -> None:
-        """Commit `entries` in order; they return once committed.
+    def write(self, entries: Sequence[Entry]) -> Awaitable[None]:
+        """Queue `entries` into the next batch now; awaiting the result waits for its commit.
 
-        Entries from concurrent runs are committed together (group commit): each caller
-        still waits for its own commit, but many runs share one transaction and one
-        trip to the database thread. A run's entries after one that failed are not
-        written.
+        Entries from concurrent runs are committed together (group commit): each writer
+        waits for its own commit, but many runs share one transaction and one trip to
+        the database thread. A run's entries after one that failed are not written.
         """
         batch, writes = self._open_batch()
         for entry in entries:
@@ -140,11 +139,7 @@ class SQLiteStore(BaseStore):
                 derived = entry.derived_messages
                 data = result_json(entry.status, entry.result, without_messages=derived)
                 writes.statuses += (entry.status, data, entry.error, int(derived), entry.run_id)
-        failures = await batch
-        if failures:
-            for entry in entries:
-                if entry.run_id in failures:
-                    raise failures[entry.run_id]
+        return _Commit(batch, entries)
 
     def _open_batch(self) -> tuple[Batch, Writes]:
         """The batch a write joins; its future resolves once its transaction has committed.
@@ -261,3 +256,24 @@ class SQLiteStore(BaseStore):
             await asyncio.gather(flusher, return_exceptions=True)
         await self._run(lambda conn: conn.close())
         self._executor.shutdown(wait=False)
+
+
+class _Commit:
+    """A write's batch commit, awaited for this write's runs' errors.
+
+    Not a coroutine: a run that stops without waiting for its writes (they commit all
+    the same) must not leave a coroutine that was never awaited.
+    """
+
+    __slots__ = ("_batch", "_entries")
+
+    def __init__(self, batch: asyncio.Future[Failures], entries: Sequence[Entry]) -> None:
+        self._batch = batch
+        self._entries = entries
+
+    def __await__(self) -> Generator[Any, None, None]:
+        failures = yield from self._batch.__await__()
+        if failures:
+            for entry in self._entries:
+                if entry.run_id in failures:
+                    raise failures[entry.run_id]

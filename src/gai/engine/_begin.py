@@ -20,6 +20,7 @@ from gai.providers.base import Model
 from gai.providers.gate import SlotHold
 from gai.stop import StopCondition, as_condition
 from gai.tools import Tool
+from gai.types import Message
 from gai.types.transcript import step_messages
 
 if TYPE_CHECKING:
@@ -135,6 +136,10 @@ def _snapshot(request: Request) -> RunSnapshot:
     }
     if request.metadata is not None:
         fields["metadata"] = request.metadata
+    # What gai already holds as its own types is not validated again (validating was
+    # most of what recording a run's start cost); anything else is.
+    if type(request.tool_choice) is str and all(type(m) is Message for m in messages):
+        return RunSnapshot._trusted(**fields)
     return RunSnapshot(**fields)
 
 

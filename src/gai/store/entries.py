@@ -1,21 +1,22 @@
 """What a run writes to its store: one definition per kind of entry.
 
 A run hands its store a list of these at a time (`RunStore.write`); the store makes
-them durable together, in order, or fails them together.
+them durable in order. Like run events, they are `readonly` slotted dataclasses: a run
+makes a few dozen, and nothing changes them after.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TypeAlias
 
 from gai.store.records import CheckpointKind, RunSnapshot, RunStatus
 from gai.types import TextResult
+from gai.types.base import readonly
 
 __all__ = ["Entry", "LogEntry", "NewRun", "StatusChange"]
 
 
-@dataclass(frozen=True, slots=True)
+@readonly()
 class NewRun:
     """A new run's record; writing it fails with `RunExistsError` if the id is taken."""
 
@@ -24,7 +25,7 @@ class NewRun:
     snapshot: RunSnapshot
 
 
-@dataclass(frozen=True, slots=True)
+@readonly()
 class LogEntry:
     """Entry `seq` (from 1, numbered by the run) of a run's append-only log.
 
@@ -47,7 +48,7 @@ class LogEntry:
     data: str
 
 
-@dataclass(frozen=True, slots=True)
+@readonly()
 class StatusChange:
     """A run's new status, with its result or error when it ended or paused.
 

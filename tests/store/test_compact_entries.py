@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import types
 import typing
 from typing import Any
@@ -17,7 +18,7 @@ from gai.store.records import RecordedResponse, RunSnapshot
 from tests.store.conftest import log
 
 # Every model the stores write with exclude_none, and so every model nested in them.
-STORED: list[type[BaseModel]] = [
+STORED: list[type[Any]] = [
     RecordedResponse,
     gai.Step,
     gai.ToolResult,
@@ -26,13 +27,35 @@ STORED: list[type[BaseModel]] = [
 ]
 
 
-def _nested_models(annotation: Any) -> list[type[BaseModel]]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+def _is_value_class(annotation: Any) -> bool:
+    return isinstance(annotation, type) and (
+        issubclass(annotation, BaseModel) or dataclasses.is_dataclass(annotation)
+    )
+
+
+def _nested_models(annotation: Any) -> list[type[Any]]:
+    if _is_value_class(annotation):
         return [annotation]
-    found: list[type[BaseModel]] = []
+    found: list[type[Any]] = []
     for arg in typing.get_args(annotation):
         found.extend(_nested_models(arg))
     return found
+
+
+def _fields(cls: type[Any]) -> list[tuple[str, Any, bool, Any]]:
+    """(name, annotation, required, default) of a pydantic model's or dataclass's fields."""
+    if issubclass(cls, BaseModel):
+        return [
+            (name, info.annotation, info.is_required(), info.default)
+            for name, info in cls.model_fields.items()
+        ]
+    hints = typing.get_type_hints(cls, include_extras=True)
+    out = []
+    for f in dataclasses.fields(cls):
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        default = None if f.default is dataclasses.MISSING else f.default
+        out.append((f.name, hints[f.name], required, default))
+    return out
 
 
 def _allows_none(annotation: Any) -> bool:
@@ -49,18 +72,18 @@ def _allows_none(annotation: Any) -> bool:
 def test_every_field_that_may_be_none_defaults_to_none() -> None:
     # A None left out of the JSON must read back as None, so such a field cannot be
     # required or default to something else.
-    seen: set[type[BaseModel]] = set()
-    todo = list(STORED)
+    seen: set[type[Any]] = set()
+    todo: list[type[Any]] = list(STORED)
     wrong = []
     while todo:
         model = todo.pop()
         if model in seen:
             continue
         seen.add(model)
-        for name, info in model.model_fields.items():
-            todo.extend(_nested_models(info.annotation))
-            nullable = _allows_none(info.annotation) and info.annotation is not Any
-            if nullable and (info.is_required() or info.default is not None):
+        for name, annotation, required, default in _fields(model):
+            todo.extend(_nested_models(annotation))
+            nullable = _allows_none(annotation) and annotation is not Any
+            if nullable and (required or default is not None):
                 wrong.append(f"{model.__name__}.{name}")
     assert len(seen) > len(STORED)
     assert wrong == []

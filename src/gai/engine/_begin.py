@@ -139,7 +139,7 @@ def _snapshot(request: Request) -> RunSnapshot:
     # What gai already holds as its own types is not validated again (validating was
     # most of what recording a run's start cost); anything else is.
     if type(request.tool_choice) is str and all(type(m) is Message for m in messages):
-        return RunSnapshot._trusted(**fields)
+        return RunSnapshot(**fields)
     return RunSnapshot(**fields)
 
 

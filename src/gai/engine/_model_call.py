@@ -22,7 +22,7 @@ __all__ = ["build_request", "call_model"]
 
 def build_request(run: Run) -> ModelRequest:
     """The model request for the run's next step: its transcript, tools and settings."""
-    request = ModelRequest._trusted(
+    request = ModelRequest(
         messages=tuple(run.transcript()),
         tools=tuple(t.definition for t in run.tools),
         tool_choice=run.tool_choice,

@@ -113,7 +113,7 @@ class Run:
             started_at=self.started_at,
             pending_approvals=tuple(pending),
             raw=self.raw,
-            metadata=self.request.metadata,
+            metadata=None if self.request.metadata is None else dict(self.request.metadata),
         )
 
     def apply(self, overrides: StepOverrides) -> None:

@@ -124,7 +124,7 @@ def _made_step(
     model_duration: float,
     memory_mb: float | None = None,
 ) -> Step:
-    return Step._trusted(
+    return Step(
         step_number=step_number,
         text=response.text,
         tool_calls=response.tool_calls,

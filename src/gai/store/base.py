@@ -224,7 +224,7 @@ def prepare_serializers() -> None:
     use it paying for them while it runs.
     """
     RunSnapshot.model_rebuild()
-    TextResult.model_rebuild()
+    TextResult._adapter()
 
 
 class BaseStore(ABC):

@@ -199,7 +199,7 @@ async def invoke_tool(
                 run_started,
                 spent,
             )
-    result = ToolResult._trusted(
+    result = ToolResult(
         call_id=call.call_id,
         name=call.name,
         output=output,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import field
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SerializeAsAny, field_validator
+from pydantic import Field, WrapValidator
 
-from gai.types.base import Frozen, keep_dict
+from gai.types.base import Value, keep_dict, readonly
 
 __all__ = [
     "ImageURL",
@@ -25,8 +26,14 @@ __all__ = [
 Role = Literal["system", "user", "assistant", "tool"]
 """Who wrote a message."""
 
+# "wrap" rather than "plain": a plain validator also wraps the field's serializer in a
+# Python function, called on every dump of every call.
+Arguments = Annotated[dict[str, Any], WrapValidator(keep_dict)]
+"""Tool-call arguments: a JSON object, validated without being copied."""
 
-class Text(Frozen):
+
+@readonly(kw_only=True)
+class Text(Value):
     """A piece of text."""
 
     kind: Literal["text"] = "text"
@@ -34,7 +41,8 @@ class Text(Frozen):
     """The text itself."""
 
 
-class ImageURL(Frozen):
+@readonly(kw_only=True)
+class ImageURL(Value):
     """An image given by URL (`https://...` or a `data:` URL)."""
 
     kind: Literal["image_url"] = "image_url"
@@ -55,7 +63,8 @@ class ImageURL(Frozen):
         return cls(url=f"data:{media_type};base64,{encoded}", media_type=media_type)
 
 
-class ToolCallPart(Frozen):
+@readonly(kw_only=True)
+class ToolCallPart(Value):
     """A tool call the assistant made, as it appears in the transcript."""
 
     kind: Literal["tool_call"] = "tool_call"
@@ -63,20 +72,14 @@ class ToolCallPart(Frozen):
     """Identifier pairing the call with its result."""
     name: str
     """Tool name."""
-    arguments: dict[str, Any] = Field(default_factory=dict)
+    arguments: Arguments = field(default_factory=dict)
     """Arguments as the model gave them."""
     provider_data: dict[str, Any] | None = None
     """Opaque data the provider needs echoed back with the call."""
 
-    # "wrap" rather than "plain": a plain validator also wraps the field's serializer
-    # in a Python function, called on every dump of every call.
-    @field_validator("arguments", mode="wrap")
-    @classmethod
-    def _arguments(cls, value: Any, _handler: Any) -> dict[str, Any]:
-        return keep_dict(value)
 
-
-class ToolResultPart(Frozen):
+@readonly(kw_only=True)
+class ToolResultPart(Value):
     """The result of one tool call, sent back to the model."""
 
     kind: Literal["tool_result"] = "tool_result"
@@ -94,14 +97,13 @@ Part = Annotated[Text | ImageURL | ToolCallPart | ToolResultPart, Field(discrimi
 """Any message part; the `kind` field tells which."""
 
 
-class Message(Frozen):
+@readonly(kw_only=True)
+class Message(Value):
     """One message of a conversation."""
 
     role: Role
     """Who wrote it."""
-    # Serialised by each part's own class: pydantic's union serializer costs more than
-    # the part itself (pydantic#12912), and every checkpoint and trace dumps parts.
-    parts: tuple[SerializeAsAny[Part], ...] = ()
+    parts: tuple[Part, ...] = ()
     """Its content, in order."""
     name: str | None = None
     """Optional author name (e.g. an agent's name)."""

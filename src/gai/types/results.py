@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, field_validator
-
-from gai.types.base import Frozen, keep_dict
-from gai.types.messages import Message
+from gai.types.base import Value, readonly
+from gai.types.messages import Arguments, Message
 from gai.types.usage import Usage
 
 if TYPE_CHECKING:
@@ -52,14 +51,15 @@ def new_call_id() -> str:
     return f"call_{uuid.uuid4().hex[:16]}"
 
 
-class ToolCall(Frozen):
+@readonly(kw_only=True)
+class ToolCall(Value):
     """A request from the model to run a tool."""
 
-    call_id: str = Field(default_factory=new_call_id)
+    call_id: str = field(default_factory=new_call_id)
     """Identifier pairing the call with its result (generated when not given)."""
     name: str
     """Tool name."""
-    arguments: dict[str, Any] = Field(default_factory=dict)
+    arguments: Arguments = field(default_factory=dict)
     """Arguments, as decoded from the model's JSON."""
     invalid_arguments: str | None = None
     """The raw argument text when it was not a JSON object; the call then fails with an
@@ -67,15 +67,9 @@ class ToolCall(Frozen):
     provider_data: dict[str, Any] | None = None
     """Opaque data the provider needs echoed back with the call (e.g. a thought signature)."""
 
-    # "wrap" rather than "plain": a plain validator also wraps the field's serializer
-    # in a Python function, called on every dump of every call.
-    @field_validator("arguments", mode="wrap")
-    @classmethod
-    def _arguments(cls, value: Any, _handler: Any) -> dict[str, Any]:
-        return keep_dict(value)
 
-
-class ToolResult(Frozen):
+@readonly(kw_only=True)
+class ToolResult(Value):
     """The outcome of one tool call.
 
     Exactly one of `output` and `error` is meaningful: when `error` is set the call
@@ -112,7 +106,8 @@ class ToolResult(Frozen):
         return json.dumps(self.output, ensure_ascii=False, separators=(",", ":"))
 
 
-class Step(Frozen):
+@readonly(kw_only=True)
+class Step(Value):
     """One model call plus the execution of every tool call it asked for."""
 
     step_number: int
@@ -123,7 +118,7 @@ class Step(Frozen):
     """Tool calls the model asked for, in its order."""
     tool_results: tuple[ToolResult, ...] = ()
     """Their results, in the same order."""
-    usage: Usage = Field(default_factory=Usage)
+    usage: Usage = field(default_factory=Usage)
     """Tokens used by this step's model call."""
     duration: float = 0.0
     """Seconds of wall time for the model call plus the tools."""
@@ -150,7 +145,8 @@ class Step(Frozen):
         return max(0.0, self.duration - self.model_duration)
 
 
-class StopReason(Frozen):
+@readonly(kw_only=True)
+class StopReason(Value):
     """Why a run stopped: a kind to branch on, words for people, and what fired."""
 
     kind: StopKind
@@ -164,7 +160,8 @@ class StopReason(Frozen):
         return f"{self.kind}: {self.detail}"
 
 
-class Degradation(Frozen):
+@readonly(kw_only=True)
+class Degradation(Value):
     """How a run was degraded to get an answer at all."""
 
     level: Literal["essential_tools", "no_tools"]
@@ -173,7 +170,8 @@ class Degradation(Frozen):
     """The error that made the full run fail."""
 
 
-class TextResult(Frozen):
+@readonly(kw_only=True)
+class TextResult(Value):
     """The result of a run."""
 
     text: str
@@ -220,7 +218,8 @@ class TextResult(Frozen):
         return RunTrace.from_result(self)
 
 
-class RunState(Frozen):
+@readonly(kw_only=True)
+class RunState(Value):
     """What a stop condition or `prepare_step` sees: the run so far.
 
     It is rebuilt for every check, so conditions reading it keep no state of their own.
@@ -230,7 +229,7 @@ class RunState(Frozen):
     """Identifier of the run."""
     steps: tuple[Step, ...] = ()
     """Completed steps, in order."""
-    usage: Usage = Field(default_factory=Usage)
+    usage: Usage = field(default_factory=Usage)
     """Usage summed over the completed steps."""
     elapsed: float = 0.0
     """Seconds since the run started."""

@@ -14,22 +14,22 @@ def assistant_message(text: str, tool_calls: Sequence[ToolCall]) -> Message:
     """The assistant's turn: its text, then its tool calls."""
     parts: list[Part] = []
     if text:
-        parts.append(Text._trusted(text=text))
+        parts.append(Text(text=text))
     parts.extend(
-        ToolCallPart._trusted(
+        ToolCallPart(
             call_id=c.call_id, name=c.name, arguments=c.arguments, provider_data=c.provider_data
         )
         for c in tool_calls
     )
-    return Message._trusted(role="assistant", parts=tuple(parts))
+    return Message(role="assistant", parts=tuple(parts))
 
 
 def tool_message(results: Sequence[ToolResult]) -> Message:
     """The tool results sent back to the model, in call order."""
-    return Message._trusted(
+    return Message(
         role="tool",
         parts=tuple(
-            ToolResultPart._trusted(
+            ToolResultPart(
                 call_id=r.call_id, name=r.name, content=r.content, is_error=r.error is not None
             )
             for r in results

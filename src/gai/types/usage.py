@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import model_validator
-
-from gai.types.base import Frozen
+from gai.types.base import Value, readonly
 
 __all__ = ["Usage"]
 
 
-class Usage(Frozen):
+@readonly(kw_only=True)
+class Usage(Value):
     """Tokens used by one or more model calls.
 
     `total_tokens` defaults to input plus output when not given.
@@ -30,20 +27,14 @@ class Usage(Frozen):
     reasoning_tokens: int = 0
     """Output tokens spent on hidden reasoning (part of `output_tokens`)."""
 
-    @model_validator(mode="before")
-    @classmethod
-    def _default_total(cls, data: Any) -> Any:
-        if isinstance(data, dict) and not data.get("total_tokens"):
-            data = {
-                **data,
-                "total_tokens": data.get("input_tokens", 0) + data.get("output_tokens", 0),
-            }
-        return data
+    def __post_init__(self) -> None:
+        if not self.total_tokens:
+            object.__setattr__(self, "total_tokens", self.input_tokens + self.output_tokens)
 
     def __add__(self, other: Usage) -> Usage:
         if not isinstance(other, Usage):
             return NotImplemented
-        return Usage._trusted(
+        return Usage(
             input_tokens=self.input_tokens + other.input_tokens,
             output_tokens=self.output_tokens + other.output_tokens,
             total_tokens=self.total_tokens + other.total_tokens,

@@ -14,6 +14,7 @@ from gai.store.entries import Entry, LogEntry, NewRun, StatusChange
 from gai.store.recorded import recorded_response
 from gai.store.records import CheckpointKind, RunSnapshot, RunStatus
 from gai.types import Step, TextResult, ToolResult
+from gai.types.base import Value
 
 if TYPE_CHECKING:
     from gai.store.base import RunStore
@@ -51,7 +52,7 @@ def _field_names(cls: type) -> tuple[str, ...]:
     return names
 
 
-def _entry_json(value: ToolResult | Step, exclude: frozenset[str] = frozenset()) -> str:
+def _entry_json(value: Value, exclude: frozenset[str] = frozenset()) -> str:
     """The value's fields but `exclude` and those that are None, as JSON.
 
     orjson writes gai's dataclasses directly, several times faster than pydantic's
@@ -142,7 +143,7 @@ class Checkpointer:
         self, step_number: int, response: ModelResponse, request: ModelRequest, duration: float
     ) -> None:
         record = recorded_response(response, request, duration)
-        self._log("model_response", step_number, record.model_dump_json(exclude_none=True))
+        self._log("model_response", step_number, _entry_json(record))
 
     async def tools_started(self, step_number: int, call_ids: list[str]) -> None:
         self._log("tools_started", step_number, orjson.dumps({"call_ids": call_ids}).decode())

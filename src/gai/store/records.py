@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,7 +18,7 @@ from gai.types import (
     ToolResult,
     Usage,
 )
-from gai.types.base import Frozen
+from gai.types.base import Frozen, Value, readonly
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -64,22 +65,26 @@ class RunSnapshot(Frozen):
     """The run's `metadata=`, if given."""
 
 
-class RecordedResponse(Frozen):
-    """A model answer as recorded, with a fingerprint of the request that produced it."""
+@readonly(kw_only=True)
+class RecordedResponse(Value):
+    """A model answer as recorded, with a fingerprint of the request that produced it.
+
+    A value like a step (written once per model answer), not a document.
+    """
 
     text: str = ""
-    tool_calls: list[ToolCall] = Field(default_factory=list)
-    usage: Usage = Field(default_factory=Usage)
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
     finish_reason: FinishReason = "stop"
     model_name: str | None = None
     answered_by: str | None = None
     attempts: int = 1
     model_duration: float = 0.0
-    request_tools: list[str] = Field(default_factory=list)
+    request_tools: list[str] = field(default_factory=list)
     """Names of the tools offered in the request."""
     request_messages: int = 0
     """Number of messages sent."""
-    request_tool_results: list[tuple[str, str]] = Field(default_factory=list)
+    request_tool_results: list[tuple[str, str]] = field(default_factory=list)
     """(call id, content) of the tool results sent back in the request."""
     tools_started: list[str] | None = None
     """Call ids whose tools began right after this answer, when the log records that in

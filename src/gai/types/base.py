@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar, dataclass_transform
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, with_config
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter
@@ -65,8 +65,11 @@ class Value:
 
     __slots__ = ()
 
-    __pydantic_config__: ClassVar[Any] = ConfigDict(extra="forbid")
     _gai_adapter: ClassVar[Any] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        with_config(ConfigDict(extra="forbid"))(cls)  # validating rejects unknown fields
 
     @classmethod
     def _adapter(cls) -> TypeAdapter[Any]:

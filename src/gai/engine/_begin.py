@@ -20,7 +20,6 @@ from gai.providers.base import Model
 from gai.providers.gate import SlotHold
 from gai.stop import StopCondition, as_condition
 from gai.tools import Tool
-from gai.types import Message
 from gai.types.transcript import step_messages
 
 if TYPE_CHECKING:
@@ -136,10 +135,6 @@ def _snapshot(request: Request) -> RunSnapshot:
     }
     if request.metadata is not None:
         fields["metadata"] = request.metadata
-    # What gai already holds as its own types is not validated again (validating was
-    # most of what recording a run's start cost); anything else is.
-    if type(request.tool_choice) is str and all(type(m) is Message for m in messages):
-        return RunSnapshot(**fields)
     return RunSnapshot(**fields)
 
 

@@ -53,18 +53,21 @@ def _field_names(cls: type) -> tuple[str, ...]:
 
 
 def _entry_json(value: Value, exclude: frozenset[str] = frozenset()) -> str:
-    """The value's fields but `exclude` and those that are None, as JSON.
+    """The value as JSON, less the fields in `exclude` and those that are None.
 
     orjson writes gai's dataclasses directly, several times faster than pydantic's
-    serializer; whatever it cannot write as JSON (a tool output of a type of its own)
-    goes through pydantic.
+    serializer (a whole value keeps its None fields; they read back the same);
+    whatever orjson cannot write (a tool output of a type of its own) goes through
+    pydantic.
     """
-    fields = {
-        name: v
-        for name in _field_names(type(value))
-        if name not in exclude and (v := getattr(value, name)) is not None
-    }
     try:
+        if not exclude:
+            return orjson.dumps(value).decode()
+        fields = {
+            name: v
+            for name in _field_names(type(value))
+            if name not in exclude and (v := getattr(value, name)) is not None
+        }
         return orjson.dumps(fields).decode()
     except TypeError:
         return value.model_dump_json(exclude=set(exclude), exclude_none=True)

@@ -14,7 +14,8 @@ from aiohttp.test_utils import TestServer
 
 import gai
 from gai.providers import OpenAI
-from gai.providers.gate import ConnectionGate, SlotHold, held_slots, run_order, start_order
+from gai._scope import RunScope, current_scope, start_order
+from gai.providers.gate import ConnectionGate
 from gai.store import SQLiteStore
 from gai.store._sqlite_batch import Writer
 from tests.support.recordings import load
@@ -22,8 +23,15 @@ from tests.support.recordings import load
 RECORDING = "openai_chat/tool_call_single_with_result.yaml"
 
 
+def _enter(order: int | None) -> RunScope | None:
+    """Make the current task's code part of a run with place `order` (None: no run)."""
+    scope = None if order is None else RunScope(order)
+    current_scope.set(scope)  # each task has its own context
+    return scope
+
+
 async def _hold(gate: ConnectionGate, log: list[str], name: str, order: int | None) -> None:
-    run_order.set(order)  # each task has its own context
+    _enter(order)
     async with gate:
         log.append(f"in {name}")
         await asyncio.sleep(0)
@@ -39,7 +47,7 @@ async def test_at_most_limit_in_flight_and_older_runs_first() -> None:
 
     async def request(name: str, order: int | None) -> None:
         nonlocal inside, most
-        run_order.set(order)
+        _enter(order)
         async with gate:
             inside += 1
             most = max(most, inside)
@@ -94,7 +102,7 @@ async def test_a_slot_handed_to_a_waiter_cancelled_meanwhile_is_passed_on() -> N
     assert log == ["in later", "out later"]
 
 
-async def test_a_held_slot_goes_to_no_one_until_released() -> None:
+async def test_a_slot_is_kept_until_its_runs_model_phase_ends() -> None:
     gate = ConnectionGate(1)
     log: list[str] = []
 
@@ -102,40 +110,39 @@ async def test_a_held_slot_goes_to_no_one_until_released() -> None:
         async with gate:
             log.append("other")
 
-    waiting = asyncio.create_task(other())  # its context is copied before the hold is set
-    hold = SlotHold()
-    held_slots.set(hold)
-    hold.hold()
+    waiting = asyncio.create_task(other())  # its context is copied before the scope is set
+    scope = _enter(0)
+    assert scope is not None
+    scope.begin_model_phase()
     async with gate:
         await asyncio.sleep(0)  # the other request queues meanwhile
     for _ in range(5):
         await asyncio.sleep(0)
-    assert log == []  # the finished request's slot is still held
+    assert log == []  # the finished request's slot is still kept
     assert gate.waiting == 1
-    hold.release()
-    hold.release()  # idempotent
+    scope.end_model_phase()
+    scope.end_model_phase()  # idempotent
     await waiting
     assert log == ["other"]
-    # Released, a hold no longer keeps anything: the next slot is freed at once.
+    # Outside its model phase, a run keeps nothing: the next slot is freed at once.
     async with gate:
         pass
     async with gate:
         pass
-    # Held again (the run's next step), it keeps the next slot again.
-    hold.hold()
+    # In its next model phase (the run's next step), it keeps the next slot again.
+    scope.begin_model_phase()
     async with gate:
         pass
     assert gate._free == 0
-    hold.release()
+    scope.end_model_phase()
     assert gate._free == 1
 
 
-async def test_a_task_that_inherits_a_released_hold_frees_its_slot() -> None:
+async def test_a_task_started_outside_the_model_phase_frees_its_slot() -> None:
     gate = ConnectionGate(1)
-    hold = SlotHold()
-    held_slots.set(hold)
+    _enter(0)
 
-    async def tool() -> None:  # a run's tool: started after the hold was released
+    async def tool() -> None:  # a run's tool: started after the model phase ended
         async with gate:
             pass
 
@@ -143,17 +150,17 @@ async def test_a_task_that_inherits_a_released_hold_frees_its_slot() -> None:
     assert gate._free == 1
 
 
-async def test_a_failed_request_frees_its_slot_even_when_held() -> None:
+async def test_a_failed_request_frees_its_slot_even_in_the_model_phase() -> None:
     gate = ConnectionGate(1)
-    hold = SlotHold()
-    held_slots.set(hold)
-    hold.hold()
+    scope = _enter(0)
+    assert scope is not None
+    scope.begin_model_phase()
     with pytest.raises(RuntimeError):
         async with gate:
             raise RuntimeError("connection reset")
     await asyncio.wait_for(gate.__aenter__(), 1)  # not held: free again
     await gate.__aexit__(RuntimeError, RuntimeError(), None)
-    hold.release()
+    scope.end_model_phase()
 
 
 def test_the_limit_must_be_positive() -> None:
@@ -217,19 +224,24 @@ async def test_runs_started_first_finish_first_when_connections_are_short(
     assert finals == ["A final", "B final", "C final", "D final"]
 
 
+def _order() -> int | None:
+    scope = current_scope.get()
+    return None if scope is None else scope.order
+
+
 async def test_a_run_has_its_place_in_the_start_order_and_runs_inside_it_share_it() -> None:
     seen: dict[str, int | None] = {}
 
     @gai.tool
     async def inner() -> str:
         """The run inside."""
-        seen["inner tool"] = run_order.get()
+        seen["inner tool"] = _order()
         return "ok"
 
     @gai.tool
     async def outer() -> str:
         """Starts a run of its own."""
-        seen["outer tool"] = run_order.get()
+        seen["outer tool"] = _order()
         result = await gai.generate_text(
             gai.TestModel(), prompt="inner", tools=[inner], stop_when=gai.MaxSteps(3)
         )
@@ -242,7 +254,7 @@ async def test_a_run_has_its_place_in_the_start_order_and_runs_inside_it_share_i
     assert first is not None
     assert seen["inner tool"] == first
     # The caller's context is left as it was: the next run takes a later place.
-    assert run_order.get() is None
+    assert current_scope.get() is None
     await gai.generate_text(gai.TestModel(), prompt="next", tools=[outer])
     assert seen["outer tool"] is not None
     assert seen["outer tool"] > first
@@ -299,8 +311,8 @@ async def test_a_tool_of_a_run_with_a_store_can_call_the_model_with_one_connecti
     weather_server: tuple[TestServer, list[str]], tmp_path: Path, inner_store: bool
 ) -> None:
     # The slot kept across the commit is freed before the tools start: a tool calling
-    # the same provider (here through a run of its own, with or without a store, so
-    # with a hold of its own or its caller's) must not wait for it forever.
+    # the same provider (here through a run of its own, with or without a store) must
+    # not wait for it forever.
     server, seen = weather_server
     store = SQLiteStore(tmp_path / "runs.db")
     async with OpenAI(
@@ -328,4 +340,4 @@ async def test_a_tool_of_a_run_with_a_store_can_call_the_model_with_one_connecti
     await store.aclose()
     assert result.stop_reason.kind == "no_more_tools"
     assert seen == ["outer first", "inner first", "outer final"]
-    assert held_slots.get() is None  # the run's hold ended with it
+    assert current_scope.get() is None  # the run's scope ended with it

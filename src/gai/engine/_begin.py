@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from gai._ids import new_run_id
 from gai._lazy import lazy_module
+from gai._scope import open_scope
 from gai._warn import warn
 from gai.engine._control import Control
 from gai.engine._decide import should_stop
@@ -17,7 +18,6 @@ from gai.engine._step import with_tools
 from gai.engine.request import Request
 from gai.observe.hub import combine, instrumented
 from gai.providers.base import Model
-from gai.providers.gate import SlotHold
 from gai.stop import StopCondition, as_condition
 from gai.tools import Tool
 from gai.types.transcript import step_messages
@@ -48,6 +48,7 @@ def start(
         request=request,
         model=prepare_model(model, request),
         run_id=request.run_id or new_run_id(),
+        scope=open_scope(),
         started=time.perf_counter(),
         tools=list(request.tools),  # type: ignore[arg-type]  # normalised in __post_init__
         tool_choice=request.tool_choice,
@@ -64,7 +65,6 @@ def start(
 
         logged = resume.checkpoints[-1].seq if resume is not None and resume.checkpoints else 0
         run.checkpoint = Checkpointer(request.run_store, run.run_id, logged)
-        run.hold = SlotHold()
     return run, condition
 
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from gai._lazy import lazy_module
+from gai._scope import current_scope
 from gai.engine._begin import begin, start
 from gai.engine._decide import deadline, decide
 from gai.engine._ending import end, fail
@@ -23,7 +24,6 @@ from gai.engine._step import take_step
 from gai.engine.request import Request, StepOverrides
 from gai.errors import UserError
 from gai.providers.base import Model
-from gai.providers.gate import held_slots, run_order, start_order
 from gai.stop import StopCondition
 from gai.types import Step, TextResult
 
@@ -58,13 +58,12 @@ async def run_loop(
         approvals: Decisions for tool calls waiting for approval, by call id.
 
     Errors that end the run early (cancellation, provider failure, a raising callback)
-    propagate with `partial_result` set to the steps completed so far. A run started
-    outside any other run takes its place in the start order, by which its model
-    requests wait for a connection (see `gai.providers.gate.ConnectionGate`).
+    propagate with `partial_result` set to the steps completed so far. The run is
+    the current `gai._scope.RunScope` while it runs (providers serve waiting
+    requests in the scopes' start order).
     """
     run, condition = start(model, request, emit, stream, resume, approvals)
-    order = run_order.set(start_order()) if run_order.get() is None else None
-    held = None if run.hold is None else held_slots.set(run.hold)
+    scope = current_scope.set(run.scope)
     try:
         try:
             outcome = await begin(run, request, resume, condition)
@@ -75,10 +74,7 @@ async def run_loop(
             await fail(run, exc)
             raise
     finally:
-        if held is not None:
-            held_slots.reset(held)
-        if order is not None:
-            run_order.reset(order)
+        current_scope.reset(scope)
     if isinstance(result, Exception):
         raise result  # a budget that raises: recorded and reported by `end`
     return result

@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gai._registry import resolve_model
+from gai._scope import RunScope
 from gai.engine._control import Control
 from gai.engine.hooks import MODEL_HOOK
 from gai.engine.request import Request, StepOverrides, check_tool_choice, normalize_tools
 from gai.providers.base import Model, ToolChoice
-from gai.providers.gate import SlotHold
 from gai.providers.wire import MessageHistory
 from gai.tools import Tool
 from gai.types import Message, RunState, Step, StopReason, TextResult, ToolCall, Usage, system
@@ -61,14 +61,13 @@ class Run:
     tool_choice: ToolChoice
     system: str | None
     messages: list[Message]
+    scope: RunScope
+    """The run as the layers below the engine see it: its start order and phase."""
     steps: list[Step] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     raw: Any = None
     started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     checkpoint: Checkpointer | None = None
-    hold: SlotHold | None = None
-    """With a store, what keeps the model call's connection slot across the commit the
-    step waits for before its tools start."""
     transcript_edited: bool = False
     """Whether anything but the steps (a nudge, a new system prompt) changed the
     conversation; if not, a store can rebuild it from the input and the steps."""

@@ -43,9 +43,8 @@ async def take_step(run: Run) -> Step | Paused | Stopped:
     if pending is not None and pending.step_number != step_number:
         pending = None
     started = time.perf_counter()
-    hold = run.hold
-    if hold is not None:
-        hold.hold()
+    scope = run.scope
+    scope.begin_model_phase()
     try:
         if pending is not None and pending.response is not None:
             from gai.store.recorded import response_from_record
@@ -66,8 +65,7 @@ async def take_step(run: Run) -> Step | Paused | Stopped:
                 partial = _made_step(run, step_number, response, results, started, model_duration)
                 return Paused(awaiting, partial)
     finally:
-        if hold is not None:
-            hold.release()
+        scope.end_model_phase()
     step = _made_step(
         run, step_number, response, results, started, model_duration, run.control.memory()
     )

@@ -58,8 +58,7 @@ async def run_tools(
             checkpoint.tool_result(step_number, result)
     if checkpoint is not None and to_run:
         await checkpoint.tools_started(step_number, [c.call_id for c in to_run])
-    if run.hold is not None:
-        run.hold.release()  # before the tools: neither they nor runs they start hold it
+    run.scope.end_model_phase()  # before the tools: neither they nor runs they start are in it
     request = run.request
     fresh = await run_tool_calls(
         to_run,

@@ -12,31 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-import itertools
-from contextvars import ContextVar
 from types import TracebackType
 
+from gai._scope import current_scope, start_order
 from gai.errors import ConfigError
 
-__all__ = ["ConnectionGate", "SlotHold", "held_slots", "run_order", "start_order"]
-
-_ORDER = itertools.count()
-
-run_order: ContextVar[int | None] = ContextVar("gai_run_order", default=None)
-"""The start order of the outermost run this code belongs to (None outside runs).
-
-Runs started inside another run (an agent used as a tool) inherit it, so a whole tree
-of runs is served in the order its root started.
-"""
-
-
-held_slots: ContextVar[SlotHold | None] = ContextVar("gai_held_slots", default=None)
-"""The hold of the run this code belongs to, if it has one (see `SlotHold`)."""
-
-
-def start_order() -> int:
-    """A fresh position in the start order, for a run or a request outside any run."""
-    return next(_ORDER)
+__all__ = ["ConnectionGate"]
 
 
 class ConnectionGate:
@@ -67,12 +48,13 @@ class ConnectionGate:
         if self._free > 0 and not self._waiters:
             self._free -= 1
             return
-        order = run_order.get()
+        scope = current_scope.get()
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         # The second key keeps requests of one run in arrival order (and never compares
         # futures).
         position = start_order()
-        heapq.heappush(self._waiters, (position if order is None else order, position, waiter))
+        order = position if scope is None else scope.order
+        heapq.heappush(self._waiters, (order, position, waiter))
         try:
             await waiter
         except asyncio.CancelledError:
@@ -86,11 +68,17 @@ class ConnectionGate:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        hold = held_slots.get()
-        if hold is None or not hold.holding or exc_type is not None:
+        # Kept until the run's model phase ends (a store's commit of the answer, a
+        # millisecond or two): freed now, the slot would go to the first request of a
+        # run not started yet, and every commit would start a new wave of runs, each
+        # holding its conversation meanwhile (at 1,000 jobs, a fifth more live objects).
+        # Kept, it goes to this run's next request or an older run's.
+        if exc_type is not None:
             self._release()
-        else:
-            hold._slots.append(self)
+            return
+        scope = current_scope.get()
+        if scope is None or not scope.defer(self._release):
+            self._release()
 
     def _release(self) -> None:
         waiters = self._waiters
@@ -105,39 +93,3 @@ class ConnectionGate:
     def waiting(self) -> int:
         """Requests waiting for a slot (cancelled ones included until they come up)."""
         return len(self._waiters)
-
-
-class SlotHold:
-    """Keeps the slot of a run's model call until the run's step can go on without it.
-
-    A run with a store waits, after each model answer, for the answer to commit before
-    its tools start. Freed during that wait, the run's slot goes to the next waiting
-    request, mostly the first one of a run not started yet; every commit then starts a
-    new wave of runs, and all of them hold their conversations at once (at 1,000 jobs,
-    a fifth more live objects for the garbage collector to walk). Held for the wait (a
-    millisecond or two), the slot goes to this run's next request, or to an older one.
-
-    One per run, set in `held_slots` for the whole run (once, not per step: each set
-    of a context variable builds a new context). The run calls `hold` before its model
-    call and `release` (idempotent) before the step's tools start and when the step
-    ends however it ends. Tools, and runs they start, find the hold released, so their
-    requests free their slots at once. (A task a tool left running that calls a model
-    while a later step holds would have its slot kept until that step releases.)
-    """
-
-    __slots__ = ("_slots", "holding")
-
-    def __init__(self) -> None:
-        self._slots: list[ConnectionGate] = []
-        self.holding = False
-
-    def hold(self) -> None:
-        """From now on, keep the slots of requests that finish in this run's context."""
-        self.holding = True
-
-    def release(self) -> None:
-        """Free the held slots and stop holding."""
-        self.holding = False
-        slots = self._slots
-        while slots:
-            slots.pop()._release()

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
+from gai._checks import numbers
 from gai.errors import ConfigError, UserError
 from gai.types import Step, Usage
 
@@ -65,6 +66,8 @@ class Limits:
     max_memory_mb: float | None = None
 
     def __post_init__(self) -> None:
+        owner = f"{type(self).__name__}."
+        numbers(owner, *((f.name, getattr(self, f.name)) for f in fields(Limits)))
         for name, value in self.limits().items():
             if value <= 0:
                 raise ConfigError(f"{type(self).__name__}.{name} must be positive, got {value:g}.")

@@ -323,6 +323,8 @@ class TextContains(StopCondition):
     """
 
     def __init__(self, text: str, *, case_sensitive: bool = True) -> None:
+        if not isinstance(text, str) or not text:
+            raise ConfigError(f"TextContains needs the text to look for, got {text!r:.40}.")
         self.text = text
         self.case_sensitive = case_sensitive
 

@@ -8,7 +8,14 @@ from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 import pydantic_core
-from pydantic import BaseModel, TypeAdapter, ValidationError, create_model
+from pydantic import (
+    BaseModel,
+    PydanticSchemaGenerationError,
+    PydanticUserError,
+    TypeAdapter,
+    ValidationError,
+    create_model,
+)
 from typing_extensions import override
 
 from gai.control import ContinueWhen
@@ -22,6 +29,7 @@ __all__ = [
     "DEFAULT_STEPS",
     "Output",
     "extract_json",
+    "output_adapter",
     "request_parts",
     "text_nudge",
 ]
@@ -49,6 +57,18 @@ def _is_object_type(output_type: Any) -> bool:
     return isinstance(output_type, type) and hasattr(output_type, "__required_keys__")
 
 
+def output_adapter(output_type: Any) -> TypeAdapter[Any]:
+    """Pydantic's adapter for `output_type`, or a `UserError` saying it is not a type."""
+    try:
+        return TypeAdapter(output_type)
+    except (PydanticSchemaGenerationError, PydanticUserError, TypeError) as exc:
+        raise UserError(
+            f"output_type must be a type pydantic can validate (a pydantic model, "
+            f"dataclass, TypedDict, list[...], enum, int, str...), got {output_type!r}: "
+            f"{str(exc).splitlines()[0]}"
+        ) from exc
+
+
 class Output(Generic[T]):
     """The output tool of one run, and how to read its result back."""
 
@@ -57,7 +77,7 @@ class Output(Generic[T]):
             raise UserError(f"max_output_retries must be 0 or more, got {max_retries}.")
         self.name = name
         self.max_retries = max_retries
-        self.adapter: TypeAdapter[T] = TypeAdapter(output_type)
+        self.adapter: TypeAdapter[T] = output_adapter(output_type)
         # Tool parameters must be a JSON object; other types travel in a `result` field.
         self.wrapped = not _is_object_type(output_type)
         input_type: Any = (

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import orjson
 
+from gai._checks import numbers
 from gai.errors import UserError
 from gai.providers.base import Model, ToolChoice
 from gai.tools import Tool, tool
@@ -122,10 +124,17 @@ class Request:
         if self.prompt is not None:
             if self.messages:
                 raise UserError("Pass either messages= or prompt=, not both.")
+            _check_str("prompt", self.prompt)
             self.messages = [user(self.prompt)]
             self.prompt = None  # folded into messages, so dataclasses.replace() works
         if not self.messages:
             raise UserError("A run needs input: pass messages=[...] or prompt='...'.")
+        _check_messages(self.messages)
+        if self.system is not None:
+            _check_str("system", self.system)
+        if self.run_id is not None:
+            _check_str("run_id", self.run_id)
+        _check_options(self)
         if self.max_steps_limit < 1:
             raise UserError(f"max_steps_limit must be at least 1, got {self.max_steps_limit}.")
         if self.max_parallel_tools is not None and self.max_parallel_tools < 1:
@@ -134,10 +143,16 @@ class Request:
             )
         if self.tool_timeout is not None and self.tool_timeout <= 0:
             raise UserError(f"tool_timeout must be positive or None, got {self.tool_timeout}.")
-        if isinstance(self.timeout, int | float):
+        if self.timeout is not None:
             from gai.resilience.timeout import Timeouts
 
-            self.timeout = Timeouts(run=float(self.timeout))
+            if isinstance(self.timeout, int | float) and not isinstance(self.timeout, bool):
+                self.timeout = Timeouts(run=float(self.timeout))
+            elif not isinstance(self.timeout, Timeouts):
+                raise UserError(
+                    f"timeout must be seconds (a number) or gai.Timeouts(...), "
+                    f"got {type(self.timeout).__name__}."
+                )
         if self.metadata is not None:
             self.metadata = _json_object(self.metadata)
         self.tools = normalize_tools(self.tools)
@@ -148,6 +163,84 @@ class Request:
             raise UserError(
                 "Tools that need approval pause the run until a person decides, so the run "
                 "needs run_store= to be resumed with gai.resume(run_id, approvals=...)."
+            )
+
+
+def _check_str(name: str, value: Any) -> None:
+    if not isinstance(value, str):
+        raise UserError(f"{name} must be a string, got {type(value).__name__}: {value!r:.60}.")
+
+
+def _check_messages(messages: Any) -> None:
+    if isinstance(messages, str | bytes | Mapping) or not isinstance(messages, Sequence):
+        raise UserError(
+            f"messages must be a list of gai.Message (e.g. [gai.user('Hi')]), "
+            f"got {type(messages).__name__}; for a single question use prompt='...'."
+        )
+    for index, message in enumerate(messages):
+        if not isinstance(message, Message):
+            hint = (
+                " (a dict: build it with gai.user(...), gai.assistant(...) or gai.system(...), "
+                "or validate stored JSON with gai.Message.model_validate)"
+                if isinstance(message, Mapping)
+                else ""
+            )
+            raise UserError(
+                f"messages[{index}] must be a gai.Message, got {type(message).__name__}{hint}."
+            )
+
+
+def _check_options(request: Request) -> None:
+    """Options of the wrong kind, rejected before the run starts rather than halfway."""
+    numbers(
+        "",
+        ("max_steps_limit", request.max_steps_limit),
+        ("max_parallel_tools", request.max_parallel_tools),
+        whole=True,
+    )
+    numbers("", ("tool_timeout", request.tool_timeout))
+    _check_str("tool_choice", request.tool_choice)
+    if not isinstance(request.settings, Mapping):
+        raise UserError(
+            f"settings must be a dict of provider settings (e.g. {{'temperature': 0}}), "
+            f"got {type(request.settings).__name__}."
+        )
+    for name, value, module, kind, example in (
+        ("retry", request.retry, "gai.resilience.retry", "RetryPolicy", "gai.RetryPolicy(...)"),
+        ("recovery", request.recovery, "gai.resilience.recovery", "Recovery", "gai.Recovery(...)"),
+        ("budget", request.budget, "gai.control.budget", "Budget", "gai.Budget(max_cost=1.0)"),
+        ("stop_token", request.stop_token, "gai.control.cancel", "StopToken", "gai.StopToken()"),
+    ):
+        # Imported only when given: a run that uses none of them loads none of them.
+        if value is None or (name == "retry" and isinstance(value, bool)):
+            continue
+        if not isinstance(value, getattr(importlib.import_module(module), kind)):
+            raise UserError(f"{name} must be {example}, got {type(value).__name__}.")
+    if request.guards:
+        from gai.control.guards import Guard
+
+        for guard in request.guards:
+            if not isinstance(guard, Guard):
+                raise UserError(
+                    f"guards must be gai.Guard(...) values, got {type(guard).__name__}."
+                )
+    for name, fn in (
+        ("on_step_finish", request.on_step_finish),
+        ("prepare_step", request.prepare_step),
+    ):
+        if fn is not None and not callable(fn):
+            raise UserError(f"{name} must be a function, got {type(fn).__name__}.")
+    store = request.run_store
+    if store is not None and not callable(getattr(store, "write", None)):
+        raise UserError(
+            f"run_store must be a run store (e.g. gai.store.SQLiteStore('runs.db')), "
+            f"got {type(store).__name__}."
+        )
+    for observer in request.observers:
+        if not callable(observer):
+            raise UserError(
+                f"observers must be callables taking a run event (or objects with "
+                f"__call__), got {type(observer).__name__}."
             )
 
 

@@ -52,6 +52,11 @@ async def resume(
         RunNotFoundError: The store has no such run.
         UserError: A tool of the run or its stop condition was not passed again.
     """
+    if not callable(getattr(store, "load_run", None)):
+        raise UserError(
+            f"store must be the run store the run was checkpointed in "
+            f"(e.g. gai.store.SQLiteStore('runs.db')), got {type(store).__name__}."
+        )
     record = await store.load_run(run_id)
     if record.status == "completed" and record.result is not None:
         return record.result

@@ -194,6 +194,11 @@ def _keyword_defaults() -> dict[str, Any]:
 
 def _request(model: object, **options: Any) -> Request:
     settings = options.pop("settings")
+    if settings is not None and not isinstance(settings, Mapping):
+        raise UserError(
+            f"settings must be a dict of provider settings (e.g. {{'temperature': 0}}), "
+            f"got {type(settings).__name__}."
+        )
     return Request(**options, settings=dict(settings or {}))
 
 

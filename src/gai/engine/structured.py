@@ -24,6 +24,7 @@ from gai.engine._output import (
     Output,
     OutputAttempt,
     extract_json,
+    output_adapter,
     request_parts,
     text_nudge,
 )
@@ -173,7 +174,7 @@ def _with_native_settings(
             f"Model {resolved.name!r} has no native structured output; use mode='tool' "
             f"(any model that calls tools) or mode='text'."
         )
-    schema = TypeAdapter(output_type).json_schema()
+    schema = output_adapter(output_type).json_schema()
     settings = {**native(name, schema), **dict(options.get("settings") or {})}
     return {**options, "settings": settings}
 
@@ -189,7 +190,7 @@ async def _generate_in_text(
     max_retries: int,
     options: dict[str, Any],
 ) -> ObjectResult[T]:
-    adapter: TypeAdapter[T] = TypeAdapter(output_type)
+    adapter: TypeAdapter[T] = output_adapter(output_type)
     schema = pydantic_core.to_json(adapter.json_schema()).decode()
     instructions = (
         "Answer with only a JSON value (no prose) that matches this JSON schema:\n" + schema

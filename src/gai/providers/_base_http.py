@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
+from gai._checks import numbers
+from gai.errors import ConfigError
 from gai.providers._http import HTTPClient
 from gai.providers.base import BaseChatModel
 from gai.providers.limits import HTTPLimits
@@ -37,6 +40,7 @@ class BaseHTTPModel(BaseChatModel):
         limits: HTTPLimits | None = None,
         secrets: Iterable[str] = (),
     ) -> None:
+        _check(provider, model, base_url, timeout)
         self.provider = provider
         self.model = model
         self._http = HTTPClient(
@@ -65,3 +69,21 @@ class BaseHTTPModel(BaseChatModel):
     async def aclose(self) -> None:
         """Close the HTTP connections; they reopen if the model is used again."""
         await self._http.aclose()
+
+
+def _check(provider: str, model: Any, base_url: Any, timeout: Any) -> None:
+    """Reject constructor arguments of the wrong kind when the model is made, not used."""
+    if not isinstance(model, str) or not model:
+        raise ConfigError(
+            f"{provider}: the model name must be a non-empty string (e.g. 'gpt-5-mini'), "
+            f"got {model!r}."
+        )
+    if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"{provider}: base_url must be an http:// or https:// URL, got {base_url!r}."
+        )
+    numbers(f"{provider}: ", ("timeout", timeout))
+    if timeout <= 0:
+        raise ConfigError(
+            f"{provider}: timeout must be a positive number of seconds, got {timeout!r}."
+        )

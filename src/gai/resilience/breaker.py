@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from gai._checks import numbers
 from gai.errors import CircuitOpenError, ConfigError, ProviderError
 from gai.providers.base import Model, ModelRequest, ModelResponse
 from gai.resilience._wrapper import WrapperModel, stream_of
@@ -68,6 +69,8 @@ class CircuitBreaker:
         name: str = "breaker",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        numbers("CircuitBreaker: ", ("failure_threshold", failure_threshold), whole=True)
+        numbers("CircuitBreaker: ", ("reset_timeout", reset_timeout))
         if failure_threshold < 1:
             raise ConfigError(f"failure_threshold must be at least 1, got {failure_threshold}.")
         if reset_timeout <= 0:

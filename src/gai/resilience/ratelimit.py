@@ -8,6 +8,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
+from gai._checks import numbers
 from gai.errors import ConfigError
 from gai.providers.base import Model, ModelRequest, ModelResponse
 from gai.resilience._wrapper import WrapperModel, stream_of
@@ -87,11 +88,13 @@ class RateLimiter:
     """Total seconds callers spent waiting for their turn."""
 
     def __post_init__(self) -> None:
-        for label, value in (
+        settings = (
             ("requests_per_minute", self.requests_per_minute),
             ("tokens_per_minute", self.tokens_per_minute),
             ("max_concurrency", self.max_concurrency),
-        ):
+        )
+        numbers("RateLimiter.", *settings)
+        for label, value in settings:
             if value is not None and value <= 0:
                 raise ConfigError(f"{label} must be positive or None, got {value}.")
         self._requests = _Window(self.requests_per_minute) if self.requests_per_minute else None

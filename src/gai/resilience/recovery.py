@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
+from gai._checks import numbers
 from gai.errors import ConfigError
 
 __all__ = ["Recovery"]
@@ -42,6 +43,13 @@ class Recovery:
     sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, compare=False)
 
     def __post_init__(self) -> None:
+        numbers(
+            "Recovery.",
+            ("attempts", self.attempts),
+            ("degraded_max_steps", self.degraded_max_steps),
+            whole=True,
+        )
+        numbers("Recovery.", ("backoff", self.backoff))
         if self.attempts < 1:
             raise ConfigError(f"Recovery.attempts must be at least 1, got {self.attempts}.")
         if self.backoff < 0:

@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
+from gai._checks import numbers
 from gai.errors import ConfigError, ProviderError, ResponseFormatError
 from gai.providers.base import Model, ModelRequest, ModelResponse
 from gai.resilience._wrapper import WrapperModel, stream_of
@@ -66,6 +67,14 @@ class RetryPolicy:
     sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, compare=False)
 
     def __post_init__(self) -> None:
+        numbers("RetryPolicy.", ("max_attempts", self.max_attempts), whole=True)
+        numbers(
+            "RetryPolicy.",
+            ("initial_delay", self.initial_delay),
+            ("max_delay", self.max_delay),
+            ("max_retry_after", self.max_retry_after),
+            ("max_elapsed", self.max_elapsed),
+        )
         if self.max_attempts < 1:
             raise ConfigError(f"max_attempts must be at least 1, got {self.max_attempts}.")
         if self.initial_delay < 0 or self.max_delay < 0:

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from gai._checks import numbers
 from gai.errors import ConfigError, ProviderTimeoutError
 from gai.providers.base import Model, ModelRequest, ModelResponse
 from gai.resilience._wrapper import WrapperModel, stream_of
@@ -35,6 +36,7 @@ class Timeouts:
 
     def __post_init__(self) -> None:
         limits = (("run", self.run), ("step", self.step), ("model_call", self.model_call))
+        numbers("Timeouts.", *limits)
         for label, value in limits:
             if value is not None and value <= 0:
                 raise ConfigError(f"Timeouts.{label} must be positive or None, got {value}.")

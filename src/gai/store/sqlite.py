@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import sqlite3
 import threading
 from collections.abc import Awaitable, Callable, Generator, Sequence
@@ -11,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from gai.errors import SchemaVersionError, StoreError
+from gai.errors import ConfigError, SchemaVersionError, StoreError
 from gai.store import _rows
 from gai.store._migrations import SQLITE_MIGRATIONS
 from gai.store._sqlite_batch import Batch, Failures, Writer, Writes, in_transaction
@@ -56,7 +57,16 @@ class SQLiteStore(BaseStore):
     def __init__(
         self, path: str | Path = "gai.db", *, busy_timeout: float = 30.0, create: bool = True
     ) -> None:
+        if not isinstance(path, str | os.PathLike):
+            raise ConfigError(
+                f"SQLiteStore takes a file path (e.g. 'runs.db'), got {type(path).__name__}."
+            )
         self.path = str(path)
+        if self.path != ":memory:" and Path(self.path).is_dir():
+            raise ConfigError(
+                f"{self.path} is a directory; give SQLiteStore a file path inside it "
+                f"(e.g. {Path(self.path) / 'runs.db'})."
+            )
         if not create and self.path != ":memory:" and not Path(self.path).is_file():
             raise StoreError(
                 f"No store at {self.path}: check the path (or --store / GAI_STORE); a run "

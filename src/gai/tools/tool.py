@@ -76,7 +76,11 @@ class Tool:
     ) -> None:
         if fn is None:
             raise ToolDefinitionError(f"Tool {name!r} needs fn=, the function to run.")
-        if not _NAME_RE.match(name):
+        if not callable(fn):
+            raise ToolDefinitionError(
+                f"Tool {name!r}: fn= must be the function to run, got {type(fn).__name__}."
+            )
+        if not isinstance(name, str) or not _NAME_RE.match(name):
             raise ToolDefinitionError(
                 f"Invalid tool name {name!r}: use 1 to 64 letters, digits, '_' or '-'."
             )

@@ -13,8 +13,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 import gai
-from gai.providers import OpenAI
 from gai._scope import RunScope, current_scope, start_order
+from gai.providers import OpenAI
 from gai.providers.gate import ConnectionGate
 from gai.store import SQLiteStore
 from gai.store._sqlite_batch import Writer

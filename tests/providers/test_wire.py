@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import pickle
 from collections.abc import Sequence
 from typing import Any
@@ -33,11 +34,11 @@ class Counting:
 
     def __call__(self, message: Message) -> list[dict[str, Any]]:
         self.seen.append(message)
-        return openai_wire._messages(message)
+        return openai_wire._messages("openai", message)
 
 
 def full(messages: Sequence[Message]) -> list[Any]:
-    return [entry for m in messages for entry in openai_wire._messages(m)]
+    return [entry for m in messages for entry in openai_wire._messages("openai", m)]
 
 
 def decoded(fragment: orjson.Fragment) -> Any:
@@ -87,8 +88,9 @@ def test_alternating_wire_protocols_each_get_their_own_encoding():
     # A fallback between providers of two protocols: correct each time, whatever is kept.
     history = MessageHistory()
     messages = conversation()
+    chat_encoder = functools.partial(openai_wire._messages, "openai")
     for n in range(1, len(messages) + 1):
-        chat = decoded(history.encode(messages[:n], openai_wire._messages))
+        chat = decoded(history.encode(messages[:n], chat_encoder))
         native = decoded(history.encode(messages[:n], ollama_wire._messages))
         assert chat == full(messages[:n])
         assert native == [e for m in messages[:n] for e in ollama_wire._messages(m)]
@@ -108,7 +110,7 @@ def test_a_list_changed_in_place_is_not_taken_for_the_past():
 def test_a_message_with_no_entries_leaves_no_gap():
     empty_tool = Message(role="tool", parts=())
     messages = [gai.user("a"), empty_tool, gai.user("b")]
-    assert openai_wire._messages(empty_tool) == []
+    assert openai_wire._messages("openai", empty_tool) == []
     body = orjson.dumps(
         {"messages": encoded_messages(ModelRequest(messages=tuple(messages)), Counting())}
     )

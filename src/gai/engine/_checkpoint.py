@@ -25,6 +25,7 @@ __all__ = ["STEP_EXCLUDE", "Checkpointer"]
 STEP_EXCLUDE = frozenset(
     {
         "tool_calls",
+        "reasoning",
         "tool_results",
         "text",
         "usage",

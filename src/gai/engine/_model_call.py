@@ -9,7 +9,7 @@ from gai.engine._run import Run
 from gai.providers.base import ModelRequest, ModelResponse
 from gai.providers.streaming import StreamAssembler
 from gai.providers.wire import attach_history
-from gai.types import StreamRestart, TextChunk, ToolCallChunk
+from gai.types import ReasoningChunk, StreamRestart, TextChunk, ToolCallChunk
 
 if TYPE_CHECKING:
     from gai.types import events
@@ -41,8 +41,12 @@ async def call_model(run: Run, request: ModelRequest, step_number: int) -> Model
     open_stream = getattr(run.model, "stream", None) if emit is not None and run.stream else None
     if open_stream is None:
         response = await run.model.generate(request)
-        if emit is not None and run.stream and response.text:
-            emit(events.TextDelta(run.run_id, step_number, response.text))
+        if emit is not None and run.stream:
+            for reasoning in response.reasoning:
+                if reasoning.text:
+                    emit(events.ReasoningDelta(run.run_id, step_number, reasoning.text))
+            if response.text:
+                emit(events.TextDelta(run.run_id, step_number, response.text))
         return response
     assert emit is not None
     assembler = StreamAssembler(run.model.name)
@@ -53,6 +57,9 @@ async def call_model(run: Run, request: ModelRequest, step_number: int) -> Model
             if isinstance(chunk, TextChunk):
                 if chunk.text:
                     emit(events.TextDelta(run.run_id, step_number, chunk.text))
+            elif isinstance(chunk, ReasoningChunk):
+                if chunk.text:
+                    emit(events.ReasoningDelta(run.run_id, step_number, chunk.text))
             elif isinstance(chunk, StreamRestart):
                 emit(events.ModelCallRetried(run.run_id, step_number, chunk.attempt, chunk.reason))
             elif isinstance(chunk, ToolCallChunk):

@@ -72,7 +72,7 @@ async def take_step(run: Run) -> Step | Paused | Stopped:
     run.raw = response.raw
     run.steps.append(step)
     run.usage = run.usage + with_tools(step)
-    run.messages.append(assistant_message(response.text, response.tool_calls))
+    run.messages.append(assistant_message(response.text, response.tool_calls, response.reasoning))
     if results:
         run.messages.append(tool_message(results))
     if run.checkpoint is not None:
@@ -126,6 +126,7 @@ def _made_step(
         step_number=step_number,
         text=response.text,
         tool_calls=response.tool_calls,
+        reasoning=response.reasoning,
         tool_results=results,
         usage=response.usage,
         duration=time.perf_counter() - started,

@@ -28,6 +28,8 @@ from gai.types import (
     ImageURL,
     Message,
     ModelChunk,
+    Reasoning,
+    ReasoningChunk,
     StreamEnd,
     Text,
     TextChunk,
@@ -39,6 +41,9 @@ from gai.types import (
 )
 
 __all__ = ["Anthropic"]
+
+_NAME = "anthropic"
+"""The provider named in the reasoning this protocol makes, and sent back only to it."""
 
 API_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 4096
@@ -117,7 +122,7 @@ class Anthropic(BaseHTTPModel):
         key = api_key_from_env("anthropic", api_key, "ANTHROPIC_API_KEY")
         self.max_tokens = max_tokens
         super().__init__(
-            "anthropic",
+            _NAME,
             model,
             base_url or os.environ.get("ANTHROPIC_BASE_URL") or "https://api.anthropic.com",
             {"x-api-key": key, "anthropic-version": API_VERSION, **(headers or {})},
@@ -165,16 +170,27 @@ class Anthropic(BaseHTTPModel):
         with response_shape("anthropic", "message"):
             text: list[str] = []
             calls: list[ToolCall] = []
+            reasoning: list[Reasoning] = []
             for block in data["content"]:
-                if block["type"] == "text":
+                kind = block["type"]
+                if kind == "text":
                     text.append(block["text"])
-                elif block["type"] == "tool_use":
+                elif kind == "tool_use":
                     calls.append(
                         ToolCall(call_id=block["id"], name=block["name"], arguments=block["input"])
                     )
+                elif kind == "thinking":
+                    reasoning.append(
+                        Reasoning(
+                            text=block["thinking"], signature=block.get("signature"), provider=_NAME
+                        )
+                    )
+                elif kind == "redacted_thinking":
+                    reasoning.append(Reasoning(redacted=block["data"], provider=_NAME))
             return ModelResponse(
                 text="".join(text),
                 tool_calls=tuple(calls),
+                reasoning=tuple(reasoning),
                 usage=_usage(data.get("usage")),
                 finish_reason=finish_reason(data.get("stop_reason"), _FINISH)
                 or ("tool_calls" if calls else "stop"),
@@ -194,21 +210,13 @@ class Anthropic(BaseHTTPModel):
                 with response_shape("anthropic", "stream event"):
                     kind = data.get("type")
                     if kind == "content_block_delta":
-                        delta = data["delta"]
-                        if delta["type"] == "text_delta":
-                            yield TextChunk(delta["text"])
-                        elif delta["type"] == "input_json_delta":
-                            yield ToolCallChunk(
-                                index=data["index"], arguments=delta["partial_json"]
-                            )
+                        chunk = _delta(data["index"], data["delta"])
+                        if chunk is not None:
+                            yield chunk
                     elif kind == "content_block_start":
-                        block = data["content_block"]
-                        if block["type"] == "tool_use":
-                            yield ToolCallChunk(
-                                index=data["index"], call_id=block["id"], name=block["name"]
-                            )
-                        elif block["type"] == "text" and block.get("text"):
-                            yield TextChunk(block["text"])
+                        chunk = _block_start(data["index"], data["content_block"])
+                        if chunk is not None:
+                            yield chunk
                     elif kind == "message_start":
                         message = data["message"]
                         model_name = message.get("model")
@@ -232,6 +240,35 @@ class Anthropic(BaseHTTPModel):
                         raise error_for_status("anthropic", status, {}, orjson.dumps(data))
 
 
+def _delta(index: int, delta: Any) -> ModelChunk | None:
+    """The chunk a `content_block_delta` event carries, if any."""
+    kind = delta["type"]
+    if kind == "text_delta":
+        return TextChunk(delta["text"])
+    if kind == "input_json_delta":
+        return ToolCallChunk(index=index, arguments=delta["partial_json"])
+    if kind == "thinking_delta":
+        return ReasoningChunk(index, delta["thinking"], _NAME)
+    if kind == "signature_delta":
+        return ReasoningChunk(index, provider=_NAME, signature=delta["signature"])
+    return None
+
+
+def _block_start(index: int, block: Any) -> ModelChunk | None:
+    """The chunk a `content_block_start` event carries, if any."""
+    kind = block["type"]
+    if kind == "tool_use":
+        return ToolCallChunk(index=index, call_id=block["id"], name=block["name"])
+    if kind == "text" and block.get("text"):
+        return TextChunk(block["text"])
+    if kind == "thinking":
+        signature = block.get("signature") or None
+        return ReasoningChunk(index, block.get("thinking", ""), _NAME, signature=signature)
+    if kind == "redacted_thinking":
+        return ReasoningChunk(index, provider=_NAME, redacted=block["data"])
+    return None
+
+
 def _tool_choice(choice: str) -> dict[str, Any]:
     if choice == "auto":
         return {"type": "auto"}
@@ -253,12 +290,31 @@ def _image(part: ImageURL) -> dict[str, Any]:
     return {"type": "image", "source": {"type": "url", "url": part.url}}
 
 
+def _thinking(part: Reasoning) -> dict[str, Any] | None:
+    """The block that gives Anthropic its reasoning back, or None to send none.
+
+    Only Anthropic's own, signed reasoning goes back: another provider's reasoning (a
+    fallback hop) or thinking without its signature would be rejected.
+    """
+    if part.provider != _NAME:
+        return None
+    if part.redacted is not None:
+        return {"type": "redacted_thinking", "data": part.redacted}
+    if part.signature is None:
+        return None
+    return {"type": "thinking", "thinking": part.text, "signature": part.signature}
+
+
 def _blocks(message: Message) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     for part in message.parts:
         if isinstance(part, Text):
             if part.text:
                 blocks.append({"type": "text", "text": part.text})
+        elif isinstance(part, Reasoning):
+            block = _thinking(part)
+            if block is not None:
+                blocks.append(block)
         elif isinstance(part, ImageURL):
             blocks.append(_image(part))
         elif isinstance(part, ToolCallPart):

@@ -12,6 +12,7 @@ from gai.types import (
     FinishReason,
     Message,
     ModelChunk,
+    Reasoning,
     StreamEnd,
     TextChunk,
     ToolCall,
@@ -60,6 +61,8 @@ class ModelResponse(Frozen):
     """Text the model produced."""
     tool_calls: tuple[ToolCall, ...] = ()
     """Tool calls the model asked for, in its order."""
+    reasoning: tuple[Reasoning, ...] = ()
+    """The model's reasoning before its answer, as the provider gave it."""
     usage: Usage = Field(default_factory=Usage)
     """Tokens used by this call."""
     finish_reason: FinishReason = "stop"

@@ -30,6 +30,8 @@ from gai.types import (
     ImageURL,
     Message,
     ModelChunk,
+    Reasoning,
+    ReasoningChunk,
     StreamEnd,
     Text,
     TextChunk,
@@ -169,10 +171,23 @@ class Gemini(BaseHTTPModel):
             candidate = candidates[0]
             text: list[str] = []
             calls: list[ToolCall] = []
+            reasoning: list[Reasoning] = []
             for part in (candidate.get("content") or {}).get("parts") or ():
                 if "functionCall" in part:
                     calls.append(_call(part, part["functionCall"]))
-                elif "text" in part and not part.get("thought"):
+                elif part.get("thought"):
+                    reasoning.append(
+                        Reasoning(
+                            text=part.get("text", ""),
+                            signature=part.get("thoughtSignature"),
+                            provider=_NAME,
+                        )
+                    )
+                elif "text" in part:
+                    # The answer's text carries at most one signature (in a stream, it
+                    # may come on an empty last part): it goes back on the text.
+                    if "thoughtSignature" in part and not any(_on_text(r) for r in reasoning):
+                        reasoning.append(_text_signature(part["thoughtSignature"]))
                     text.append(part["text"])
             finish = finish_reason(candidate.get("finishReason"), _FINISH)
             if calls and finish == "stop":
@@ -180,6 +195,7 @@ class Gemini(BaseHTTPModel):
             return ModelResponse(
                 text="".join(text),
                 tool_calls=tuple(calls),
+                reasoning=tuple(reasoning),
                 usage=usage_from(data.get("usageMetadata"), _USAGE),
                 finish_reason=finish or ("tool_calls" if calls else "stop"),
                 model_name=data.get("modelVersion"),
@@ -234,6 +250,7 @@ class _StreamState:
     usage: Usage = field(default_factory=Usage)
     model_name: str | None = None
     partial: _PartialCall | None = None
+    text_signed: bool = False
 
     def feed(self, data: dict[str, Any]) -> list[ModelChunk]:
         out: list[ModelChunk] = []
@@ -246,8 +263,24 @@ class _StreamState:
             for part in (candidate.get("content") or {}).get("parts") or ():
                 if "functionCall" in part:
                     out.extend(self._function_call(part))
-                elif part.get("text") and not part.get("thought"):
-                    out.append(TextChunk(part["text"]))
+                elif part.get("thought"):
+                    # Thoughts are one reasoning part; a signature on the text, another.
+                    signature = part.get("thoughtSignature")
+                    out.append(ReasoningChunk(0, part.get("text", ""), _NAME, signature=signature))
+                elif "text" in part:
+                    if "thoughtSignature" in part and not self.text_signed:
+                        self.text_signed = True
+                        signed = _text_signature(part["thoughtSignature"])
+                        out.append(
+                            ReasoningChunk(
+                                1,
+                                provider=_NAME,
+                                signature=signed.signature,
+                                provider_data=signed.provider_data,
+                            )
+                        )
+                    if part["text"]:
+                        out.append(TextChunk(part["text"]))
             self.finish = finish_reason(candidate.get("finishReason"), _FINISH) or self.finish
         return out
 
@@ -331,6 +364,22 @@ def _set_path(target: dict[str, Any], piece: dict[str, Any]) -> None:
     node[last] = value
 
 
+_NAME = "gemini"
+"""The provider named in the reasoning this protocol makes, and sent back only to it."""
+
+_ON_TEXT = "on_text"
+"""`provider_data` key of a thought signature Gemini put on the answer's text part."""
+
+
+def _text_signature(signature: str) -> Reasoning:
+    """A thought signature that came on the answer's first text part, and goes back there."""
+    return Reasoning(signature=signature, provider=_NAME, provider_data={_ON_TEXT: True})
+
+
+def _on_text(part: Reasoning) -> bool:
+    return bool((part.provider_data or {}).get(_ON_TEXT))
+
+
 def _call(part: dict[str, Any], fc: dict[str, Any]) -> ToolCall:
     signature = part.get("thoughtSignature")
     return ToolCall(
@@ -389,7 +438,35 @@ def _part(part: Any) -> dict[str, Any] | None:
     return None
 
 
+def _model_parts(message: Message) -> list[dict[str, Any]]:
+    """An answer's parts, with Gemini's own thoughts and thought signatures where they were."""
+    out: list[dict[str, Any]] = []
+    text_signature: str | None = None
+    for part in message.parts:
+        if isinstance(part, Reasoning):
+            if part.provider != _NAME:
+                continue  # another provider's reasoning means nothing to Gemini
+            if _on_text(part):
+                text_signature = part.signature
+                continue
+            if part.text or part.signature:
+                thought: dict[str, Any] = {"text": part.text, "thought": True}
+                if part.signature:
+                    thought["thoughtSignature"] = part.signature
+                out.append(thought)
+            continue
+        encoded = _part(part)
+        if encoded is None:
+            continue
+        if text_signature is not None and isinstance(part, Text):
+            encoded["thoughtSignature"] = text_signature
+            text_signature = None
+        out.append(encoded)
+    return out
+
+
 def _turn(message: Message) -> tuple[str, list[dict[str, Any]]]:
     # The wire history merges consecutive same-role turns into one content.
-    role = "model" if message.role == "assistant" else "user"
-    return role, [p for p in map(_part, message.parts) if p is not None]
+    if message.role == "assistant":
+        return "model", _model_parts(message)
+    return "user", [p for p in map(_part, message.parts) if p is not None]

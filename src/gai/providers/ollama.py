@@ -27,6 +27,8 @@ from gai.types import (
     ImageURL,
     Message,
     ModelChunk,
+    Reasoning,
+    ReasoningChunk,
     StreamEnd,
     TextChunk,
     ToolCallChunk,
@@ -135,9 +137,11 @@ class Ollama(BaseHTTPModel):
                 raise error_for_status("ollama", 500, {}, orjson.dumps(data))
             message = data["message"]
             calls = tuple(function_call(tc) for tc in message.get("tool_calls") or ())
+            thought = message.get("thinking")
             return ModelResponse(
                 text=message.get("content") or "",
                 tool_calls=calls,
+                reasoning=(Reasoning(text=thought, provider=_NAME),) if thought else (),
                 usage=usage_from(data, _USAGE),
                 finish_reason=_finish(data.get("done_reason"), bool(calls)),
                 model_name=data.get("model"),
@@ -153,6 +157,8 @@ class Ollama(BaseHTTPModel):
                     if "error" in data:
                         raise error_for_status("ollama", 500, {}, orjson.dumps(data))
                     message = data.get("message") or {}
+                    if message.get("thinking"):
+                        yield ReasoningChunk(0, message["thinking"], _NAME)
                     if message.get("content"):
                         yield TextChunk(message["content"])
                     for tc in message.get("tool_calls") or ():
@@ -171,6 +177,10 @@ class Ollama(BaseHTTPModel):
                             model_name=data.get("model"),
                         )
                         return
+
+
+_NAME = "ollama"
+"""The provider named in the reasoning this protocol makes, and sent back only to it."""
 
 
 def _finish(done_reason: Any, has_calls: bool) -> FinishReason:
@@ -203,6 +213,9 @@ def _messages(message: Message) -> list[dict[str, Any]]:
             if isinstance(p, ToolResultPart)
         ]
     entry: dict[str, Any] = {"role": message.role, "content": message.text}
+    thoughts = [p.text for p in message.parts if isinstance(p, Reasoning) and p.provider == _NAME]
+    if thoughts:
+        entry["thinking"] = "".join(thoughts)
     calls = [p for p in message.parts if isinstance(p, ToolCallPart)]
     if calls:
         entry["tool_calls"] = [

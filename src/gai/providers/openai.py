@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
@@ -29,6 +30,8 @@ from gai.types import (
     ImageURL,
     Message,
     ModelChunk,
+    Reasoning,
+    ReasoningChunk,
     StreamEnd,
     Text,
     TextChunk,
@@ -134,6 +137,9 @@ class OpenAI(BaseHTTPModel):
             limits=limits,
             secrets=secrets,
         )
+        # One encoder per model object: what it sends back (reasoning) depends on the
+        # provider, and a run's history is kept per encoder.
+        self._encode = functools.partial(_messages, provider)
         if not url.rstrip("/").endswith("/v1") and "/v1" not in url:
             self._http.not_found_hint = (
                 f"OpenAI-compatible servers usually serve under /v1: is base_url "
@@ -154,7 +160,7 @@ class OpenAI(BaseHTTPModel):
         """
         body: dict[str, Any] = {
             "model": self.model,
-            "messages": encoded_messages(request, _messages),
+            "messages": encoded_messages(request, self._encode),
         }
         if request.tools:
             body["tools"] = [_tool(t) for t in request.tools]
@@ -196,9 +202,11 @@ class OpenAI(BaseHTTPModel):
             choice = choices[0]
             message = choice["message"]
             calls = tuple(function_call(tc) for tc in message.get("tool_calls") or ())
+            thought = message.get("reasoning_content")
             return ModelResponse(
                 text=_content_text(message.get("content")),
                 tool_calls=calls,
+                reasoning=(Reasoning(text=thought, provider=self.provider),) if thought else (),
                 usage=usage_from(data.get("usage"), _USAGE),
                 finish_reason=finish_reason(choice.get("finish_reason"), _FINISH)
                 or ("tool_calls" if calls else "stop"),
@@ -232,6 +240,8 @@ class OpenAI(BaseHTTPModel):
                             usage = usage_from(chunk["usage"], _USAGE)
                         for choice in chunk.get("choices") or ():
                             delta = choice.get("delta") or {}
+                            if thought := delta.get("reasoning_content"):
+                                yield ReasoningChunk(0, thought, self.provider)
                             if text := _content_text(delta.get("content")):
                                 yield TextChunk(text)
                             for position, tc in enumerate(delta.get("tool_calls") or ()):
@@ -325,7 +335,7 @@ def _tool_choice(choice: str) -> Any:
     return {"type": "function", "function": {"name": choice}}
 
 
-def _messages(message: Message) -> list[dict[str, Any]]:
+def _messages(provider: str, message: Message) -> list[dict[str, Any]]:
     if message.role == "tool":
         return [
             {"role": "tool", "tool_call_id": p.call_id, "content": p.content}
@@ -334,6 +344,13 @@ def _messages(message: Message) -> list[dict[str, Any]]:
         ]
     if message.role == "assistant":
         out: dict[str, Any] = {"role": "assistant", "content": message.text or None}
+        # Reasoning models served this way (DeepSeek) need their reasoning back on the
+        # turns that called tools; other providers are sent none.
+        thoughts = [
+            p.text for p in message.parts if isinstance(p, Reasoning) and p.provider == provider
+        ]
+        if thoughts:
+            out["reasoning_content"] = "".join(thoughts)
         calls = [p for p in message.parts if isinstance(p, ToolCallPart)]
         if calls:
             out["tool_calls"] = [

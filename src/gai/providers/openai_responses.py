@@ -28,6 +28,8 @@ from gai.types import (
     ImageURL,
     Message,
     ModelChunk,
+    Reasoning,
+    ReasoningChunk,
     StreamEnd,
     Text,
     TextChunk,
@@ -38,6 +40,13 @@ from gai.types import (
 )
 
 __all__ = ["OpenAIResponses"]
+
+_NAME = "openai-responses"
+"""The provider named in the reasoning this protocol makes, and sent back only to it."""
+
+_ITEM_ID = "openai_item_id"
+"""Key of a tool call's `provider_data` holding its `function_call` item's id: a
+reasoning item sent back must be followed by the items it led to, ids and all."""
 
 _USAGE = {
     "input_tokens": lambda u: u["input_tokens"],
@@ -169,6 +178,7 @@ class OpenAIResponses(BaseHTTPModel):
                 )
             text: list[str] = []
             calls: list[ToolCall] = []
+            reasoning: list[Reasoning] = []
             for item in data["output"]:
                 if item["type"] == "message":
                     text.extend(
@@ -182,11 +192,15 @@ class OpenAIResponses(BaseHTTPModel):
                             name=item["name"],
                             arguments=arguments,
                             invalid_arguments=invalid,
+                            provider_data=_item_id(item),
                         )
                     )
+                elif item["type"] == "reasoning":
+                    reasoning.append(_reasoning(item))
             return ModelResponse(
                 text="".join(text),
                 tool_calls=tuple(calls),
+                reasoning=tuple(reasoning),
                 usage=usage_from(data.get("usage"), _USAGE),
                 finish_reason=_finish(data, bool(calls)),
                 model_name=data.get("model"),
@@ -205,6 +219,11 @@ class OpenAIResponses(BaseHTTPModel):
                         yield TextChunk(data["delta"])
                     elif kind == "response.function_call_arguments.delta":
                         yield ToolCallChunk(index=data["output_index"], arguments=data["delta"])
+                    elif kind == "response.reasoning_summary_text.delta":
+                        yield ReasoningChunk(data["output_index"], data["delta"], _NAME)
+                    elif kind == "response.reasoning_summary_part.added":
+                        if data.get("summary_index", 0) > 0:  # summaries apart, as parsed
+                            yield ReasoningChunk(data["output_index"], "\n\n", _NAME)
                     elif kind == "response.output_item.added":
                         item = data["item"]
                         if item["type"] == "function_call":
@@ -214,6 +233,18 @@ class OpenAIResponses(BaseHTTPModel):
                                 call_id=item["call_id"],
                                 name=item["name"],
                                 arguments=item.get("arguments") or "",
+                                provider_data=_item_id(item),
+                            )
+                    elif kind == "response.output_item.done":
+                        item = data["item"]
+                        if item["type"] == "reasoning":
+                            done = _reasoning(item)
+                            yield ReasoningChunk(
+                                data["output_index"],
+                                provider=_NAME,
+                                encrypted=done.encrypted,
+                                id=done.id,
+                                provider_data=done.provider_data,
                             )
                     elif kind in ("response.completed", "response.incomplete"):
                         response = data["response"]
@@ -235,6 +266,50 @@ class OpenAIResponses(BaseHTTPModel):
         )
 
 
+def _item_id(item: dict[str, Any]) -> dict[str, Any] | None:
+    return {_ITEM_ID: item["id"]} if item.get("id") else None
+
+
+def _reasoning(item: dict[str, Any]) -> Reasoning:
+    """A `reasoning` output item; its summaries, joined, are the readable text."""
+    summaries = [s["text"] for s in item.get("summary") or () if s.get("type") == "summary_text"]
+    return Reasoning(
+        text="\n\n".join(summaries),
+        provider=_NAME,
+        encrypted=item.get("encrypted_content"),
+        id=item.get("id"),
+        provider_data={"summary": summaries},
+    )
+
+
+def _reasoning_item(part: Reasoning) -> dict[str, Any] | None:
+    """The input item giving the Responses API its reasoning back (None: send none)."""
+    if part.provider != _NAME or part.id is None:
+        return None
+    summaries = (part.provider_data or {}).get("summary", [part.text] if part.text else [])
+    item: dict[str, Any] = {
+        "type": "reasoning",
+        "id": part.id,
+        "summary": [{"type": "summary_text", "text": t} for t in summaries],
+    }
+    if part.encrypted is not None:
+        item["encrypted_content"] = part.encrypted
+    return item
+
+
+def _function_call(part: ToolCallPart) -> dict[str, Any]:
+    item = {
+        "type": "function_call",
+        "call_id": part.call_id,
+        "name": part.name,
+        "arguments": orjson.dumps(part.arguments).decode(),
+    }
+    item_id = (part.provider_data or {}).get(_ITEM_ID)
+    if item_id is not None:
+        item["id"] = item_id
+    return item
+
+
 def _items(message: Message) -> list[dict[str, Any]]:
     if message.role == "tool":
         return [
@@ -244,18 +319,12 @@ def _items(message: Message) -> list[dict[str, Any]]:
         ]
     items: list[dict[str, Any]] = []
     if message.role == "assistant":
+        for part in message.parts:
+            if isinstance(part, Reasoning) and (item := _reasoning_item(part)) is not None:
+                items.append(item)
         if message.text:
             items.append({"role": "assistant", "content": message.text})
-        items.extend(
-            {
-                "type": "function_call",
-                "call_id": p.call_id,
-                "name": p.name,
-                "arguments": orjson.dumps(p.arguments).decode(),
-            }
-            for p in message.parts
-            if isinstance(p, ToolCallPart)
-        )
+        items.extend(_function_call(p) for p in message.parts if isinstance(p, ToolCallPart))
         return items
     if all(isinstance(p, Text) for p in message.parts):
         return [{"role": message.role, "content": message.text}]

@@ -15,6 +15,8 @@ from gai.errors import ResponseFormatError
 from gai.providers.base import ModelResponse
 from gai.types import (
     ModelChunk,
+    Reasoning,
+    ReasoningChunk,
     StreamEnd,
     StreamRestart,
     TextChunk,
@@ -32,6 +34,39 @@ class _PendingCall:
     name: str | None = None
     arguments: list[str] = field(default_factory=list)
     provider_data: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class _PendingReasoning:
+    text: list[str] = field(default_factory=list)
+    signature: str | None = None
+    redacted: str | None = None
+    encrypted: str | None = None
+    id: str | None = None
+    provider: str | None = None
+    provider_data: dict[str, Any] | None = None
+
+    def add(self, chunk: ReasoningChunk) -> None:
+        if chunk.text:
+            self.text.append(chunk.text)
+        # Opaque fields arrive once each; a later value replaces an earlier one.
+        self.signature = chunk.signature or self.signature
+        self.redacted = chunk.redacted or self.redacted
+        self.encrypted = chunk.encrypted or self.encrypted
+        self.id = chunk.id or self.id
+        self.provider = chunk.provider or self.provider
+        self.provider_data = chunk.provider_data or self.provider_data
+
+    def part(self) -> Reasoning:
+        return Reasoning(
+            text="".join(self.text),
+            provider=self.provider,
+            signature=self.signature,
+            redacted=self.redacted,
+            encrypted=self.encrypted,
+            id=self.id,
+            provider_data=self.provider_data,
+        )
 
 
 def tool_arguments(raw: Any) -> tuple[dict[str, Any], str | None]:
@@ -86,6 +121,7 @@ class StreamAssembler:
         self.provider = provider
         self.text: list[str] = []
         self.calls: dict[int, _PendingCall] = {}
+        self.reasoning: dict[int, _PendingReasoning] = {}
         self.end: StreamEnd | None = None
 
     def add(self, chunk: ModelChunk) -> bool:
@@ -93,10 +129,17 @@ class StreamAssembler:
         if isinstance(chunk, StreamRestart):
             self.text.clear()
             self.calls.clear()
+            self.reasoning.clear()
             self.end = None
             return False
         if isinstance(chunk, TextChunk):
             self.text.append(chunk.text)
+            return False
+        if isinstance(chunk, ReasoningChunk):
+            pending_reasoning = self.reasoning.get(chunk.index)
+            if pending_reasoning is None:
+                pending_reasoning = self.reasoning[chunk.index] = _PendingReasoning()
+            pending_reasoning.add(chunk)
             return False
         if isinstance(chunk, ToolCallChunk):
             if (
@@ -164,6 +207,7 @@ class StreamAssembler:
         return ModelResponse(
             text="".join(self.text),
             tool_calls=calls,
+            reasoning=tuple(self.reasoning[i].part() for i in sorted(self.reasoning)),
             usage=self.end.usage,
             finish_reason=finish,
             model_name=self.end.model_name,

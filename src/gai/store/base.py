@@ -209,6 +209,7 @@ def _finished_step(pending: PendingStep | None, payload: dict[str, Any]) -> Step
             "model_duration": answer.model_duration,
             **payload,
             "tool_calls": answer.tool_calls,
+            "reasoning": answer.reasoning or (),
             "tool_results": [pending.results[c.call_id] for c in answer.tool_calls],
         }
     return Step.model_validate(payload)

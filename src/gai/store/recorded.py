@@ -22,6 +22,7 @@ def recorded_response(
     return RecordedResponse(
         text=response.text,
         tool_calls=list(response.tool_calls),
+        reasoning=list(response.reasoning) or None,
         usage=response.usage,
         finish_reason=response.finish_reason,
         model_name=response.model_name,
@@ -39,6 +40,7 @@ def response_from_record(recorded: RecordedResponse) -> ModelResponse:
     return ModelResponse(
         text=recorded.text,
         tool_calls=tuple(recorded.tool_calls),
+        reasoning=tuple(recorded.reasoning or ()),
         usage=recorded.usage,
         finish_reason=recorded.finish_reason,
         model_name=recorded.model_name,

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gai.types import (
     FinishReason,
     Message,
+    Reasoning,
     Step,
     TextResult,
     ToolCall,
@@ -74,6 +75,7 @@ class RecordedResponse(Value):
 
     text: str = ""
     tool_calls: list[ToolCall] = field(default_factory=list)
+    reasoning: list[Reasoning] | None = None
     usage: Usage = field(default_factory=Usage)
     finish_reason: FinishReason = "stop"
     model_name: str | None = None

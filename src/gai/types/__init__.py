@@ -2,11 +2,19 @@
 
 from typing import TYPE_CHECKING, Any
 
-from gai.types.chunks import ModelChunk, StreamEnd, StreamRestart, TextChunk, ToolCallChunk
+from gai.types.chunks import (
+    ModelChunk,
+    ReasoningChunk,
+    StreamEnd,
+    StreamRestart,
+    TextChunk,
+    ToolCallChunk,
+)
 from gai.types.messages import (
     ImageURL,
     Message,
     Part,
+    Reasoning,
     Role,
     Text,
     ToolCallPart,
@@ -36,6 +44,7 @@ if TYPE_CHECKING:
         ModelCallFinished,
         ModelCallRetried,
         ModelCallStarted,
+        ReasoningDelta,
         RunEvent,
         RunFailed,
         RunFinished,
@@ -61,6 +70,9 @@ __all__ = [
     "ModelCallStarted",
     "ModelChunk",
     "Part",
+    "Reasoning",
+    "ReasoningChunk",
+    "ReasoningDelta",
     "Role",
     "RunEvent",
     "RunFailed",
@@ -105,6 +117,7 @@ _EVENTS = frozenset(
         "ModelCallFinished",
         "ModelCallRetried",
         "ModelCallStarted",
+        "ReasoningDelta",
         "RunEvent",
         "RunFailed",
         "RunFinished",

@@ -9,7 +9,14 @@ from gai.types.base import readonly
 from gai.types.results import FinishReason
 from gai.types.usage import Usage
 
-__all__ = ["ModelChunk", "StreamEnd", "StreamRestart", "TextChunk", "ToolCallChunk"]
+__all__ = [
+    "ModelChunk",
+    "ReasoningChunk",
+    "StreamEnd",
+    "StreamRestart",
+    "TextChunk",
+    "ToolCallChunk",
+]
 
 
 @readonly()
@@ -17,6 +24,25 @@ class TextChunk:
     """A piece of the model's text."""
 
     text: str
+
+
+@readonly()
+class ReasoningChunk:
+    """A piece of the model's reasoning; chunks with the same `index` make one `Reasoning`.
+
+    Text fragments are joined in order; the opaque fields (signature, redacted or
+    encrypted data, id) usually arrive once, at the start or the end of the block.
+    """
+
+    index: int = 0
+    text: str = ""
+    provider: str | None = None
+    """Which provider made it (see `Reasoning.provider`)."""
+    signature: str | None = None
+    redacted: str | None = None
+    encrypted: str | None = None
+    id: str | None = None
+    provider_data: dict[str, Any] | None = None
 
 
 @readonly()
@@ -57,5 +83,5 @@ class StreamRestart:
     reason: str
 
 
-ModelChunk: TypeAlias = TextChunk | ToolCallChunk | StreamEnd | StreamRestart
+ModelChunk: TypeAlias = TextChunk | ReasoningChunk | ToolCallChunk | StreamEnd | StreamRestart
 """Anything a streaming model yields."""

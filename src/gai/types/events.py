@@ -26,6 +26,7 @@ __all__ = [
     "ModelCallFinished",
     "ModelCallRetried",
     "ModelCallStarted",
+    "ReasoningDelta",
     "RunEvent",
     "RunFailed",
     "RunFinished",
@@ -109,6 +110,18 @@ class TextDelta:
     step_number: int
     text: str
     kind: Literal["text_delta"] = "text_delta"
+    time: float = field(default_factory=_now)
+    """Wall-clock time of the event, seconds since the epoch."""
+
+
+@readonly(eq=False)
+class ReasoningDelta:
+    """A piece of the model's reasoning, as it streams (before its text and tool calls)."""
+
+    run_id: str
+    step_number: int
+    text: str
+    kind: Literal["reasoning_delta"] = "reasoning_delta"
     time: float = field(default_factory=_now)
     """Wall-clock time of the event, seconds since the epoch."""
 
@@ -251,6 +264,7 @@ RunEvent: TypeAlias = (
     | ModelCallStarted
     | ModelCallFinished
     | TextDelta
+    | ReasoningDelta
     | ModelCallRetried
     | ToolCallStarted
     | ToolCallDelta

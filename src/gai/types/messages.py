@@ -14,6 +14,7 @@ __all__ = [
     "ImageURL",
     "Message",
     "Part",
+    "Reasoning",
     "Role",
     "Text",
     "ToolCallPart",
@@ -93,7 +94,39 @@ class ToolResultPart(Value):
     """Whether the call failed."""
 
 
-Part = Annotated[Text | ImageURL | ToolCallPart | ToolResultPart, Field(discriminator="kind")]
+@readonly(kw_only=True)
+class Reasoning(Value):
+    """The model's reasoning before its answer, and what its provider needs to see it again.
+
+    Reasoning models think before they answer; with tools, several providers must be
+    sent that thinking back on the next step, exactly as they gave it: Anthropic's
+    signed `thinking` and `redacted_thinking` blocks, OpenAI Responses' encrypted
+    reasoning items, Gemini's thought signatures, DeepSeek's `reasoning_content`.
+    gai keeps it in the assistant message (before the text and tool calls) and sends
+    it back to the provider that made it; a different provider (a fallback hop) is
+    sent no reasoning, since it could not verify it.
+    """
+
+    kind: Literal["reasoning"] = "reasoning"
+    text: str = ""
+    """The reasoning as readable text, or its summary; empty when the provider hid it."""
+    provider: str | None = None
+    """Which provider made it (the model name's prefix, e.g. "anthropic")."""
+    signature: str | None = None
+    """The provider's signature over the text (Anthropic, Gemini)."""
+    redacted: str | None = None
+    """Reasoning the provider encrypted instead of showing (Anthropic `redacted_thinking`)."""
+    encrypted: str | None = None
+    """The reasoning in encrypted form, to send back (OpenAI Responses)."""
+    id: str | None = None
+    """The provider's id for the reasoning item (OpenAI Responses)."""
+    provider_data: dict[str, Any] | None = None
+    """Anything else its provider needs back, as that provider's code keeps it."""
+
+
+Part = Annotated[
+    Text | ImageURL | ToolCallPart | ToolResultPart | Reasoning, Field(discriminator="kind")
+]
 """Any message part; the `kind` field tells which."""
 
 
@@ -112,6 +145,11 @@ class Message(Value):
     def text(self) -> str:
         """The message's text parts joined together."""
         return "".join(p.text for p in self.parts if isinstance(p, Text))
+
+    @property
+    def reasoning(self) -> list[Reasoning]:
+        """The reasoning parts of the message."""
+        return [p for p in self.parts if isinstance(p, Reasoning)]
 
     @property
     def tool_calls(self) -> list[ToolCallPart]:

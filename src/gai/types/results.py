@@ -9,7 +9,7 @@ from dataclasses import field
 from typing import TYPE_CHECKING, Any, Literal
 
 from gai.types.base import Value, readonly
-from gai.types.messages import Arguments, Message
+from gai.types.messages import Arguments, Message, Reasoning
 from gai.types.usage import Usage
 
 if TYPE_CHECKING:
@@ -116,6 +116,8 @@ class Step(Value):
     """Text the model produced in this step."""
     tool_calls: tuple[ToolCall, ...] = ()
     """Tool calls the model asked for, in its order."""
+    reasoning: tuple[Reasoning, ...] = ()
+    """The model's reasoning before its answer, when it reasoned (see `Reasoning`)."""
     tool_results: tuple[ToolResult, ...] = ()
     """Their results, in the same order."""
     usage: Usage = field(default_factory=Usage)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gai.types.messages import Message, Part, Text, ToolCallPart, ToolResultPart, system
+from gai.types.messages import Message, Part, Reasoning, Text, ToolCallPart, ToolResultPart, system
 from gai.types.results import Step, ToolCall, ToolResult
 
 __all__ = ["assistant_message", "step_messages", "tool_message", "transcript"]
 
 
-def assistant_message(text: str, tool_calls: Sequence[ToolCall]) -> Message:
-    """The assistant's turn: its text, then its tool calls."""
-    parts: list[Part] = []
+def assistant_message(
+    text: str, tool_calls: Sequence[ToolCall], reasoning: Sequence[Reasoning] = ()
+) -> Message:
+    """The assistant's turn: its reasoning, its text, then its tool calls."""
+    parts: list[Part] = list(reasoning)
     if text:
         parts.append(Text(text=text))
     parts.extend(
@@ -39,7 +41,7 @@ def tool_message(results: Sequence[ToolResult]) -> Message:
 
 def step_messages(step: Step) -> list[Message]:
     """What a completed step appended to the conversation."""
-    messages = [assistant_message(step.text, step.tool_calls)]
+    messages = [assistant_message(step.text, step.tool_calls, step.reasoning)]
     if step.tool_results:
         messages.append(tool_message(step.tool_results))
     return messages

@@ -305,3 +305,22 @@ async def test_metadata_reaches_the_result_events_spans_and_store(tmp_path):
         await gai.generate_text(gai.TestModel(), prompt="x", metadata={"when": object()})
     with pytest.raises(gai.UserError, match="string keys"):
         await gai.generate_text(gai.TestModel(), prompt="x", metadata={1: "a"})  # type: ignore[dict-item]
+
+
+async def test_captured_content_shows_files_by_type_and_size_not_their_bytes():
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    pdf = gai.types.File.from_bytes(b"%PDF-1.4 " + b"x" * 3000, "application/pdf", "big.pdf")
+    await gai.generate_text(
+        gai.TestModel(),
+        messages=[gai.user("Summarise this", pdf)],
+        observers=[OpenTelemetryObserver(provider, capture_content=True)],
+    )
+    chat = next(s for s in exporter.get_finished_spans() if s.name.startswith("chat"))
+    captured = attrs(chat)["gen_ai.input.messages"]
+    assert "Summarise this" in captured
+    assert '"media_type": "application/pdf"' in captured
+    assert '"filename": "big.pdf"' in captured
+    assert f'"data_size": {len(pdf.data or "")}' in captured
+    assert (pdf.data or "")[:40] not in captured

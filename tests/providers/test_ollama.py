@@ -165,7 +165,7 @@ def test_images_must_be_inline(monkeypatch: pytest.MonkeyPatch):
         stream=False,
     )
     assert orjson.loads(orjson.dumps(body))["messages"][0]["images"] == ["iVBORw=="]
-    with pytest.raises(gai.UserError, match="only inline"):
+    with pytest.raises(gai.UserError, match="Ollama takes images only, inline"):
         model.payload(
             gai.ModelRequest(messages=(gai.user("what", "https://x.test/a.png"),)), stream=False
         )

@@ -251,3 +251,40 @@ async def test_persistent_workflow_manager_saves_each_step_and_cleans_up():
     assert kept.progress == 0.5
     assert kept.errors[0].startswith("ScriptExhaustedError")
     assert os.environ.get("GAI_STORE") is None
+
+
+def test_cli_show_says_what_a_step_reasoned_and_which_files_tools_returned(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    import asyncio
+
+    from gai.types import File, Reasoning
+
+    db = tmp_path / "runs.db"
+    png = File.from_bytes(b"\x89PNG", "image/png")
+    call = gai.ToolCall(call_id="c1", name="draw", arguments={})
+    thought = Reasoning(text="I should draw it first.", signature="s", provider="anthropic")
+    hidden = Reasoning(redacted="opaque", provider="anthropic")
+    model = gai.ScriptedModel(
+        [
+            gai.ModelResponse(tool_calls=(call,), reasoning=(thought,)),
+            gai.ModelResponse(text="Drawn.", reasoning=(hidden,)),
+        ]
+    )
+    draw = gai.Tool(name="draw", description="Draw.", fn=lambda: png)
+
+    async def setup() -> None:
+        store = SQLiteStore(db)
+        await gai.generate_text(
+            model, prompt="draw", tools=[draw], run_store=store, run_id="drawn",
+            stop_when=gai.MaxSteps(3),
+        )  # fmt: skip
+        await store.aclose()
+
+    asyncio.run(setup())
+    assert main(["runs", "show", "drawn", "--store", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "reasoned: 'I should draw it first.'" in out
+    assert "draw ok" in out
+    assert "+image image/png" in out
+    assert "reasoned: (hidden by the provider)" in out

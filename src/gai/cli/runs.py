@@ -7,13 +7,14 @@ import asyncio
 import json
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from gai.cli._imports import load_object
 from gai.store import BaseStore, RunRecord, open_store
 from gai.tools import Tool, ToolRegistry
-from gai.types import Usage
+from gai.types import Reasoning, Usage
 
 __all__ = ["add_commands"]
 
@@ -94,10 +95,14 @@ def _describe(record: RunRecord) -> str:
         lines.append(f"stop_when {record.snapshot.stop_condition}")
     for step in record.steps:
         calls = ", ".join(
-            f"{r.name} {'ok' if r.ok else 'ERROR'} {r.duration:.2f}s" for r in step.tool_results
+            f"{r.name} {'ok' if r.ok else 'ERROR'} {r.duration:.2f}s"
+            + "".join(f" +{f.file_kind} {f.media_type}" for f in r.files)
+            for r in step.tool_results
         )
         lines.append(
             f"  step {step.step_number}: {step.duration:.2f}s, {step.usage.total_tokens} tokens"
+            + (f" ({step.usage.reasoning_tokens} reasoning)" if step.usage.reasoning_tokens else "")
+            + (f", reasoned: {_reasoning(step.reasoning)}" if step.reasoning else "")
             + (f", tools: {calls}" if calls else "")
             + (f", text: {step.text[:60]!r}" if step.text else "")
         )
@@ -162,3 +167,11 @@ async def export_run(args: argparse.Namespace) -> int:
     await asyncio.to_thread(output.write_text, record.model_dump_json(indent=2))
     print(f"wrote {args.output} ({len(record.responses)} model answers, {len(record.steps)} steps)")
     return 0
+
+
+def _reasoning(parts: Sequence[Reasoning]) -> str:
+    """What a step's reasoning was, in a few words: its start, or that it was hidden."""
+    text = " ".join(p.text for p in parts if p.text)
+    if text:
+        return repr(text[:60])
+    return "(hidden by the provider)"

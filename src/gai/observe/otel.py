@@ -144,7 +144,7 @@ class OpenTelemetryObserver:
             }
             if self.capture_content:
                 attributes["gen_ai.input.messages"] = json.dumps(
-                    [m.model_dump(mode="json") for m in event.messages]
+                    [_without_blobs(m.model_dump(mode="json")) for m in event.messages]
                 )
             step = (run, str(event.step_number))
             self._start(
@@ -236,4 +236,27 @@ def _metadata_attributes(metadata: dict[str, Any] | None) -> dict[str, Any]:
     for key, value in (metadata or {}).items():
         scalar = isinstance(value, str | bool | int | float)
         out[f"gai.metadata.{key}"] = value if scalar else json.dumps(value)
+    return out
+
+
+_BLOBS = ("data", "encrypted", "redacted", "signature")
+"""Fields of message parts that hold bytes or opaque provider data, not words."""
+
+
+def _without_blobs(value: Any) -> Any:
+    """A dumped message with file bytes and opaque reasoning data replaced by their sizes.
+
+    Spans keep what a person reads (text, tool calls, file types and names); an image
+    or a PDF, base64-encoded, would be most of a span's size and none of its use.
+    """
+    if isinstance(value, list):
+        return [_without_blobs(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for key, item in value.items():
+        if key in _BLOBS and isinstance(item, str):
+            out[f"{key}_size"] = len(item)
+        else:
+            out[key] = _without_blobs(item)
     return out

@@ -7,12 +7,14 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from gai.errors import MissingAPIKeyError, ProviderError, ResponseFormatError
-from gai.types import FinishReason, Message, Usage
+from gai.errors import MissingAPIKeyError, ProviderError, ResponseFormatError, UserError
+from gai.types import File, FinishReason, ImageURL, Message, Usage
 
 __all__ = [
     "STANDARD_SETTINGS",
     "api_key_from_env",
+    "as_file",
+    "cannot_take",
     "data_url_parts",
     "finish_reason",
     "nested_settings",
@@ -53,6 +55,24 @@ def data_url_parts(url: str) -> tuple[str, str] | None:
     if ";base64" not in header:
         data = base64.b64encode(data.encode()).decode()
     return media_type, data
+
+
+def as_file(part: ImageURL | File) -> File:
+    """An image URL part as the `File` it stands for (a `data:` URL is an inline file)."""
+    if isinstance(part, File):
+        return part
+    inline = data_url_parts(part.url)
+    if inline is not None:
+        return File(media_type=inline[0], data=inline[1])
+    return File(media_type=part.media_type or "image/*", url=part.url)
+
+
+def cannot_take(provider: str, file: File, instead: str = "") -> UserError:
+    """The error for a file a provider's API does not accept (raised before sending)."""
+    how = "by URL" if file.url is not None else "inline"
+    what = "images" if file.media_type == "image/*" else f"{file.media_type} files"
+    hint = f" {instead}" if instead else ""
+    return UserError(f"{provider} does not take {what} {how}.{hint}")
 
 
 def split_system(messages: tuple[Message, ...]) -> tuple[str | None, list[Message]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
@@ -11,7 +12,8 @@ import orjson
 from gai.providers._base_http import BaseHTTPModel
 from gai.providers._common import (
     api_key_from_env,
-    data_url_parts,
+    as_file,
+    cannot_take,
     finish_reason,
     passthrough,
     response_shape,
@@ -24,6 +26,7 @@ from gai.providers.base import ModelRequest, ModelResponse
 from gai.providers.limits import HTTPLimits
 from gai.providers.wire import encoded_turns
 from gai.types import (
+    File,
     FinishReason,
     ImageURL,
     Message,
@@ -279,15 +282,23 @@ def _tool_choice(choice: str) -> dict[str, Any]:
     return {"type": "tool", "name": choice}
 
 
-def _image(part: ImageURL) -> dict[str, Any]:
-    inline = data_url_parts(part.url)
-    if inline is not None:
-        media_type, data = inline
-        return {
-            "type": "image",
-            "source": {"type": "base64", "media_type": media_type, "data": data},
-        }
-    return {"type": "image", "source": {"type": "url", "url": part.url}}
+def _file(file: File) -> dict[str, Any]:
+    """An `image` or `document` block; Anthropic takes images, PDFs and plain text."""
+    kind = file.file_kind
+    if kind == "image":
+        block = "image"
+    elif file.media_type == "application/pdf":
+        block = "document"
+    elif file.media_type == "text/plain" and file.data is not None:
+        text = base64.b64decode(file.data).decode()
+        source = {"type": "text", "media_type": "text/plain", "data": text}
+        return {"type": "document", "source": source}
+    else:
+        raise cannot_take("anthropic", file, "It takes images, PDFs and plain text.")
+    if file.data is None:
+        return {"type": block, "source": {"type": "url", "url": file.url}}
+    source = {"type": "base64", "media_type": file.media_type, "data": file.data}
+    return {"type": block, "source": source}
 
 
 def _thinking(part: Reasoning) -> dict[str, Any] | None:
@@ -305,6 +316,14 @@ def _thinking(part: Reasoning) -> dict[str, Any] | None:
     return {"type": "thinking", "thinking": part.text, "signature": part.signature}
 
 
+def _result_content(part: ToolResultPart) -> Any:
+    """A tool result's content: its text, or its text and files as blocks."""
+    if not part.files:
+        return part.content
+    text = [{"type": "text", "text": part.content}] if part.content else []
+    return text + [_file(f) for f in part.files]
+
+
 def _blocks(message: Message) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     for part in message.parts:
@@ -315,8 +334,8 @@ def _blocks(message: Message) -> list[dict[str, Any]]:
             block = _thinking(part)
             if block is not None:
                 blocks.append(block)
-        elif isinstance(part, ImageURL):
-            blocks.append(_image(part))
+        elif isinstance(part, ImageURL | File):
+            blocks.append(_file(as_file(part)))
         elif isinstance(part, ToolCallPart):
             blocks.append(
                 {"type": "tool_use", "id": part.call_id, "name": part.name, "input": part.arguments}
@@ -326,7 +345,7 @@ def _blocks(message: Message) -> list[dict[str, Any]]:
                 {
                     "type": "tool_result",
                     "tool_use_id": part.call_id,
-                    "content": part.content,
+                    "content": _result_content(part),
                     "is_error": part.is_error,
                 }
             )

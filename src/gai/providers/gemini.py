@@ -14,7 +14,7 @@ import orjson
 from gai.providers._base_http import BaseHTTPModel
 from gai.providers._common import (
     api_key_from_env,
-    data_url_parts,
+    as_file,
     finish_reason,
     nested_settings,
     response_shape,
@@ -26,6 +26,7 @@ from gai.providers.base import ModelRequest, ModelResponse
 from gai.providers.limits import HTTPLimits
 from gai.providers.wire import encoded_turns
 from gai.types import (
+    File,
     FinishReason,
     ImageURL,
     Message,
@@ -411,14 +412,18 @@ def _response_value(content: str, is_error: bool) -> dict[str, Any]:
     return value if isinstance(value, dict) else {"result": value}
 
 
+def _file_part(file: File) -> dict[str, Any]:
+    if file.data is not None:
+        return {"inlineData": {"mimeType": file.media_type, "data": file.data}}
+    media_type = "image/jpeg" if file.media_type == "image/*" else file.media_type
+    return {"fileData": {"fileUri": file.url, "mimeType": media_type}}
+
+
 def _part(part: Any) -> dict[str, Any] | None:
     if isinstance(part, Text):
         return {"text": part.text}
-    if isinstance(part, ImageURL):
-        inline = data_url_parts(part.url)
-        if inline is not None:
-            return {"inlineData": {"mimeType": inline[0], "data": inline[1]}}
-        return {"fileData": {"fileUri": part.url, "mimeType": part.media_type or "image/jpeg"}}
+    if isinstance(part, ImageURL | File):
+        return _file_part(as_file(part))
     if isinstance(part, ToolCallPart):
         out: dict[str, Any] = {
             "functionCall": {"name": part.name, "args": part.arguments, "id": part.call_id}
@@ -469,4 +474,12 @@ def _turn(message: Message) -> tuple[str, list[dict[str, Any]]]:
     # The wire history merges consecutive same-role turns into one content.
     if message.role == "assistant":
         return "model", _model_parts(message)
-    return "user", [p for p in map(_part, message.parts) if p is not None]
+    out: list[dict[str, Any]] = []
+    for part in message.parts:
+        encoded = _part(part)
+        if encoded is not None:
+            out.append(encoded)
+        if isinstance(part, ToolResultPart):
+            # Files a tool returned follow its response, in the same turn.
+            out.extend(_file_part(f) for f in part.files)
+    return "user", out

@@ -8,10 +8,10 @@ from typing import Any
 
 import orjson
 
-from gai.errors import UserError
 from gai.providers._base_http import BaseHTTPModel
 from gai.providers._common import (
-    data_url_parts,
+    as_file,
+    cannot_take,
     finish_reason,
     nested_settings,
     response_shape,
@@ -23,6 +23,7 @@ from gai.providers.limits import HTTPLimits
 from gai.providers.streaming import function_call
 from gai.providers.wire import encoded_messages
 from gai.types import (
+    File,
     FinishReason,
     ImageURL,
     Message,
@@ -191,27 +192,32 @@ def _finish(done_reason: Any, has_calls: bool) -> FinishReason:
     return finish or "stop"
 
 
-def _images(message: Message) -> list[str]:
+def _images(parts: Iterable[Any]) -> list[str]:
     images = []
-    for part in message.parts:
-        if isinstance(part, ImageURL):
-            inline = data_url_parts(part.url)
-            if inline is None:
-                raise UserError(
-                    "Ollama accepts images only inline: pass a data: URL "
-                    "(gai.types.ImageURL.from_bytes(...)) instead of a web address."
+    for part in parts:
+        if isinstance(part, ImageURL | File):
+            file = as_file(part)
+            if file.file_kind != "image" or file.data is None:
+                raise cannot_take(
+                    "ollama",
+                    file,
+                    "Ollama takes images only, inline: read them with "
+                    "gai.types.File.from_path (or .from_bytes).",
                 )
-            images.append(inline[1])
+            images.append(file.data)
     return images
+
+
+def _tool_entry(part: ToolResultPart) -> dict[str, Any]:
+    entry: dict[str, Any] = {"role": "tool", "content": part.content, "tool_name": part.name}
+    if part.files:
+        entry["images"] = _images(part.files)
+    return entry
 
 
 def _messages(message: Message) -> list[dict[str, Any]]:
     if message.role == "tool":
-        return [
-            {"role": "tool", "content": p.content, "tool_name": p.name}
-            for p in message.parts
-            if isinstance(p, ToolResultPart)
-        ]
+        return [_tool_entry(p) for p in message.parts if isinstance(p, ToolResultPart)]
     entry: dict[str, Any] = {"role": message.role, "content": message.text}
     thoughts = [p.text for p in message.parts if isinstance(p, Reasoning) and p.provider == _NAME]
     if thoughts:
@@ -221,6 +227,6 @@ def _messages(message: Message) -> list[dict[str, Any]]:
         entry["tool_calls"] = [
             {"function": {"name": c.name, "arguments": c.arguments}} for c in calls
         ]
-    if images := _images(message):
+    if images := _images(message.parts):
         entry["images"] = images
     return [entry]

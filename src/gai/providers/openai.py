@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import mimetypes
 import os
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
@@ -13,6 +14,8 @@ from gai.errors import ProviderError, ResponseFormatError, ToolUseFailedError, U
 from gai.providers._base_http import BaseHTTPModel
 from gai.providers._common import (
     api_key_from_env,
+    as_file,
+    cannot_take,
     finish_reason,
     passthrough,
     response_shape,
@@ -26,6 +29,7 @@ from gai.providers.presets import OPENAI_COMPATIBLE, OpenAICompatiblePreset
 from gai.providers.streaming import function_call, parse_arguments
 from gai.providers.wire import encoded_messages
 from gai.types import (
+    File,
     FinishReason,
     ImageURL,
     Message,
@@ -335,13 +339,49 @@ def _tool_choice(choice: str) -> Any:
     return {"type": "function", "function": {"name": choice}}
 
 
+_AUDIO_FORMATS = {"audio/mpeg": "mp3", "audio/mp3": "mp3", "audio/wav": "wav", "audio/x-wav": "wav"}
+
+
+def _content_file(provider: str, file: File) -> dict[str, Any]:
+    """A content part for a file: an image, a document (inline) or audio (inline mp3/wav)."""
+    kind = file.file_kind
+    if kind == "image":
+        return {"type": "image_url", "image_url": {"url": file.data_url}}
+    if kind == "audio" and file.data is not None and file.media_type in _AUDIO_FORMATS:
+        audio = {"data": file.data, "format": _AUDIO_FORMATS[file.media_type]}
+        return {"type": "input_audio", "input_audio": audio}
+    if kind == "document" and file.data is not None:
+        name = file.filename or "document" + (mimetypes.guess_extension(file.media_type) or "")
+        return {"type": "file", "file": {"file_data": file.data_url, "filename": name}}
+    raise cannot_take(
+        provider,
+        file,
+        "Chat Completions takes images (inline or by URL), documents inline and mp3 or "
+        "wav audio inline: read the file with gai.types.File.from_path.",
+    )
+
+
 def _messages(provider: str, message: Message) -> list[dict[str, Any]]:
     if message.role == "tool":
-        return [
-            {"role": "tool", "tool_call_id": p.call_id, "content": p.content}
-            for p in message.parts
-            if isinstance(p, ToolResultPart)
+        results = [p for p in message.parts if isinstance(p, ToolResultPart)]
+        entries: list[dict[str, Any]] = [
+            {
+                "role": "tool",
+                "tool_call_id": p.call_id,
+                "content": p.content or ("(in the next message)" if p.files else ""),
+            }
+            for p in results
         ]
+        # A tool message holds only text: the files tools returned follow in a user
+        # message, after every result of the step (no message may split the results).
+        files: list[dict[str, Any]] = []
+        for p in results:
+            if p.files:
+                files.append({"type": "text", "text": f"Returned by {p.name} ({p.call_id}):"})
+                files.extend(_content_file(provider, f) for f in p.files)
+        if files:
+            entries.append({"role": "user", "content": files})
+        return entries
     if message.role == "assistant":
         out: dict[str, Any] = {"role": "assistant", "content": message.text or None}
         # Reasoning models served this way (DeepSeek) need their reasoning back on the
@@ -368,11 +408,11 @@ def _messages(provider: str, message: Message) -> list[dict[str, Any]]:
         content = message.text
     else:
         content = []
-        for p in parts:
-            if isinstance(p, Text):
-                content.append({"type": "text", "text": p.text})
-            elif isinstance(p, ImageURL):
-                content.append({"type": "image_url", "image_url": {"url": p.url}})
+        for part in parts:
+            if isinstance(part, Text):
+                content.append({"type": "text", "text": part.text})
+            elif isinstance(part, ImageURL | File):
+                content.append(_content_file(provider, as_file(part)))
     entry: dict[str, Any] = {"role": message.role, "content": content}
     if message.name:
         entry["name"] = message.name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 import os
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
@@ -12,6 +13,8 @@ from gai.errors import ResponseFormatError
 from gai.providers._base_http import BaseHTTPModel
 from gai.providers._common import (
     api_key_from_env,
+    as_file,
+    cannot_take,
     passthrough,
     response_shape,
     split_system,
@@ -24,6 +27,7 @@ from gai.providers.limits import HTTPLimits
 from gai.providers.streaming import parse_arguments
 from gai.providers.wire import encoded_messages
 from gai.types import (
+    File,
     FinishReason,
     ImageURL,
     Message,
@@ -310,10 +314,33 @@ def _function_call(part: ToolCallPart) -> dict[str, Any]:
     return item
 
 
+def _input_file(file: File) -> dict[str, Any]:
+    """An `input_image` or `input_file` content part (the Responses API takes no audio)."""
+    kind = file.file_kind
+    if kind == "image":
+        return {"type": "input_image", "image_url": file.data_url}
+    if kind == "document":
+        if file.data is None:
+            return {"type": "input_file", "file_url": file.url}
+        name = file.filename or "document" + (mimetypes.guess_extension(file.media_type) or "")
+        return {"type": "input_file", "file_data": file.data_url, "filename": name}
+    raise cannot_take(
+        "openai-responses", file, "The Responses API takes images and documents (PDF, text)."
+    )
+
+
+def _output(part: ToolResultPart) -> Any:
+    """A tool result's output: its text, or its text and files as content items."""
+    if not part.files:
+        return part.content
+    text = [{"type": "input_text", "text": part.content}] if part.content else []
+    return text + [_input_file(f) for f in part.files]
+
+
 def _items(message: Message) -> list[dict[str, Any]]:
     if message.role == "tool":
         return [
-            {"type": "function_call_output", "call_id": p.call_id, "output": p.content}
+            {"type": "function_call_output", "call_id": p.call_id, "output": _output(p)}
             for p in message.parts
             if isinstance(p, ToolResultPart)
         ]
@@ -332,6 +359,6 @@ def _items(message: Message) -> list[dict[str, Any]]:
     for p in message.parts:
         if isinstance(p, Text):
             content.append({"type": "input_text", "text": p.text})
-        elif isinstance(p, ImageURL):
-            content.append({"type": "input_image", "image_url": p.url})
+        elif isinstance(p, ImageURL | File):
+            content.append(_input_file(as_file(p)))
     return [{"role": message.role, "content": content}]

@@ -16,7 +16,7 @@ import pydantic_core
 
 from gai.tools.context import ToolContext
 from gai.tools.tool import Tool
-from gai.types import ToolCall, ToolResult, Usage
+from gai.types import File, ToolCall, ToolResult, Usage
 
 __all__ = ["format_validation_error", "invoke_tool", "nested_usage"]
 
@@ -187,6 +187,9 @@ async def invoke_tool(
     finally:
         nested_usage.reset(token)
 
+    files: tuple[File, ...] = ()
+    if isinstance(output, File | list | tuple):
+        output, files = _split_files(output)
     if not isinstance(output, str):
         try:
             output = pydantic_core.to_jsonable_python(output)
@@ -207,5 +210,20 @@ async def invoke_tool(
         duration=time.perf_counter() - started,
         start_offset=None if run_started is None else started - run_started,
         usage=_total(spent),
+        files=files,
     )
     return result
+
+
+def _split_files(output: Any) -> tuple[Any, tuple[File, ...]]:
+    """The output less the files in it, and those files.
+
+    A tool may return a `File`, or a list of files and other values.
+    """
+    if isinstance(output, File):
+        return None, (output,)
+    files = tuple(item for item in output if isinstance(item, File))
+    if not files:
+        return output, ()
+    rest = [item for item in output if not isinstance(item, File)]
+    return (rest[0] if len(rest) == 1 else rest or None), files

@@ -10,6 +10,7 @@ from gai.types.chunks import (
     TextChunk,
     ToolCallChunk,
 )
+from gai.types.files import File, FileKind
 from gai.types.messages import (
     ImageURL,
     Message,
@@ -62,6 +63,8 @@ if TYPE_CHECKING:
 __all__ = [
     "BudgetWarning",
     "Degradation",
+    "File",
+    "FileKind",
     "FinishReason",
     "ImageURL",
     "Message",

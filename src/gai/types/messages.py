@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, WrapValidator
 
 from gai.types.base import Value, keep_dict, readonly
+from gai.types.files import File
 
 __all__ = [
     "ImageURL",
@@ -92,6 +93,8 @@ class ToolResultPart(Value):
     """What the model reads: the output as text or JSON, or the error message."""
     is_error: bool = False
     """Whether the call failed."""
+    files: tuple[File, ...] = ()
+    """Files the tool returned, sent to the model with the result."""
 
 
 @readonly(kw_only=True)
@@ -125,7 +128,7 @@ class Reasoning(Value):
 
 
 Part = Annotated[
-    Text | ImageURL | ToolCallPart | ToolResultPart | Reasoning, Field(discriminator="kind")
+    Text | ImageURL | File | ToolCallPart | ToolResultPart | Reasoning, Field(discriminator="kind")
 ]
 """Any message part; the `kind` field tells which."""
 
@@ -171,15 +174,16 @@ def system(text: str) -> Message:
     return Message(role="system", parts=(Text(text=text),))
 
 
-def user(text: str, *images: str) -> Message:
+def user(text: str, *attachments: str | File) -> Message:
     """Build a user message.
 
     Args:
         text: What the user says.
-        *images: Image URLs to attach after the text.
+        *attachments: Files to attach after the text (`File.from_path("report.pdf")`),
+            or image URLs.
     """
     parts: list[Part] = [Text(text=text)]
-    parts.extend(ImageURL(url=url) for url in images)
+    parts.extend(a if isinstance(a, File) else ImageURL(url=a) for a in attachments)
     return Message(role="user", parts=tuple(parts))
 
 

@@ -9,6 +9,7 @@ from dataclasses import field
 from typing import TYPE_CHECKING, Any, Literal
 
 from gai.types.base import Value, readonly
+from gai.types.files import File
 from gai.types.messages import Arguments, Message, Reasoning
 from gai.types.usage import Usage
 
@@ -90,6 +91,9 @@ class ToolResult(Value):
     """When the call started, in seconds since the run started."""
     usage: Usage | None = None
     """Tokens spent by runs the tool started (a sub-agent); the run's usage includes them."""
+    files: tuple[File, ...] = ()
+    """Files the tool returned (an image it drew, a page it fetched), sent to the model
+    with the result."""
 
     @property
     def ok(self) -> bool:
@@ -103,6 +107,8 @@ class ToolResult(Value):
             return self.error
         if isinstance(self.output, str):
             return self.output
+        if self.output is None and self.files:
+            return ""  # the files are the result
         return json.dumps(self.output, ensure_ascii=False, separators=(",", ":"))
 
 

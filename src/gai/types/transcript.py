@@ -32,7 +32,11 @@ def tool_message(results: Sequence[ToolResult]) -> Message:
         role="tool",
         parts=tuple(
             ToolResultPart(
-                call_id=r.call_id, name=r.name, content=r.content, is_error=r.error is not None
+                call_id=r.call_id,
+                name=r.name,
+                content=r.content,
+                is_error=r.error is not None,
+                files=r.files,
             )
             for r in results
         ),

@@ -30,7 +30,8 @@ GaiError                       root; errors leaving a run carry .partial_result
 ├── RunError                   a run could not finish
 │   ├── BudgetExceededError    a hard budget limit was reached (with on_budget="raise")
 │   ├── RunCancelledError      a durable run was cancelled before it finished
-│   └── OutputValidationError  no answer validated as the output type; .attempts has each
+│   ├── OutputValidationError  no answer validated as the output type; .attempts has each
+│   └── OutputRefusedError     the model declined, or its answer was blocked; not retried
 ├── StoreError                 a run or state store failed
 │   ├── RunNotFoundError       no run with that id in the store
 │   ├── RunExistsError         a new run reuses the id of a stored one
@@ -76,6 +77,7 @@ __all__ = [
     "MissingVariablesError",
     "NotFoundError",
     "NotPortableError",
+    "OutputRefusedError",
     "OutputValidationError",
     "PermissionDeniedError",
     "ProviderConnectionError",
@@ -445,6 +447,34 @@ class OutputValidationError(RunError):
             f"step limit, or simplify the output type."
         )
         self.attempts = attempts
+        self.partial_result = result
+
+
+class OutputRefusedError(RunError):
+    """The model declined to give the requested output, or its provider blocked it.
+
+    Not retried: asking again for what a model refused gets another refusal and costs
+    tokens. Change the request instead.
+
+    Attributes:
+        refusal: The model's words, when it gave any ("" when the provider's safety
+            system blocked the answer).
+        finish_reason: "refusal" (the model declined) or "content_filter" (blocked).
+    """
+
+    def __init__(self, refusal: str, finish_reason: str, result: TextResult) -> None:
+        said = f": {refusal!r}" if refusal else ""
+        what = (
+            "declined to answer"
+            if finish_reason == "refusal"
+            else "was blocked by the provider's safety system"
+        )
+        super().__init__(
+            f"The model {what}{said}. It is not asked again: change the request "
+            f"(.partial_result holds the run)."
+        )
+        self.refusal = refusal
+        self.finish_reason = finish_reason
         self.partial_result = result
 
 

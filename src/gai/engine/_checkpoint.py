@@ -30,6 +30,7 @@ STEP_EXCLUDE = frozenset(
         "text",
         "usage",
         "finish_reason",
+        "refusal",
         "response_model",
         "attempts",
         "model_duration",

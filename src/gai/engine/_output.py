@@ -20,16 +20,18 @@ from typing_extensions import override
 
 from gai.control import ContinueWhen
 from gai.engine.request import ToolLike
-from gai.errors import UserError
+from gai.errors import OutputRefusedError, UserError
 from gai.stop import MaxSteps, StopCondition, StopWhen, any_of
 from gai.tools import Tool
 from gai.types import RunState, StopReason, TextResult
 
 __all__ = [
     "DEFAULT_STEPS",
+    "REFUSED",
     "Output",
     "extract_json",
     "output_adapter",
+    "refused",
     "request_parts",
     "text_nudge",
 ]
@@ -37,6 +39,17 @@ __all__ = [
 T = TypeVar("T")
 
 DEFAULT_STEPS = 10
+
+REFUSED = frozenset({"refusal", "content_filter"})
+"""Finish reasons of an answer the model declined to give or its provider blocked."""
+
+
+def refused(result: TextResult) -> OutputRefusedError | None:
+    """The error for a run whose last answer was refused or blocked, if it was."""
+    last = result.steps[-1] if result.steps else None
+    if last is None or last.finish_reason not in REFUSED:
+        return None
+    return OutputRefusedError(last.refusal or "", last.finish_reason, result)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -190,6 +203,8 @@ class _AnsweredInText(StopCondition):
         last = run.steps[-1] if run.steps else None
         if last is None or last.tool_calls or self.output.from_text(last.text) is not None:
             return None
+        if last.finish_reason in REFUSED:
+            return None  # asked again, a model that refused refuses again
         if _failures(run, self.output.name)[0] > self.output.max_retries:
             return None
         return self._reason("condition", self.output.text_refusal())

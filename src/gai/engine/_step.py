@@ -132,6 +132,7 @@ def _made_step(
         duration=time.perf_counter() - started,
         model_duration=model_duration,
         finish_reason=response.finish_reason,
+        refusal=response.refusal,
         model=response.answered_by or run.model.name,
         response_model=response.model_name,
         attempts=response.attempts,

@@ -25,6 +25,7 @@ from gai.engine._output import (
     OutputAttempt,
     extract_json,
     output_adapter,
+    refused,
     request_parts,
     text_nudge,
 )
@@ -104,6 +105,8 @@ async def generate_object(
     Raises:
         OutputValidationError: No valid answer within the retries; `.attempts` holds
             every refused answer and `.partial_result` the run.
+        gai.errors.OutputRefusedError: The model declined to answer, or its provider
+            blocked the answer (not retried); `.refusal` holds the model's words.
     """
     if mode == "auto":
         native = getattr(resolve_model(model), "native_output", None)
@@ -146,6 +149,7 @@ async def run_for_output(
 
     Raises:
         OutputValidationError: No answer validated within the retries.
+        gai.errors.OutputRefusedError: The model declined, or its answer was blocked.
     """
     output: Output[Any] = Output(output_type, output_tool_name, max_output_retries)
     options = dict(options)
@@ -160,7 +164,7 @@ async def run_for_output(
     )
     value, failed = output.read(result)
     if value is None:
-        raise OutputValidationError(output_type, failed, result)
+        raise refused(result) or OutputValidationError(output_type, failed, result)
     return result.model_copy(update={"output": value}), failed
 
 
@@ -209,6 +213,9 @@ async def _generate_in_text(
             stop_when=stop_when if stop_when is not None else MaxSteps(DEFAULT_STEPS),
             **options,
         )
+        refusal = refused(result)
+        if refusal is not None:
+            raise refusal
         try:
             value = adapter.validate_json(extract_json(result.text))
         except ValidationError as exc:
@@ -285,10 +292,11 @@ class ObjectStream(Generic[T]):
                 if partial not in (None, {}, []) and partial != last:
                     last = partial
                     yield partial
-        value, self.failed_attempts = self._output.read(self._stream.result)
+        result = self._stream.result
+        value, self.failed_attempts = self._output.read(result)
         if value is None:
-            raise OutputValidationError(
-                self._output_type, self.failed_attempts, self._stream.result
+            raise refused(result) or OutputValidationError(
+                self._output_type, self.failed_attempts, result
             )
         self._object = value
         yield value

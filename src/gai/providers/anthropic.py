@@ -56,7 +56,7 @@ _FINISH: dict[str, FinishReason] = {
     "stop_sequence": "stop",
     "max_tokens": "length",
     "tool_use": "tool_calls",
-    "refusal": "content_filter",
+    "refusal": "refusal",
 }
 
 # Stream `error` events carry a type instead of an HTTP status.
@@ -190,13 +190,15 @@ class Anthropic(BaseHTTPModel):
                     )
                 elif kind == "redacted_thinking":
                     reasoning.append(Reasoning(redacted=block["data"], provider=_NAME))
+            finish = finish_reason(data.get("stop_reason"), _FINISH)
             return ModelResponse(
                 text="".join(text),
                 tool_calls=tuple(calls),
                 reasoning=tuple(reasoning),
                 usage=_usage(data.get("usage")),
-                finish_reason=finish_reason(data.get("stop_reason"), _FINISH)
-                or ("tool_calls" if calls else "stop"),
+                finish_reason=finish or ("tool_calls" if calls else "stop"),
+                # Claude's refusals come as a stop reason, with whatever it said first.
+                refusal="".join(text) if finish == "refusal" else None,
                 model_name=data.get("model"),
                 raw=data,
             )

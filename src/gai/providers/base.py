@@ -67,6 +67,8 @@ class ModelResponse(Frozen):
     """Tokens used by this call."""
     finish_reason: FinishReason = "stop"
     """Why the model stopped, normalised."""
+    refusal: str | None = None
+    """The model's words when it declined to answer (finish reason "refusal")."""
     model_name: str | None = None
     """The model that answered, as the provider reported it (e.g. a dated version)."""
     answered_by: str | None = None

@@ -207,13 +207,15 @@ class OpenAI(BaseHTTPModel):
             message = choice["message"]
             calls = tuple(function_call(tc) for tc in message.get("tool_calls") or ())
             thought = message.get("reasoning_content")
+            refusal = message.get("refusal")
+            finish = "refusal" if refusal else finish_reason(choice.get("finish_reason"), _FINISH)
             return ModelResponse(
                 text=_content_text(message.get("content")),
                 tool_calls=calls,
                 reasoning=(Reasoning(text=thought, provider=self.provider),) if thought else (),
                 usage=usage_from(data.get("usage"), _USAGE),
-                finish_reason=finish_reason(choice.get("finish_reason"), _FINISH)
-                or ("tool_calls" if calls else "stop"),
+                finish_reason=finish or ("tool_calls" if calls else "stop"),
+                refusal=refusal,
                 model_name=data.get("model"),
                 raw=data,
             )
@@ -223,6 +225,7 @@ class OpenAI(BaseHTTPModel):
         finish: FinishReason | None = None
         usage = Usage()
         model_name: str | None = None
+        refusal: list[str] = []
         done = False
         try:
             async with self._http.stream(
@@ -244,6 +247,8 @@ class OpenAI(BaseHTTPModel):
                             usage = usage_from(chunk["usage"], _USAGE)
                         for choice in chunk.get("choices") or ():
                             delta = choice.get("delta") or {}
+                            if refused := delta.get("refusal"):
+                                refusal.append(refused)
                             if thought := delta.get("reasoning_content"):
                                 yield ReasoningChunk(0, thought, self.provider)
                             if text := _content_text(delta.get("content")):
@@ -271,7 +276,13 @@ class OpenAI(BaseHTTPModel):
             yield StreamEnd(finish_reason="tool_calls", usage=usage)
             return
         if done or finish is not None:
-            yield StreamEnd(finish_reason=finish, usage=usage, model_name=model_name)
+            refused = "".join(refusal) or None
+            yield StreamEnd(
+                finish_reason="refusal" if refused else finish,
+                usage=usage,
+                model_name=model_name,
+                refusal=refused,
+            )
 
 
 def _failed_tool_calls(exc: ToolUseFailedError) -> ModelResponse:

@@ -183,11 +183,14 @@ class OpenAIResponses(BaseHTTPModel):
             text: list[str] = []
             calls: list[ToolCall] = []
             reasoning: list[Reasoning] = []
+            refusal: list[str] = []
             for item in data["output"]:
                 if item["type"] == "message":
-                    text.extend(
-                        c["text"] for c in item.get("content") or () if c["type"] == "output_text"
-                    )
+                    for content in item.get("content") or ():
+                        if content["type"] == "output_text":
+                            text.append(content["text"])
+                        elif content["type"] == "refusal":
+                            refusal.append(content["refusal"])
                 elif item["type"] == "function_call":
                     arguments, invalid = parse_arguments(item.get("arguments") or "")
                     calls.append(
@@ -206,7 +209,8 @@ class OpenAIResponses(BaseHTTPModel):
                 tool_calls=tuple(calls),
                 reasoning=tuple(reasoning),
                 usage=usage_from(data.get("usage"), _USAGE),
-                finish_reason=_finish(data, bool(calls)),
+                finish_reason="refusal" if refusal else _finish(data, bool(calls)),
+                refusal="".join(refusal) or None,
                 model_name=data.get("model"),
                 raw=data,
             )
@@ -214,6 +218,7 @@ class OpenAIResponses(BaseHTTPModel):
     async def stream(self, request: ModelRequest) -> AsyncIterator[ModelChunk]:
         """Stream one Responses call as chunks."""
         calls = False
+        refusal: list[str] = []
         async with self._http.stream("/responses", self.payload(request, stream=True)) as resp:
             async for event in self._http.sse(resp):
                 data = loads(event.data, "openai")
@@ -221,6 +226,8 @@ class OpenAIResponses(BaseHTTPModel):
                     kind = data.get("type", event.event)
                     if kind == "response.output_text.delta":
                         yield TextChunk(data["delta"])
+                    elif kind == "response.refusal.delta":
+                        refusal.append(data["delta"])
                     elif kind == "response.function_call_arguments.delta":
                         yield ToolCallChunk(index=data["output_index"], arguments=data["delta"])
                     elif kind == "response.reasoning_summary_text.delta":
@@ -252,8 +259,10 @@ class OpenAIResponses(BaseHTTPModel):
                             )
                     elif kind in ("response.completed", "response.incomplete"):
                         response = data["response"]
+                        refused = "".join(refusal) or None
                         yield StreamEnd(
-                            finish_reason=_finish(response, calls),
+                            finish_reason="refusal" if refused else _finish(response, calls),
+                            refusal=refused,
                             usage=usage_from(response.get("usage"), _USAGE),
                             model_name=response.get("model"),
                         )

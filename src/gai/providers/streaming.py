@@ -210,6 +210,9 @@ class StreamAssembler:
             reasoning=tuple(self.reasoning[i].part() for i in sorted(self.reasoning)),
             usage=self.end.usage,
             finish_reason=finish,
+            refusal=self.end.refusal
+            if self.end.refusal is not None or finish != "refusal"
+            else "".join(self.text),  # a stop reason alone (Claude): what it said first
             model_name=self.end.model_name,
             raw=self.end.raw,
             answered_by=self.end.answered_by,

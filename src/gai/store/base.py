@@ -204,6 +204,7 @@ def _finished_step(pending: PendingStep | None, payload: dict[str, Any]) -> Step
             "text": answer.text,
             "usage": answer.usage,
             "finish_reason": answer.finish_reason,
+            "refusal": answer.refusal,
             "response_model": answer.model_name,
             "attempts": answer.attempts,
             "model_duration": answer.model_duration,

@@ -78,6 +78,7 @@ class RecordedResponse(Value):
     reasoning: list[Reasoning] | None = None
     usage: Usage = field(default_factory=Usage)
     finish_reason: FinishReason = "stop"
+    refusal: str | None = None
     model_name: str | None = None
     answered_by: str | None = None
     attempts: int = 1

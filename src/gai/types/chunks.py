@@ -67,6 +67,7 @@ class StreamEnd:
     finish_reason: FinishReason | None = None
     usage: Usage = field(default_factory=Usage)
     model_name: str | None = None
+    refusal: str | None = None
     raw: Any = None
     answered_by: str | None = None
     attempts: int = 1

@@ -29,8 +29,14 @@ __all__ = [
     "new_call_id",
 ]
 
-FinishReason = Literal["stop", "tool_calls", "length", "content_filter", "error", "other"]
-"""Why the model stopped producing output, normalised across providers."""
+FinishReason = Literal[
+    "stop", "tool_calls", "length", "refusal", "content_filter", "error", "other"
+]
+"""Why the model stopped producing output, normalised across providers.
+
+"refusal": the model declined to answer (its words in `refusal`); "content_filter": the
+provider's safety system blocked the answer.
+"""
 
 StopKind = Literal[
     "no_more_tools",
@@ -134,6 +140,8 @@ class Step(Value):
     """Seconds the model call took."""
     finish_reason: FinishReason = "stop"
     """Why the model stopped producing output."""
+    refusal: str | None = None
+    """The model's words when it declined to answer (finish reason "refusal")."""
     model: str | None = None
     """gai name of the model that answered (e.g. "openai:gpt-4o-mini")."""
     response_model: str | None = None

@@ -27,8 +27,14 @@ __all__ = [
 
 T = TypeVar("T")
 
-STANDARD_SETTINGS = frozenset({"temperature", "max_tokens", "top_p", "stop", "seed"})
-"""Settings every provider maps to its own names; any other key is passed through as is."""
+STANDARD_SETTINGS = frozenset(
+    {"temperature", "max_tokens", "top_p", "stop", "seed", "prompt_cache"}
+)
+"""Settings every provider maps to its own names; any other key is passed through as is.
+
+`prompt_cache`: True places Anthropic's cache breakpoints (system prompt, tools, the
+conversation so far); providers that cache on their own ignore it.
+"""
 
 
 def api_key_from_env(provider: str, explicit: str | None, *env_vars: str) -> str:

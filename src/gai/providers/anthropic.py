@@ -26,6 +26,7 @@ from gai.providers.base import ModelRequest, ModelResponse
 from gai.providers.limits import HTTPLimits
 from gai.providers.wire import encoded_turns
 from gai.types import (
+    CachePoint,
     File,
     FinishReason,
     ImageURL,
@@ -139,18 +140,27 @@ class Anthropic(BaseHTTPModel):
         """The JSON body for a request, for `orjson.dumps` (`messages` is pre-encoded)."""
         system, messages = split_system(request.messages)
         settings = request.settings
+        cache = bool(settings.get("prompt_cache"))
         body: dict[str, Any] = {
             "model": self.model,
             "max_tokens": settings.get("max_tokens", self.max_tokens),
-            "messages": encoded_turns(request, _turn, messages, "content"),
+            "messages": encoded_turns(
+                request, _turn, messages, "content", last=_cached_turn if cache else None
+            ),
         }
         if system:
-            body["system"] = system
+            # Cached, the system prompt is a block that carries the breakpoint.
+            body["system"] = (
+                [{"type": "text", "text": system, "cache_control": _EPHEMERAL}] if cache else system
+            )
         if request.tools:
-            body["tools"] = [
+            tools = [
                 {"name": t.name, "description": t.description, "input_schema": t.parameters}
                 for t in request.tools
             ]
+            if cache:
+                tools[-1] = {**tools[-1], "cache_control": _EPHEMERAL}
+            body["tools"] = tools
             body["tool_choice"] = _tool_choice(request.tool_choice)
         for key in ("temperature", "top_p"):
             if key in settings:
@@ -336,6 +346,9 @@ def _blocks(message: Message) -> list[dict[str, Any]]:
             block = _thinking(part)
             if block is not None:
                 blocks.append(block)
+        elif isinstance(part, CachePoint):
+            if blocks and blocks[-1]["type"] not in _UNCACHED:
+                blocks[-1] = {**blocks[-1], "cache_control": _EPHEMERAL}
         elif isinstance(part, ImageURL | File):
             blocks.append(_file(as_file(part)))
         elif isinstance(part, ToolCallPart):
@@ -352,6 +365,21 @@ def _blocks(message: Message) -> list[dict[str, Any]]:
                 }
             )
     return blocks
+
+
+_EPHEMERAL = {"type": "ephemeral"}
+
+
+def _cached_turn(message: Message) -> tuple[str, list[dict[str, Any]]]:
+    """The last message's turn with a cache breakpoint on its last block."""
+    role, blocks = _turn(message)
+    if blocks and "cache_control" not in blocks[-1] and blocks[-1]["type"] not in _UNCACHED:
+        blocks[-1] = {**blocks[-1], "cache_control": _EPHEMERAL}
+    return role, blocks
+
+
+_UNCACHED = frozenset({"thinking", "redacted_thinking"})
+"""Blocks that cannot carry a cache breakpoint."""
 
 
 def _turn(message: Message) -> tuple[str, list[dict[str, Any]]]:

@@ -29,6 +29,7 @@ from gai.providers.presets import OPENAI_COMPATIBLE, OpenAICompatiblePreset
 from gai.providers.streaming import function_call, parse_arguments
 from gai.providers.wire import encoded_messages
 from gai.types import (
+    CachePoint,
     File,
     FinishReason,
     ImageURL,
@@ -415,7 +416,7 @@ def _messages(provider: str, message: Message) -> list[dict[str, Any]]:
         return [out]
     parts = message.parts
     content: Any
-    if all(isinstance(p, Text) for p in parts):
+    if all(isinstance(p, Text | CachePoint) for p in parts):  # breakpoints: Anthropic's
         content = message.text
     else:
         content = []

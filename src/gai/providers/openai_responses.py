@@ -27,6 +27,7 @@ from gai.providers.limits import HTTPLimits
 from gai.providers.streaming import parse_arguments
 from gai.providers.wire import encoded_messages
 from gai.types import (
+    CachePoint,
     File,
     FinishReason,
     ImageURL,
@@ -362,7 +363,7 @@ def _items(message: Message) -> list[dict[str, Any]]:
             items.append({"role": "assistant", "content": message.text})
         items.extend(_function_call(p) for p in message.parts if isinstance(p, ToolCallPart))
         return items
-    if all(isinstance(p, Text) for p in message.parts):
+    if all(isinstance(p, Text | CachePoint) for p in message.parts):
         return [{"role": message.role, "content": message.text}]
     content: list[dict[str, Any]] = []
     for p in message.parts:

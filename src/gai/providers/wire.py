@@ -108,6 +108,10 @@ class MessageHistory:
         """The JSON array of turns, consecutive same-role messages merged into one."""
         return _merged(self._values_for(messages, encode, _turn(encode)), content)
 
+    def turns(self, messages: Sequence[Message], encode: TurnEncoder) -> list[tuple[bytes, bytes]]:
+        """Each message's encoded turn (role, blocks), reusing what was encoded before."""
+        return list(self._values_for(messages, encode, _turn(encode)))
+
     def _values_for(
         self, messages: Sequence[Message], protocol: object, convert: Callable[[Message], T]
     ) -> list[T]:
@@ -161,7 +165,12 @@ def encoded_messages(
 
 
 def encoded_turns(
-    request: ModelRequest, encode: TurnEncoder, messages: Sequence[Message], content: str
+    request: ModelRequest,
+    encode: TurnEncoder,
+    messages: Sequence[Message],
+    content: str,
+    *,
+    last: TurnEncoder | None = None,
 ) -> orjson.Fragment:
     """The JSON array of turns for `messages`, consecutive same-role messages merged.
 
@@ -170,9 +179,18 @@ def encoded_turns(
         encode: The protocol's conversion of one message into a role and its blocks.
         messages: The messages to send (the request's, less what goes apart).
         content: The name of a turn's list of blocks ("content", "parts").
+        last: Another conversion for the last message (a cache breakpoint on it); that
+            message is encoded apart each time and the next request encodes it anew.
     """
     history = _history(request)
+    head = messages if last is None or not messages else messages[:-1]
     if history is None:
         turn = _turn(encode)
-        return _merged([turn(m) for m in messages], content)
-    return history.encode_turns(messages, encode, content)
+        turns = [turn(m) for m in head]
+    elif last is None:
+        return history.encode_turns(messages, encode, content)
+    else:
+        turns = history.turns(head, encode)
+    if last is not None and messages:
+        turns.append(_turn(last)(messages[-1]))
+    return _merged(turns, content)

@@ -12,6 +12,7 @@ from gai.types.chunks import (
 )
 from gai.types.files import File, FileKind
 from gai.types.messages import (
+    CachePoint,
     ImageURL,
     Message,
     Part,
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BudgetWarning",
+    "CachePoint",
     "Degradation",
     "File",
     "FileKind",

@@ -12,6 +12,7 @@ from gai.types.base import Value, keep_dict, readonly
 from gai.types.files import File
 
 __all__ = [
+    "CachePoint",
     "ImageURL",
     "Message",
     "Part",
@@ -98,6 +99,18 @@ class ToolResultPart(Value):
 
 
 @readonly(kw_only=True)
+class CachePoint(Value):
+    """A prompt-cache breakpoint: the provider may cache the conversation up to here.
+
+    Anthropic caches only at breakpoints (at most four per request, counting those the
+    `prompt_cache` setting places); other providers cache prefixes on their own and
+    ignore it.
+    """
+
+    kind: Literal["cache_point"] = "cache_point"
+
+
+@readonly(kw_only=True)
 class Reasoning(Value):
     """The model's reasoning before its answer, and what its provider needs to see it again.
 
@@ -128,7 +141,8 @@ class Reasoning(Value):
 
 
 Part = Annotated[
-    Text | ImageURL | File | ToolCallPart | ToolResultPart | Reasoning, Field(discriminator="kind")
+    Text | ImageURL | File | ToolCallPart | ToolResultPart | Reasoning | CachePoint,
+    Field(discriminator="kind"),
 ]
 """Any message part; the `kind` field tells which."""
 

@@ -48,6 +48,7 @@ PAGES = [
     "docs/run-loop.md",
     "docs/tools.md",
     "docs/providers.md",
+    "docs/content.md",
     "docs/streaming.md",
     "docs/structured-output.md",
     "docs/resilience.md",
@@ -328,6 +329,7 @@ def test_every_block_runs(folder: Path, monkeypatch: pytest.MonkeyPatch):
     page = (ROOT / "docs" / "run-loop.md").read_text()
     shown = page.split("print(repr(result.stop_reason))\n# ")[1]
     assert shown.splitlines()[0] in out  # the stop reason printed is the one the page shows
+    assert "refused: I can't help with that." in out  # docs/content.md's refusal
     page = (ROOT / "docs" / "persistence.md").read_text()
     shown = page.split("print(counting.kinds)\n# ")[1]
     assert shown.splitlines()[0] in out  # a store wrapper sees the writes the page shows

@@ -26,6 +26,8 @@ STEP_EXCLUDE = frozenset(
     {
         "tool_calls",
         "reasoning",
+        "hosted_tools",
+        "citations",
         "tool_results",
         "text",
         "usage",

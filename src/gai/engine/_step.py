@@ -72,7 +72,11 @@ async def take_step(run: Run) -> Step | Paused | Stopped:
     run.raw = response.raw
     run.steps.append(step)
     run.usage = run.usage + with_tools(step)
-    run.messages.append(assistant_message(response.text, response.tool_calls, response.reasoning))
+    run.messages.append(
+        assistant_message(
+            response.text, response.tool_calls, response.reasoning, response.hosted_tools
+        )
+    )
     if results:
         run.messages.append(tool_message(results))
     if run.checkpoint is not None:
@@ -127,6 +131,8 @@ def _made_step(
         text=response.text,
         tool_calls=response.tool_calls,
         reasoning=response.reasoning,
+        hosted_tools=response.hosted_tools,
+        citations=response.citations,
         tool_results=results,
         usage=response.usage,
         duration=time.perf_counter() - started,

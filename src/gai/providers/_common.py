@@ -28,12 +28,13 @@ __all__ = [
 T = TypeVar("T")
 
 STANDARD_SETTINGS = frozenset(
-    {"temperature", "max_tokens", "top_p", "stop", "seed", "prompt_cache"}
+    {"temperature", "max_tokens", "top_p", "stop", "seed", "prompt_cache", "hosted_tools"}
 )
 """Settings every provider maps to its own names; any other key is passed through as is.
 
 `prompt_cache`: True places Anthropic's cache breakpoints (system prompt, tools, the
-conversation so far); providers that cache on their own ignore it.
+conversation so far); providers that cache on their own ignore it. `hosted_tools`:
+tools the provider runs itself (`gai.providers.hosted`).
 """
 
 

@@ -9,6 +9,12 @@ from typing import Any
 
 import orjson
 
+from gai.providers._anthropic_server import (
+    ServerBlocks,
+    citations,
+    is_server_block,
+    server_tools,
+)
 from gai.providers._base_http import BaseHTTPModel
 from gai.providers._common import (
     api_key_from_env,
@@ -23,12 +29,16 @@ from gai.providers._common import (
 )
 from gai.providers._http import error_for_status, loads
 from gai.providers.base import ModelRequest, ModelResponse
+from gai.providers.hosted import hosted_tools
 from gai.providers.limits import HTTPLimits
 from gai.providers.wire import encoded_turns
 from gai.types import (
     CachePoint,
+    Citation,
     File,
     FinishReason,
+    HostedTool,
+    HostedToolChunk,
     ImageURL,
     Message,
     ModelChunk,
@@ -153,11 +163,12 @@ class Anthropic(BaseHTTPModel):
             body["system"] = (
                 [{"type": "text", "text": system, "cache_control": _EPHEMERAL}] if cache else system
             )
-        if request.tools:
-            tools = [
-                {"name": t.name, "description": t.description, "input_schema": t.parameters}
-                for t in request.tools
-            ]
+        tools = [
+            {"name": t.name, "description": t.description, "input_schema": t.parameters}
+            for t in request.tools
+        ]
+        tools.extend(server_tools(hosted_tools(_NAME, settings)))
+        if tools:
             if cache:
                 tools[-1] = {**tools[-1], "cache_control": _EPHEMERAL}
             body["tools"] = tools
@@ -184,10 +195,15 @@ class Anthropic(BaseHTTPModel):
             text: list[str] = []
             calls: list[ToolCall] = []
             reasoning: list[Reasoning] = []
+            server = ServerBlocks()
+            cited: list[Citation] = []
             for block in data["content"]:
                 kind = block["type"]
                 if kind == "text":
                     text.append(block["text"])
+                    cited.extend(citations(block))
+                elif is_server_block(block):
+                    server.add(block)
                 elif kind == "tool_use":
                     calls.append(
                         ToolCall(call_id=block["id"], name=block["name"], arguments=block["input"])
@@ -205,6 +221,8 @@ class Anthropic(BaseHTTPModel):
                 text="".join(text),
                 tool_calls=tuple(calls),
                 reasoning=tuple(reasoning),
+                hosted_tools=tuple(server.done),
+                citations=tuple(cited),
                 usage=_usage(data.get("usage")),
                 finish_reason=finish or ("tool_calls" if calls else "stop"),
                 # Claude's refusals come as a stop reason, with whatever it said first.
@@ -219,19 +237,35 @@ class Anthropic(BaseHTTPModel):
         output_tokens = 0
         finish: FinishReason | None = None
         model_name: str | None = None
+        server = ServerBlocks()
+        cited: list[Citation] = []
         async with self._http.stream("/v1/messages", self.payload(request, stream=True)) as resp:
             async for event in self._http.sse(resp):
                 data = loads(event.data, "anthropic")
                 with response_shape("anthropic", "stream event"):
                     kind = data.get("type")
                     if kind == "content_block_delta":
-                        chunk = _delta(data["index"], data["delta"])
-                        if chunk is not None:
-                            yield chunk
+                        delta = data["delta"]
+                        if delta["type"] == "citations_delta":
+                            cited.extend(citations({"citations": [delta["citation"]]}))
+                        elif delta["type"] != "input_json_delta" or not server.input_delta(
+                            data["index"], delta["partial_json"]
+                        ):
+                            chunk = _delta(data["index"], delta)
+                            if chunk is not None:
+                                yield chunk
                     elif kind == "content_block_start":
-                        chunk = _block_start(data["index"], data["content_block"])
+                        block = data["content_block"]
+                        if is_server_block(block):
+                            tool = server.start(data["index"], block)
+                            if tool is not None:
+                                yield HostedToolChunk(tool)
+                            continue
+                        chunk = _block_start(data["index"], block)
                         if chunk is not None:
                             yield chunk
+                    elif kind == "content_block_stop":
+                        server.stop(data["index"])
                     elif kind == "message_start":
                         message = data["message"]
                         model_name = message.get("model")
@@ -247,6 +281,7 @@ class Anthropic(BaseHTTPModel):
                             finish_reason=finish,
                             usage=_usage({**start_usage, "output_tokens": output_tokens}),
                             model_name=model_name,
+                            citations=tuple(cited),
                         )
                         return
                     elif kind == "error":
@@ -346,6 +381,9 @@ def _blocks(message: Message) -> list[dict[str, Any]]:
             block = _thinking(part)
             if block is not None:
                 blocks.append(block)
+        elif isinstance(part, HostedTool):
+            if part.provider == _NAME:  # another provider's tools mean nothing here
+                blocks.extend(part.items)
         elif isinstance(part, CachePoint):
             if blocks and blocks[-1]["type"] not in _UNCACHED:
                 blocks[-1] = {**blocks[-1], "cache_control": _EPHEMERAL}

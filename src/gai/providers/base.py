@@ -9,7 +9,9 @@ import orjson
 from pydantic import Field, model_validator
 
 from gai.types import (
+    Citation,
     FinishReason,
+    HostedTool,
     Message,
     ModelChunk,
     Reasoning,
@@ -63,6 +65,10 @@ class ModelResponse(Frozen):
     """Tool calls the model asked for, in its order."""
     reasoning: tuple[Reasoning, ...] = ()
     """The model's reasoning before its answer, as the provider gave it."""
+    hosted_tools: tuple[HostedTool, ...] = ()
+    """Tools the provider ran itself while answering."""
+    citations: tuple[Citation, ...] = ()
+    """Sources the answer cites."""
     usage: Usage = Field(default_factory=Usage)
     """Tokens used by this call."""
     finish_reason: FinishReason = "stop"

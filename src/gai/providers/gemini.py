@@ -21,13 +21,18 @@ from gai.providers._common import (
     split_system,
     usage_from,
 )
+from gai.providers._gemini_hosted import CodeParts, grounding, hosted_entries, is_code_part
 from gai.providers._http import error_for_status, loads
 from gai.providers.base import ModelRequest, ModelResponse
+from gai.providers.hosted import hosted_tools
 from gai.providers.limits import HTTPLimits
 from gai.providers.wire import encoded_turns
 from gai.types import (
+    Citation,
     File,
     FinishReason,
+    HostedTool,
+    HostedToolChunk,
     ImageURL,
     Message,
     ModelChunk,
@@ -127,20 +132,16 @@ class Gemini(BaseHTTPModel):
         body: dict[str, Any] = {"contents": encoded_turns(request, _turn, messages, "parts")}
         if system:
             body["systemInstruction"] = {"parts": [{"text": system}]}
+        tools = hosted_entries(hosted_tools(_NAME, request.settings))
         if request.tools:
-            body["tools"] = [
-                {
-                    "functionDeclarations": [
-                        {
-                            "name": t.name,
-                            "description": t.description,
-                            "parametersJsonSchema": t.parameters,
-                        }
-                        for t in request.tools
-                    ]
-                }
+            declarations = [
+                {"name": t.name, "description": t.description, "parametersJsonSchema": t.parameters}
+                for t in request.tools
             ]
+            tools.insert(0, {"functionDeclarations": declarations})
             body["toolConfig"] = {"functionCallingConfig": _tool_choice(request.tool_choice)}
+        if tools:
+            body["tools"] = tools
         names = {"temperature": "temperature", "top_p": "topP", "max_tokens": "maxOutputTokens"}
         config, extra = nested_settings(
             request.settings, {**names, "seed": "seed"}, "stopSequences", "generationConfig"
@@ -173,9 +174,12 @@ class Gemini(BaseHTTPModel):
             text: list[str] = []
             calls: list[ToolCall] = []
             reasoning: list[Reasoning] = []
+            code = CodeParts()
             for part in (candidate.get("content") or {}).get("parts") or ():
                 if "functionCall" in part:
                     calls.append(_call(part, part["functionCall"]))
+                elif is_code_part(part):
+                    code.add(part)
                 elif part.get("thought"):
                     reasoning.append(
                         Reasoning(
@@ -193,10 +197,14 @@ class Gemini(BaseHTTPModel):
             finish = finish_reason(candidate.get("finishReason"), _FINISH)
             if calls and finish == "stop":
                 finish = "tool_calls"
+            search, cited = grounding(candidate)
+            hosted = [*code.done, *([search] if search is not None else [])]
             return ModelResponse(
                 text="".join(text),
                 tool_calls=tuple(calls),
                 reasoning=tuple(reasoning),
+                hosted_tools=tuple(hosted),
+                citations=tuple(cited),
                 usage=usage_from(data.get("usageMetadata"), _USAGE),
                 finish_reason=finish or ("tool_calls" if calls else "stop"),
                 model_name=data.get("modelVersion"),
@@ -230,6 +238,7 @@ class Gemini(BaseHTTPModel):
                 else state.finish,
                 usage=state.usage,
                 model_name=state.model_name,
+                citations=tuple(state.citations),
             )
 
 
@@ -252,6 +261,8 @@ class _StreamState:
     model_name: str | None = None
     partial: _PartialCall | None = None
     text_signed: bool = False
+    code: CodeParts = field(default_factory=CodeParts)
+    citations: list[Citation] = field(default_factory=list)
 
     def feed(self, data: dict[str, Any]) -> list[ModelChunk]:
         out: list[ModelChunk] = []
@@ -264,6 +275,10 @@ class _StreamState:
             for part in (candidate.get("content") or {}).get("parts") or ():
                 if "functionCall" in part:
                     out.extend(self._function_call(part))
+                elif is_code_part(part):
+                    tool = self.code.add(part)
+                    if tool is not None:
+                        out.append(HostedToolChunk(tool))
                 elif part.get("thought"):
                     # Thoughts are one reasoning part; a signature on the text, another.
                     signature = part.get("thoughtSignature")
@@ -283,6 +298,10 @@ class _StreamState:
                     if part["text"]:
                         out.append(TextChunk(part["text"]))
             self.finish = finish_reason(candidate.get("finishReason"), _FINISH) or self.finish
+            search, cited = grounding(candidate)
+            if search is not None:
+                out.append(HostedToolChunk(search))
+                self.citations.extend(cited)
         return out
 
     def _function_call(self, part: dict[str, Any]) -> list[ModelChunk]:
@@ -459,6 +478,10 @@ def _model_parts(message: Message) -> list[dict[str, Any]]:
                 if part.signature:
                     thought["thoughtSignature"] = part.signature
                 out.append(thought)
+            continue
+        if isinstance(part, HostedTool):
+            if part.provider == _NAME:  # its code and results, as they came
+                out.extend(part.items)
             continue
         encoded = _part(part)
         if encoded is None:

@@ -19,6 +19,7 @@ from gai.providers._common import (
 )
 from gai.providers._http import error_for_status
 from gai.providers.base import ModelRequest, ModelResponse
+from gai.providers.hosted import hosted_tools, unsupported
 from gai.providers.limits import HTTPLimits
 from gai.providers.streaming import function_call
 from gai.providers.wire import encoded_messages
@@ -124,6 +125,8 @@ class Ollama(BaseHTTPModel):
                 }
                 for t in request.tools
             ]
+        for spec in hosted_tools(_NAME, request.settings):
+            raise unsupported(_NAME, spec)  # Ollama runs no tools itself
         options, extra = nested_settings(request.settings, _OPTIONS, "stop", "options")
         if options:
             body["options"] = options

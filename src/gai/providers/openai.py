@@ -24,6 +24,7 @@ from gai.providers._common import (
 )
 from gai.providers._http import error_for_status, loads
 from gai.providers.base import ModelRequest, ModelResponse
+from gai.providers.hosted import hosted_tools, unsupported
 from gai.providers.limits import HTTPLimits
 from gai.providers.presets import OPENAI_COMPATIBLE, OpenAICompatiblePreset
 from gai.providers.streaming import function_call, parse_arguments
@@ -171,6 +172,8 @@ class OpenAI(BaseHTTPModel):
             body["tools"] = [_tool(t) for t in request.tools]
             body["tool_choice"] = _tool_choice(request.tool_choice)
         settings = request.settings
+        for spec in hosted_tools(self.provider, settings):
+            raise unsupported(self.provider, spec)  # Chat Completions runs no tools itself
         for key in ("temperature", "top_p", "stop", "seed"):
             if key in settings:
                 body[key] = settings[key]

@@ -23,13 +23,22 @@ from gai.providers._common import (
 )
 from gai.providers._http import error_for_status, loads
 from gai.providers.base import ModelRequest, ModelResponse
+from gai.providers.hosted import (
+    CodeExecution,
+    HostedToolSpec,
+    WebSearch,
+    hosted_tools,
+)
 from gai.providers.limits import HTTPLimits
 from gai.providers.streaming import parse_arguments
 from gai.providers.wire import encoded_messages
 from gai.types import (
     CachePoint,
+    Citation,
     File,
     FinishReason,
+    HostedTool,
+    HostedToolChunk,
     ImageURL,
     Message,
     ModelChunk,
@@ -140,18 +149,19 @@ class OpenAIResponses(BaseHTTPModel):
         }
         if system:
             body["instructions"] = system
-        if request.tools:
-            tools = []
-            for t in request.tools:
-                entry: dict[str, Any] = {
-                    "type": "function",
-                    "name": t.name,
-                    "description": t.description,
-                    "parameters": t.parameters,
-                }
-                if t.strict is not None:
-                    entry["strict"] = t.strict
-                tools.append(entry)
+        tools: list[dict[str, Any]] = []
+        for t in request.tools:
+            entry: dict[str, Any] = {
+                "type": "function",
+                "name": t.name,
+                "description": t.description,
+                "parameters": t.parameters,
+            }
+            if t.strict is not None:
+                entry["strict"] = t.strict
+            tools.append(entry)
+        tools.extend(hosted_entries(list(hosted_tools(_NAME, request.settings))))
+        if tools:
             body["tools"] = tools
             choice = request.tool_choice
             body["tool_choice"] = (
@@ -185,11 +195,14 @@ class OpenAIResponses(BaseHTTPModel):
             calls: list[ToolCall] = []
             reasoning: list[Reasoning] = []
             refusal: list[str] = []
-            for item in data["output"]:
+            hosted: list[HostedTool] = []
+            cited: list[Citation] = []
+            for position, item in enumerate(data["output"]):
                 if item["type"] == "message":
                     for content in item.get("content") or ():
                         if content["type"] == "output_text":
                             text.append(content["text"])
+                            cited.extend(_citations(content))
                         elif content["type"] == "refusal":
                             refusal.append(content["refusal"])
                 elif item["type"] == "function_call":
@@ -204,11 +217,15 @@ class OpenAIResponses(BaseHTTPModel):
                         )
                     )
                 elif item["type"] == "reasoning":
-                    reasoning.append(_reasoning(item))
+                    reasoning.append(_reasoning(item, position))
+                elif item["type"] in _HOSTED:
+                    hosted.append(_hosted(item, position))
             return ModelResponse(
                 text="".join(text),
                 tool_calls=tuple(calls),
                 reasoning=tuple(reasoning),
+                hosted_tools=tuple(hosted),
+                citations=tuple(cited),
                 usage=usage_from(data.get("usage"), _USAGE),
                 finish_reason="refusal" if refusal else _finish(data, bool(calls)),
                 refusal="".join(refusal) or None,
@@ -220,6 +237,7 @@ class OpenAIResponses(BaseHTTPModel):
         """Stream one Responses call as chunks."""
         calls = False
         refusal: list[str] = []
+        cited: list[Citation] = []
         async with self._http.stream("/responses", self.payload(request, stream=True)) as resp:
             async for event in self._http.sse(resp):
                 data = loads(event.data, "openai")
@@ -249,8 +267,14 @@ class OpenAIResponses(BaseHTTPModel):
                             )
                     elif kind == "response.output_item.done":
                         item = data["item"]
+                        if item["type"] in _HOSTED:
+                            yield HostedToolChunk(_hosted(item, data["output_index"]))
+                        elif item["type"] == "message":
+                            for content in item.get("content") or ():
+                                if content.get("type") == "output_text":
+                                    cited.extend(_citations(content))
                         if item["type"] == "reasoning":
-                            done = _reasoning(item)
+                            done = _reasoning(item, data["output_index"])
                             yield ReasoningChunk(
                                 data["output_index"],
                                 provider=_NAME,
@@ -264,6 +288,7 @@ class OpenAIResponses(BaseHTTPModel):
                         yield StreamEnd(
                             finish_reason="refusal" if refused else _finish(response, calls),
                             refusal=refused,
+                            citations=tuple(cited),
                             usage=usage_from(response.get("usage"), _USAGE),
                             model_name=response.get("model"),
                         )
@@ -284,7 +309,7 @@ def _item_id(item: dict[str, Any]) -> dict[str, Any] | None:
     return {_ITEM_ID: item["id"]} if item.get("id") else None
 
 
-def _reasoning(item: dict[str, Any]) -> Reasoning:
+def _reasoning(item: dict[str, Any], position: int) -> Reasoning:
     """A `reasoning` output item; its summaries, joined, are the readable text."""
     summaries = [s["text"] for s in item.get("summary") or () if s.get("type") == "summary_text"]
     return Reasoning(
@@ -292,8 +317,64 @@ def _reasoning(item: dict[str, Any]) -> Reasoning:
         provider=_NAME,
         encrypted=item.get("encrypted_content"),
         id=item.get("id"),
-        provider_data={"summary": summaries},
+        provider_data={"summary": summaries, _POSITION: position},
     )
+
+
+_HOSTED = frozenset({"web_search_call", "file_search_call", "code_interpreter_call"})
+"""Output items of tools the Responses API runs itself."""
+
+_POSITION = "position"
+"""`provider_data` key: where the item was among the answer's output items. A reasoning
+item must be sent back right before the item it led to, so order is kept."""
+
+
+def _hosted(item: dict[str, Any], position: int) -> HostedTool:
+    """A built-in tool's output item (its call and result in one)."""
+    kind = item["type"]
+    if kind == "web_search_call":
+        asked, found = item.get("action"), None
+    elif kind == "file_search_call":
+        asked, found = {"queries": item.get("queries")}, item.get("results")
+    else:
+        asked, found = {"code": item.get("code")}, item.get("outputs")
+    return HostedTool(
+        name=kind.removesuffix("_call"),
+        provider=_NAME,
+        call_id=item.get("id"),
+        input=asked,
+        output=found,
+        items=(item,),
+        provider_data={_POSITION: position},
+    )
+
+
+def _citations(content: dict[str, Any]) -> list[Citation]:
+    return [
+        Citation(url=a["url"], title=a.get("title"))
+        for a in content.get("annotations") or ()
+        if a.get("type") == "url_citation" and a.get("url")
+    ]
+
+
+def _position(part: Reasoning | HostedTool) -> int:
+    return int((part.provider_data or {}).get(_POSITION, 0))
+
+
+def hosted_entries(specs: list[HostedToolSpec]) -> list[dict[str, Any]]:
+    """The Responses API's built-in tool entries for the hosted tools asked for."""
+    out: list[dict[str, Any]] = []
+    for spec in specs:
+        if isinstance(spec, WebSearch):
+            entry: dict[str, Any] = {"type": "web_search"}
+            if spec.allowed_domains:
+                entry["filters"] = {"allowed_domains": list(spec.allowed_domains)}
+            out.append(entry)
+        elif isinstance(spec, CodeExecution):
+            out.append({"type": "code_interpreter", "container": {"type": "auto"}})
+        else:
+            out.append({"type": "file_search", "vector_store_ids": list(spec.vector_store_ids)})
+    return out
 
 
 def _reasoning_item(part: Reasoning) -> dict[str, Any] | None:
@@ -356,9 +437,15 @@ def _items(message: Message) -> list[dict[str, Any]]:
         ]
     items: list[dict[str, Any]] = []
     if message.role == "assistant":
+        # Reasoning and built-in tool items go back in the order they came.
+        kept: list[tuple[int, dict[str, Any]]] = []
         for part in message.parts:
             if isinstance(part, Reasoning) and (item := _reasoning_item(part)) is not None:
-                items.append(item)
+                kept.append((_position(part), item))
+            elif isinstance(part, HostedTool) and part.provider == _NAME:
+                kept.extend((_position(part), i) for i in part.items)
+        kept.sort(key=lambda pair: pair[0])
+        items.extend(item for _, item in kept)
         if message.text:
             items.append({"role": "assistant", "content": message.text})
         items.extend(_function_call(p) for p in message.parts if isinstance(p, ToolCallPart))

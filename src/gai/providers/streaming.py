@@ -14,6 +14,8 @@ import orjson
 from gai.errors import ResponseFormatError
 from gai.providers.base import ModelResponse
 from gai.types import (
+    HostedTool,
+    HostedToolChunk,
     ModelChunk,
     Reasoning,
     ReasoningChunk,
@@ -122,6 +124,7 @@ class StreamAssembler:
         self.text: list[str] = []
         self.calls: dict[int, _PendingCall] = {}
         self.reasoning: dict[int, _PendingReasoning] = {}
+        self.hosted: list[HostedTool] = []
         self.end: StreamEnd | None = None
 
     def add(self, chunk: ModelChunk) -> bool:
@@ -130,7 +133,11 @@ class StreamAssembler:
             self.text.clear()
             self.calls.clear()
             self.reasoning.clear()
+            self.hosted.clear()
             self.end = None
+            return False
+        if isinstance(chunk, HostedToolChunk):
+            self.hosted.append(chunk.tool)
             return False
         if isinstance(chunk, TextChunk):
             self.text.append(chunk.text)
@@ -208,6 +215,8 @@ class StreamAssembler:
             text="".join(self.text),
             tool_calls=calls,
             reasoning=tuple(self.reasoning[i].part() for i in sorted(self.reasoning)),
+            hosted_tools=tuple(self.hosted),
+            citations=self.end.citations,
             usage=self.end.usage,
             finish_reason=finish,
             refusal=self.end.refusal

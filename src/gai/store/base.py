@@ -211,6 +211,8 @@ def _finished_step(pending: PendingStep | None, payload: dict[str, Any]) -> Step
             **payload,
             "tool_calls": answer.tool_calls,
             "reasoning": answer.reasoning or (),
+            "hosted_tools": answer.hosted_tools or (),
+            "citations": answer.citations or (),
             "tool_results": [pending.results[c.call_id] for c in answer.tool_calls],
         }
     return Step.model_validate(payload)

@@ -9,7 +9,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from gai.types import (
+    Citation,
     FinishReason,
+    HostedTool,
     Message,
     Reasoning,
     Step,
@@ -76,6 +78,8 @@ class RecordedResponse(Value):
     text: str = ""
     tool_calls: list[ToolCall] = field(default_factory=list)
     reasoning: list[Reasoning] | None = None
+    hosted_tools: list[HostedTool] | None = None
+    citations: list[Citation] | None = None
     usage: Usage = field(default_factory=Usage)
     finish_reason: FinishReason = "stop"
     refusal: str | None = None

@@ -3,6 +3,7 @@
 from typing import TYPE_CHECKING, Any
 
 from gai.types.chunks import (
+    HostedToolChunk,
     ModelChunk,
     ReasoningChunk,
     StreamEnd,
@@ -13,6 +14,8 @@ from gai.types.chunks import (
 from gai.types.files import File, FileKind
 from gai.types.messages import (
     CachePoint,
+    Citation,
+    HostedTool,
     ImageURL,
     Message,
     Part,
@@ -64,10 +67,13 @@ if TYPE_CHECKING:
 __all__ = [
     "BudgetWarning",
     "CachePoint",
+    "Citation",
     "Degradation",
     "File",
     "FileKind",
     "FinishReason",
+    "HostedTool",
+    "HostedToolChunk",
     "ImageURL",
     "Message",
     "ModelCallFinished",

@@ -6,10 +6,12 @@ from dataclasses import field
 from typing import Any, TypeAlias
 
 from gai.types.base import readonly
+from gai.types.messages import Citation, HostedTool
 from gai.types.results import FinishReason
 from gai.types.usage import Usage
 
 __all__ = [
+    "HostedToolChunk",
     "ModelChunk",
     "ReasoningChunk",
     "StreamEnd",
@@ -46,6 +48,13 @@ class ReasoningChunk:
 
 
 @readonly()
+class HostedToolChunk:
+    """A tool the provider ran itself, complete (its call and its result)."""
+
+    tool: HostedTool
+
+
+@readonly()
 class ToolCallChunk:
     """A piece of one tool call; chunks with the same `index` belong to the same call.
 
@@ -68,6 +77,7 @@ class StreamEnd:
     usage: Usage = field(default_factory=Usage)
     model_name: str | None = None
     refusal: str | None = None
+    citations: tuple[Citation, ...] = ()
     raw: Any = None
     answered_by: str | None = None
     attempts: int = 1
@@ -84,5 +94,7 @@ class StreamRestart:
     reason: str
 
 
-ModelChunk: TypeAlias = TextChunk | ReasoningChunk | ToolCallChunk | StreamEnd | StreamRestart
+ModelChunk: TypeAlias = (
+    TextChunk | ReasoningChunk | HostedToolChunk | ToolCallChunk | StreamEnd | StreamRestart
+)
 """Anything a streaming model yields."""

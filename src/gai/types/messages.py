@@ -13,6 +13,8 @@ from gai.types.files import File
 
 __all__ = [
     "CachePoint",
+    "Citation",
+    "HostedTool",
     "ImageURL",
     "Message",
     "Part",
@@ -99,6 +101,42 @@ class ToolResultPart(Value):
 
 
 @readonly(kw_only=True)
+class HostedTool(Value):
+    """A tool the provider ran itself (web search, code execution, file search).
+
+    Not one of the run's tools: gai neither runs nor answers it. `items` holds the
+    provider's own blocks for the call and its result, verbatim, and goes back to that
+    provider in later requests as it requires; other providers are sent nothing.
+    """
+
+    kind: Literal["hosted_tool"] = "hosted_tool"
+    name: str
+    """What ran: "web_search", "code_execution", "file_search", "google_search"..."""
+    provider: str
+    """Which provider ran it."""
+    call_id: str | None = None
+    """The provider's id for the call."""
+    input: dict[str, Any] | None = None
+    """What it was asked (a search query, the code)."""
+    output: Any = None
+    """What it found or printed, in short (the pages' URLs and titles, the output)."""
+    items: tuple[dict[str, Any], ...] = ()
+    """The provider's blocks for the call and its result, as it sent them."""
+    provider_data: dict[str, Any] | None = None
+    """Anything else its provider needs back, as that provider's code keeps it."""
+
+
+@readonly(kw_only=True)
+class Citation(Value):
+    """A source the answer cites (web search results, grounding)."""
+
+    url: str
+    title: str | None = None
+    cited_text: str | None = None
+    """The passage cited, when the provider gives it."""
+
+
+@readonly(kw_only=True)
 class CachePoint(Value):
     """A prompt-cache breakpoint: the provider may cache the conversation up to here.
 
@@ -141,7 +179,7 @@ class Reasoning(Value):
 
 
 Part = Annotated[
-    Text | ImageURL | File | ToolCallPart | ToolResultPart | Reasoning | CachePoint,
+    Text | ImageURL | File | ToolCallPart | ToolResultPart | Reasoning | HostedTool | CachePoint,
     Field(discriminator="kind"),
 ]
 """Any message part; the `kind` field tells which."""

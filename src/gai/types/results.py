@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from gai.types.base import Value, readonly
 from gai.types.files import File
-from gai.types.messages import Arguments, Message, Reasoning
+from gai.types.messages import Arguments, Citation, HostedTool, Message, Reasoning
 from gai.types.usage import Usage
 
 if TYPE_CHECKING:
@@ -130,6 +130,10 @@ class Step(Value):
     """Tool calls the model asked for, in its order."""
     reasoning: tuple[Reasoning, ...] = ()
     """The model's reasoning before its answer, when it reasoned (see `Reasoning`)."""
+    hosted_tools: tuple[HostedTool, ...] = ()
+    """Tools the provider ran itself while answering (web search, code execution)."""
+    citations: tuple[Citation, ...] = ()
+    """Sources the answer cites."""
     tool_results: tuple[ToolResult, ...] = ()
     """Their results, in the same order."""
     usage: Usage = field(default_factory=Usage)

@@ -4,17 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gai.types.messages import Message, Part, Reasoning, Text, ToolCallPart, ToolResultPart, system
+from gai.types.messages import (
+    HostedTool,
+    Message,
+    Part,
+    Reasoning,
+    Text,
+    ToolCallPart,
+    ToolResultPart,
+    system,
+)
 from gai.types.results import Step, ToolCall, ToolResult
 
 __all__ = ["assistant_message", "step_messages", "tool_message", "transcript"]
 
 
 def assistant_message(
-    text: str, tool_calls: Sequence[ToolCall], reasoning: Sequence[Reasoning] = ()
+    text: str,
+    tool_calls: Sequence[ToolCall],
+    reasoning: Sequence[Reasoning] = (),
+    hosted_tools: Sequence[HostedTool] = (),
 ) -> Message:
-    """The assistant's turn: its reasoning, its text, then its tool calls."""
-    parts: list[Part] = list(reasoning)
+    """The assistant's turn: reasoning, the provider's own tools, text, tool calls."""
+    parts: list[Part] = [*reasoning, *hosted_tools]
     if text:
         parts.append(Text(text=text))
     parts.extend(
@@ -45,7 +57,7 @@ def tool_message(results: Sequence[ToolResult]) -> Message:
 
 def step_messages(step: Step) -> list[Message]:
     """What a completed step appended to the conversation."""
-    messages = [assistant_message(step.text, step.tool_calls, step.reasoning)]
+    messages = [assistant_message(step.text, step.tool_calls, step.reasoning, step.hosted_tools)]
     if step.tool_results:
         messages.append(tool_message(step.tool_results))
     return messages

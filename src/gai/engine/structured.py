@@ -179,7 +179,13 @@ def _with_native_settings(
             f"(any model that calls tools) or mode='text'."
         )
     schema = output_adapter(output_type).json_schema()
-    settings = {**native(name, schema), **dict(options.get("settings") or {})}
+    settings = dict(native(name, schema))
+    for key, value in dict(options.get("settings") or {}).items():
+        given = settings.get(key)
+        # One level deep: the caller's generationConfig keeps the schema in it.
+        settings[key] = (
+            {**given, **value} if isinstance(given, dict) and isinstance(value, dict) else value
+        )
     return {**options, "settings": settings}
 
 

@@ -146,6 +146,10 @@ class Anthropic(BaseHTTPModel):
             secrets=secrets,
         )
 
+    def native_output(self, name: str, schema: dict[str, Any]) -> dict[str, Any]:
+        """Settings asking for JSON matching `schema` (`output_format`, a beta feature)."""
+        return {"output_format": {"type": "json_schema", "schema": _closed(schema)}}
+
     def payload(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:
         """The JSON body for a request, for `orjson.dumps` (`messages` is pre-encoded)."""
         system, messages = split_system(request.messages)
@@ -186,7 +190,11 @@ class Anthropic(BaseHTTPModel):
 
     async def generate(self, request: ModelRequest) -> ModelResponse:
         """Make one Messages call."""
-        data = await self._http.post_json("/v1/messages", self.payload(request, stream=False))
+        data = await self._http.post_json(
+            "/v1/messages",
+            self.payload(request, stream=False),
+            headers=_beta(request, self._http.headers),
+        )
         return self.parse_response(data)
 
     def parse_response(self, data: Any) -> ModelResponse:
@@ -239,7 +247,9 @@ class Anthropic(BaseHTTPModel):
         model_name: str | None = None
         server = ServerBlocks()
         cited: list[Citation] = []
-        async with self._http.stream("/v1/messages", self.payload(request, stream=True)) as resp:
+        payload = self.payload(request, stream=True)
+        beta = _beta(request, self._http.headers)
+        async with self._http.stream("/v1/messages", payload, headers=beta) as resp:
             async for event in self._http.sse(resp):
                 data = loads(event.data, "anthropic")
                 with response_shape("anthropic", "stream event"):
@@ -288,6 +298,34 @@ class Anthropic(BaseHTTPModel):
                         error = data.get("error") or {}
                         status = _ERROR_STATUS.get(error.get("type", ""), 500)
                         raise error_for_status("anthropic", status, {}, orjson.dumps(data))
+
+
+STRUCTURED_OUTPUTS_BETA = "structured-outputs-2025-11-13"
+
+
+def _beta(request: ModelRequest, headers: dict[str, str]) -> dict[str, str] | None:
+    """The beta header a request's settings need (structured output), if any.
+
+    Betas the model was made with (`headers=`) are kept: one header lists them all.
+    """
+    if "output_format" not in request.settings:
+        return None
+    given = headers.get("anthropic-beta")
+    return {
+        "anthropic-beta": f"{given},{STRUCTURED_OUTPUTS_BETA}" if given else STRUCTURED_OUTPUTS_BETA
+    }
+
+
+def _closed(schema: Any) -> Any:
+    """`schema` with every object closed to extra properties, as output_format requires."""
+    if isinstance(schema, list):
+        return [_closed(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: _closed(v) for k, v in schema.items()}
+    if out.get("type") == "object" and "properties" in out:
+        out.setdefault("additionalProperties", False)
+    return out
 
 
 def _delta(index: int, delta: Any) -> ModelChunk | None:

@@ -324,3 +324,30 @@ async def test_captured_content_shows_files_by_type_and_size_not_their_bytes():
     assert '"filename": "big.pdf"' in captured
     assert f'"data_size": {len(pdf.data or "")}' in captured
     assert (pdf.data or "")[:40] not in captured
+
+
+async def test_cache_and_reasoning_tokens_reach_spans_and_prometheus():
+    from prometheus_client import generate_latest
+
+    from gai.observe.prometheus import PrometheusObserver
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    prometheus = PrometheusObserver()
+    usage = gai.Usage(
+        input_tokens=1000, output_tokens=300, total_tokens=1300,
+        cache_read_tokens=800, cache_write_tokens=100, reasoning_tokens=250,
+    )  # fmt: skip
+    await gai.generate_text(
+        gai.ScriptedModel([ModelResponse(text="ok", usage=usage)], name="cached"),
+        prompt="go",
+        observers=[OpenTelemetryObserver(provider), prometheus],
+    )
+    chat = next(s for s in exporter.get_finished_spans() if s.name.startswith("chat"))
+    assert attrs(chat)["gen_ai.usage.cache_read.input_tokens"] == 800
+    assert attrs(chat)["gen_ai.usage.cache_creation.input_tokens"] == 100
+    assert attrs(chat)["gen_ai.usage.reasoning.output_tokens"] == 250
+    text = generate_latest(prometheus.registry).decode()
+    assert 'gai_tokens_total{direction="cache_read",model="cached"} 800.0' in text
+    assert 'gai_tokens_total{direction="reasoning",model="cached"} 250.0' in text

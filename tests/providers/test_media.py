@@ -265,3 +265,49 @@ async def test_a_file_a_tool_returned_is_kept_in_the_store_and_comes_back(tmp_pa
     assert record.result.steps[0].tool_results[0].files == (PNG,)
     assert record.result.messages[0].parts[1] == result.messages[0].parts[1]
     assert record.snapshot.messages[0].parts[1] == File.from_bytes(b"%PDF-1.4", "application/pdf")
+
+
+async def test_files_in_and_out_survive_a_crash_and_resume_from_sqlite(tmp_path: Path) -> None:
+    # A PDF and an image in; a tool returns an image; the process dies after the first
+    # step. Resumed from SQLite, the next request carries every file as it was.
+    class Crash(BaseException):
+        pass
+
+    pdf = File.from_bytes(b"%PDF-1.4 quarterly report", "application/pdf", "q3.pdf")
+    photo = File.from_bytes(b"\x89PNG photo", "image/png", "shelf.png")
+    call = gai.ToolCall(call_id="c1", name="chart", arguments={"q": "sales"})
+    chart = gai.Tool(
+        name="chart",
+        description="Draw a chart.",
+        fn=lambda q: ["chart of " + q, PNG],
+        parameters={"type": "object", "properties": {"q": {"type": "string"}}},
+    )
+
+    async def crash(step: gai.Step) -> None:
+        raise Crash
+
+    store = gai.store.SQLiteStore(tmp_path / "runs.db")
+    with pytest.raises(Crash):
+        await gai.generate_text(
+            gai.ScriptedModel([gai.ModelResponse(tool_calls=(call,))]),
+            messages=[gai.user("Compare the report with the shelf", pdf, photo)],
+            tools=[chart],
+            run_store=store,
+            run_id="crashed",
+            on_step_finish=crash,
+            stop_when=gai.MaxSteps(3),
+        )
+    await store.aclose()
+
+    store = gai.store.SQLiteStore(tmp_path / "runs.db")
+    model = gai.ScriptedModel(["They match."])
+    result = await gai.resume(
+        "crashed", store=store, model=model, tools=[chart], stop_when=gai.MaxSteps(3)
+    )
+    await store.aclose()
+    assert result.text == "They match."
+    (request,) = model.requests
+    first, answer, results = request.messages
+    assert first.parts[1:] == (pdf, photo)
+    assert results.tool_results[0].files == (PNG,)
+    assert answer.tool_calls[0].call_id == "c1"

@@ -158,8 +158,16 @@ class OpenTelemetryObserver:
         elif isinstance(event, ModelCallFinished):
             span = self._span((run, str(event.step_number), "model"))
             if span is not None:
-                span.set_attribute("gen_ai.usage.input_tokens", event.usage.input_tokens)
-                span.set_attribute("gen_ai.usage.output_tokens", event.usage.output_tokens)
+                usage = event.usage
+                span.set_attribute("gen_ai.usage.input_tokens", usage.input_tokens)
+                span.set_attribute("gen_ai.usage.output_tokens", usage.output_tokens)
+                for name, count in (
+                    ("gen_ai.usage.cache_read.input_tokens", usage.cache_read_tokens),
+                    ("gen_ai.usage.cache_creation.input_tokens", usage.cache_write_tokens),
+                    ("gen_ai.usage.reasoning.output_tokens", usage.reasoning_tokens),
+                ):
+                    if count:
+                        span.set_attribute(name, count)
                 span.set_attribute("gen_ai.response.finish_reasons", [event.finish_reason])
                 if event.response_model:
                     span.set_attribute("gen_ai.response.model", event.response_model)

@@ -45,7 +45,8 @@ class PrometheusObserver:
         )
         self.tokens = Counter(
             f"{prefix}_tokens",
-            "Tokens used, by model and direction.",
+            "Tokens used, by model and direction (input, output; of those, cache_read, "
+            "cache_write and reasoning).",
             ["model", "direction"],
             registry=r,
         )
@@ -77,8 +78,17 @@ class PrometheusObserver:
         """Count and time one event."""
         if isinstance(event, ModelCallFinished):
             self.model_seconds.labels(event.model).observe(event.duration)
-            self.tokens.labels(event.model, "input").inc(event.usage.input_tokens)
-            self.tokens.labels(event.model, "output").inc(event.usage.output_tokens)
+            usage = event.usage
+            self.tokens.labels(event.model, "input").inc(usage.input_tokens)
+            self.tokens.labels(event.model, "output").inc(usage.output_tokens)
+            # Parts of the two above, counted apart only when there are any.
+            for direction, count in (
+                ("cache_read", usage.cache_read_tokens),
+                ("cache_write", usage.cache_write_tokens),
+                ("reasoning", usage.reasoning_tokens),
+            ):
+                if count:
+                    self.tokens.labels(event.model, direction).inc(count)
             if event.attempts > 1:
                 self.model_retries.labels(event.model).inc(event.attempts - 1)
         elif isinstance(event, ToolFinished):

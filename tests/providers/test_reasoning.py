@@ -11,6 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import gai
 from gai import MaxSteps, tool
 from gai.providers import ollama as ollama_wire
@@ -410,3 +412,59 @@ async def test_thinking_survives_a_pause_in_the_store_and_goes_back_after_resume
     recorded = server.exchanges[1].request_json["messages"]
     assert sent[1]["content"][0] == recorded[1]["content"][0]  # the signed thinking block
     assert [b["type"] for b in sent[1]["content"]] == ["thinking", "text", "tool_use"]
+
+
+async def test_one_reasoning_effort_setting_in_each_providers_terms(replay: StartReplay) -> None:
+    sent: dict[str, Any] = {}
+    cases: list[tuple[str, Any]] = [
+        (
+            "anthropic/text_basic.yaml",
+            lambda url: Anthropic("claude-sonnet-4-5", api_key="k", base_url=url),
+        ),
+        (
+            "openai_chat/text_basic.yaml",
+            lambda url: OpenAI("o4-mini", api_key="k", base_url=url + "/v1"),
+        ),
+        (
+            "openai_responses/text_basic.yaml",
+            lambda url: OpenAIResponses("gpt-5", api_key="k", base_url=url + "/v1"),
+        ),
+        (
+            "gemini/text_basic.yaml",
+            lambda url: Gemini("gemini-2.5-flash", api_key="k", base_url=url),
+        ),
+        ("ollama/chat_nonstream_text.yaml", lambda url: Ollama("qwen3", base_url=url)),
+    ]
+    for fixture, make in cases:
+        server = await replay(fixture)
+        async with make(server.url("")) as model:
+            await gai.generate_text(model, prompt="hi", settings={"reasoning_effort": "high"})
+        sent[fixture.split("/")[0]] = server.received[0].json
+    assert sent["anthropic"]["thinking"] == {"type": "enabled", "budget_tokens": 16384}
+    assert sent["anthropic"]["max_tokens"] > 16384  # room left to answer
+    assert sent["openai_chat"]["reasoning_effort"] == "high"
+    assert sent["openai_responses"]["reasoning"] == {"effort": "high", "summary": "auto"}
+    assert sent["openai_responses"]["include"] == ["reasoning.encrypted_content"]
+    thinking = sent["gemini"]["generationConfig"]["thinkingConfig"]
+    assert thinking == {"thinkingBudget": 16384, "includeThoughts": True}
+    assert sent["ollama"]["think"] is True
+    assert all(
+        "reasoning_effort" not in body for name, body in sent.items() if name != "openai_chat"
+    )
+
+
+async def test_a_providers_own_reasoning_setting_wins_and_a_bad_effort_is_a_user_error(
+    replay: StartReplay,
+) -> None:
+    server = await replay("anthropic/text_basic.yaml")
+    own = {"type": "enabled", "budget_tokens": 2000}
+    async with Anthropic("claude-sonnet-4-5", api_key="k", base_url=server.url("")) as model:
+        await gai.generate_text(
+            model, prompt="hi", settings={"reasoning_effort": "low", "thinking": own}
+        )
+        with pytest.raises(
+            gai.UserError, match="reasoning_effort must be 'low', 'medium' or 'high'"
+        ):
+            await gai.generate_text(model, prompt="hi", settings={"reasoning_effort": "max"})
+    assert server.received[0].json["thinking"] == own
+    assert len(server.received) == 1

@@ -11,6 +11,7 @@ from gai.errors import MissingAPIKeyError, ProviderError, ResponseFormatError, U
 from gai.types import File, FinishReason, ImageURL, Message, Usage
 
 __all__ = [
+    "REASONING_BUDGETS",
     "STANDARD_SETTINGS",
     "api_key_from_env",
     "as_file",
@@ -19,6 +20,7 @@ __all__ = [
     "finish_reason",
     "nested_settings",
     "passthrough",
+    "reasoning_effort",
     "response_shape",
     "split_system",
     "stop_list",
@@ -28,14 +30,44 @@ __all__ = [
 T = TypeVar("T")
 
 STANDARD_SETTINGS = frozenset(
-    {"temperature", "max_tokens", "top_p", "stop", "seed", "prompt_cache", "hosted_tools"}
+    {
+        "temperature",
+        "max_tokens",
+        "top_p",
+        "stop",
+        "seed",
+        "prompt_cache",
+        "hosted_tools",
+        "reasoning_effort",
+    }
 )
 """Settings every provider maps to its own names; any other key is passed through as is.
 
 `prompt_cache`: True places Anthropic's cache breakpoints (system prompt, tools, the
 conversation so far); providers that cache on their own ignore it. `hosted_tools`:
-tools the provider runs itself (`gai.providers.hosted`).
+tools the provider runs itself (`gai.providers.hosted`). `reasoning_effort`: "low",
+"medium" or "high" asks any reasoning model to think first, in its provider's terms
+(a provider's own setting, when given too, wins).
 """
+
+REASONING_BUDGETS = {"low": 1024, "medium": 4096, "high": 16384}
+"""Thinking tokens for each `reasoning_effort`, for providers that take a budget."""
+
+
+def reasoning_effort(provider: str, settings: Mapping[str, Any]) -> str | None:
+    """The `reasoning_effort` setting, checked (None when not given).
+
+    Raises:
+        UserError: It is not "low", "medium" or "high".
+    """
+    effort = settings.get("reasoning_effort")
+    if effort is None:
+        return None
+    if effort not in REASONING_BUDGETS:
+        raise UserError(
+            f"{provider}: reasoning_effort must be 'low', 'medium' or 'high', got {effort!r}."
+        )
+    return str(effort)
 
 
 def api_key_from_env(provider: str, explicit: str | None, *env_vars: str) -> str:

@@ -17,11 +17,13 @@ from gai.providers._anthropic_server import (
 )
 from gai.providers._base_http import BaseHTTPModel
 from gai.providers._common import (
+    REASONING_BUDGETS,
     api_key_from_env,
     as_file,
     cannot_take,
     finish_reason,
     passthrough,
+    reasoning_effort,
     response_shape,
     split_system,
     stop_list,
@@ -183,6 +185,12 @@ class Anthropic(BaseHTTPModel):
         if (stop := stop_list(settings)) is not None:
             body["stop_sequences"] = stop
         # Anthropic has no seed parameter; a seed setting is not sent.
+        effort = reasoning_effort(_NAME, settings)
+        if effort is not None and "thinking" not in settings:
+            budget = REASONING_BUDGETS[effort]
+            body["thinking"] = {"type": "enabled", "budget_tokens": budget}
+            if "max_tokens" not in settings and body["max_tokens"] <= budget:
+                body["max_tokens"] = budget + self.max_tokens  # room to answer after thinking
         body.update(passthrough(settings))
         if stream:
             body["stream"] = True

@@ -13,10 +13,12 @@ import orjson
 
 from gai.providers._base_http import BaseHTTPModel
 from gai.providers._common import (
+    REASONING_BUDGETS,
     api_key_from_env,
     as_file,
     finish_reason,
     nested_settings,
+    reasoning_effort,
     response_shape,
     split_system,
     usage_from,
@@ -146,6 +148,13 @@ class Gemini(BaseHTTPModel):
         config, extra = nested_settings(
             request.settings, {**names, "seed": "seed"}, "stopSequences", "generationConfig"
         )
+        effort = reasoning_effort(_NAME, request.settings)
+        if effort is not None and "thinkingConfig" not in config:
+            budget = REASONING_BUDGETS[effort]
+            config = {
+                **config,
+                "thinkingConfig": {"thinkingBudget": budget, "includeThoughts": True},
+            }
         if config:
             body["generationConfig"] = config
         body.update(extra)

@@ -14,6 +14,7 @@ from gai.providers._common import (
     cannot_take,
     finish_reason,
     nested_settings,
+    reasoning_effort,
     response_shape,
     usage_from,
 )
@@ -128,6 +129,8 @@ class Ollama(BaseHTTPModel):
         for spec in hosted_tools(_NAME, request.settings):
             raise unsupported(_NAME, spec)  # Ollama runs no tools itself
         options, extra = nested_settings(request.settings, _OPTIONS, "stop", "options")
+        if reasoning_effort(_NAME, request.settings) is not None and "think" not in extra:
+            extra["think"] = True
         if options:
             body["options"] = options
         body.update(extra)

@@ -18,6 +18,7 @@ from gai.providers._common import (
     cannot_take,
     finish_reason,
     passthrough,
+    reasoning_effort,
     response_shape,
     strict_schema,
     usage_from,
@@ -181,6 +182,9 @@ class OpenAI(BaseHTTPModel):
             # OpenAI's reasoning models accept only max_completion_tokens; others accept both.
             name = "max_completion_tokens" if self.provider == "openai" else "max_tokens"
             body[name] = settings["max_tokens"]
+        effort = reasoning_effort(self.provider, settings)
+        if effort is not None:
+            body["reasoning_effort"] = effort
         body.update(passthrough(settings))
         if stream:
             body["stream"] = True
@@ -210,16 +214,20 @@ class OpenAI(BaseHTTPModel):
             choice = choices[0]
             message = choice["message"]
             calls = tuple(function_call(tc) for tc in message.get("tool_calls") or ())
-            thought = message.get("reasoning_content")
+            # Fields validated only when present: most answers have neither.
+            extra: dict[str, Any] = {}
+            if thought := message.get("reasoning_content"):
+                extra["reasoning"] = (Reasoning(text=thought, provider=self.provider),)
             refusal = message.get("refusal")
+            if refusal:
+                extra["refusal"] = refusal
             finish = "refusal" if refusal else finish_reason(choice.get("finish_reason"), _FINISH)
             return ModelResponse(
                 text=_content_text(message.get("content")),
                 tool_calls=calls,
-                reasoning=(Reasoning(text=thought, provider=self.provider),) if thought else (),
                 usage=usage_from(data.get("usage"), _USAGE),
                 finish_reason=finish or ("tool_calls" if calls else "stop"),
-                refusal=refusal,
+                **extra,
                 model_name=data.get("model"),
                 raw=data,
             )

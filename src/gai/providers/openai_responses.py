@@ -16,6 +16,7 @@ from gai.providers._common import (
     as_file,
     cannot_take,
     passthrough,
+    reasoning_effort,
     response_shape,
     split_system,
     strict_schema,
@@ -177,6 +178,14 @@ class OpenAIResponses(BaseHTTPModel):
             body["max_output_tokens"] = settings["max_tokens"]
         # The Responses API has no stop or seed parameters; those settings are not sent.
         body.update(passthrough(settings))
+        effort = reasoning_effort(_NAME, settings)
+        if effort is not None and "reasoning" not in settings:
+            body["reasoning"] = {"effort": effort, "summary": "auto"}
+            # Encrypted, the reasoning goes back with the next step however it is stored.
+            include = list(settings.get("include", ()))
+            if "reasoning.encrypted_content" not in include:
+                include.append("reasoning.encrypted_content")
+            body["include"] = include
         return body
 
     async def generate(self, request: ModelRequest) -> ModelResponse:

@@ -209,21 +209,29 @@ class StreamAssembler:
                 provider=self.provider,
                 retryable=True,
             )
+        end = self.end
         calls = tuple(self.tool_call(i) for i in sorted(self.calls))
-        finish = self.end.finish_reason or ("tool_calls" if calls else "stop")
+        finish = end.finish_reason or ("tool_calls" if calls else "stop")
+        # The rarer fields go in only when present: each given field is validated.
+        extra: dict[str, Any] = {}
+        if self.reasoning:
+            extra["reasoning"] = tuple(self.reasoning[i].part() for i in sorted(self.reasoning))
+        if self.hosted:
+            extra["hosted_tools"] = tuple(self.hosted)
+        if end.citations:
+            extra["citations"] = end.citations
+        if end.refusal is not None:
+            extra["refusal"] = end.refusal
+        elif finish == "refusal":
+            extra["refusal"] = "".join(self.text)  # a stop reason alone (Claude): its words
         return ModelResponse(
             text="".join(self.text),
             tool_calls=calls,
-            reasoning=tuple(self.reasoning[i].part() for i in sorted(self.reasoning)),
-            hosted_tools=tuple(self.hosted),
-            citations=self.end.citations,
-            usage=self.end.usage,
+            usage=end.usage,
             finish_reason=finish,
-            refusal=self.end.refusal
-            if self.end.refusal is not None or finish != "refusal"
-            else "".join(self.text),  # a stop reason alone (Claude): what it said first
-            model_name=self.end.model_name,
-            raw=self.end.raw,
-            answered_by=self.end.answered_by,
-            attempts=self.end.attempts,
+            model_name=end.model_name,
+            raw=end.raw,
+            answered_by=end.answered_by,
+            attempts=end.attempts,
+            **extra,
         )

@@ -188,7 +188,7 @@ async def invoke_tool(
         nested_usage.reset(token)
 
     files: tuple[File, ...] = ()
-    if isinstance(output, File | list | tuple):
+    if isinstance(output, _MAY_HOLD_FILES):
         output, files = _split_files(output)
     if not isinstance(output, str):
         try:
@@ -213,6 +213,9 @@ async def invoke_tool(
         files=files,
     )
     return result
+
+
+_MAY_HOLD_FILES = (File, list, tuple)  # a tuple: `File | list` would build a union per call
 
 
 def _split_files(output: Any) -> tuple[Any, tuple[File, ...]]:

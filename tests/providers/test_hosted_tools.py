@@ -12,7 +12,7 @@ from gai.providers.gemini import Gemini
 from gai.providers.hosted import CodeExecution, FileSearch, WebSearch
 from gai.providers.openai import OpenAI
 from gai.providers.openai_responses import OpenAIResponses
-from tests.providers.conftest import StartReplay
+from tests.providers.conftest import StartReplay, standard_base64
 
 
 def _texts(blocks: list[dict[str, Any]]) -> str:
@@ -168,19 +168,6 @@ async def test_responses_streamed_code_interpreter_calls_are_hosted_tools(
     assert server.received[0].json["tools"] == request["tools"]
 
 
-def _standard_base64(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_standard_base64(v) for v in value]
-    if isinstance(value, dict):
-        return {
-            k: v.replace("-", "+").replace("_", "/")
-            if k == "thoughtSignature"
-            else _standard_base64(v)
-            for k, v in value.items()
-        }
-    return value
-
-
 async def test_gemini_code_execution_goes_back_as_it_came(replay: StartReplay) -> None:
     server = await replay("gemini/code_execution_with_followup.yaml")
     first, second = (e.request_json for e in server.exchanges)
@@ -206,7 +193,7 @@ async def test_gemini_code_execution_goes_back_as_it_came(replay: StartReplay) -
     }
     assert server.received[0].json["tools"] == [{"codeExecution": {}}]
     sent = server.received[1].json["contents"]
-    assert _standard_base64(sent) == _standard_base64(second["contents"])
+    assert standard_base64(sent) == standard_base64(second["contents"])
 
 
 async def test_gemini_grounding_is_a_search_with_citations(replay: StartReplay) -> None:

@@ -22,7 +22,7 @@ from gai.providers.ollama import Ollama
 from gai.providers.openai import OpenAI
 from gai.providers.openai_responses import OpenAIResponses
 from gai.store import SQLiteStore
-from tests.providers.conftest import StartReplay
+from tests.providers.conftest import StartReplay, standard_base64
 
 
 def _without_false_flags(value: Any) -> Any:
@@ -294,24 +294,6 @@ async def test_responses_streamed_reasoning_summary_is_assembled(replay: StartRe
     assert stream.result.text.startswith("123456^123 equals:")
 
 
-def _standard_base64(value: Any) -> Any:
-    """Gemini's thought signatures with URL-safe base64 spelled the standard way.
-
-    Google's client decodes a signature and encodes it again URL-safe; the API takes
-    either spelling, and gai sends back the one it was given.
-    """
-    if isinstance(value, list):
-        return [_standard_base64(v) for v in value]
-    if isinstance(value, dict):
-        return {
-            k: v.replace("-", "+").replace("_", "/")
-            if k == "thoughtSignature"
-            else _standard_base64(v)
-            for k, v in value.items()
-        }
-    return value
-
-
 @tool
 def dummy() -> str:
     """A tool the model never calls."""
@@ -344,7 +326,7 @@ async def test_gemini_thoughts_and_the_texts_signature_go_back_where_they_were(
     assert signed.signature is not None
     assert before.text.startswith("Crossing the street safely")
     sent = server.received[1].json["contents"]
-    assert _standard_base64(sent) == _standard_base64(second["contents"])
+    assert standard_base64(sent) == standard_base64(second["contents"])
 
 
 async def test_ollama_thinking_streams_as_reasoning_and_goes_back_with_the_turn(

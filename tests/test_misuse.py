@@ -81,7 +81,7 @@ def test_a_store_path_that_is_a_directory_is_a_config_error(tmp_path: Path) -> N
 
 async def test_an_output_type_pydantic_cannot_validate_is_a_user_error() -> None:
     with pytest.raises(gai.UserError, match="output_type must be a type pydantic can validate"):
-        await gai.generate_object(MODEL, prompt="a", output_type=3)  # type: ignore[call-overload]
+        await gai.generate_object(MODEL, prompt="a", output_type=3)  # type: ignore[arg-type]
 
 
 async def test_resume_from_something_that_is_not_a_store_is_a_user_error() -> None:

@@ -118,8 +118,7 @@ async def test_gemini_reports_tokens_read_from_an_explicit_cache(replay: StartRe
     server = await replay("gemini/cached_content_explicit.yaml")
     generate = server.exchanges[1].request_json
     # The cache itself is made through Google's API (one POST); gai uses it by name.
-    server.exchanges.pop(0)
-    server.exchanges.pop()
+    server.exchanges = server.exchanges[1:-1]
     async with Gemini("gemini-2.5-flash", api_key="k", base_url=server.url("")) as model:
         result = await gai.generate_text(
             model,

@@ -128,7 +128,7 @@ async def test_responses_file_search_is_a_hosted_tool(replay: StartReplay) -> No
     server = await replay("openai_responses/file_search_call_with_setup.yaml")
     # The vector store is made through OpenAI's files API; gai only searches it.
     calls = [e for e in server.exchanges if e.path.endswith("/responses")]
-    server.exchanges[:] = calls
+    server.exchanges = calls
     first = calls[0].request_json
     store = tuple(first["tools"][0]["vector_store_ids"])
     async with OpenAIResponses("gpt-4o", api_key="k", base_url=server.url("/v1")) as model:

@@ -376,7 +376,8 @@ async def test_thinking_survives_a_pause_in_the_store_and_goes_back_after_resume
         record = await store.load_run("thinking-run")
         assert record.pending is not None
         assert record.pending.response is not None
-        (stored,) = record.pending.response.reasoning or ()
+        assert record.pending.response.reasoning is not None
+        (stored,) = record.pending.response.reasoning
         assert stored.signature == server.exchanges[0].response_json["content"][0]["signature"]
         (call,) = paused.pending_approvals
         done = await gai.resume(

@@ -237,3 +237,31 @@ def test_timeline_rows_share_one_time_axis(tmp_path: Path):
             assert step["model"][1] <= left + 1  # tools start after the model answered
             assert right <= step["step"][1] + 1  # and end within their step
     assert any("nope" in e for e in data["errors"]), data["errors"]  # the error, on the page
+
+
+async def test_the_timeline_says_what_a_step_reasoned_ran_at_the_provider_and_got_as_files():
+    from gai.types import File, HostedTool, Reasoning
+
+    png = File.from_bytes(b"\x89PNG chart bytes", "image/png")
+    call = gai.ToolCall(call_id="c1", name="chart", arguments={})
+    model = gai.ScriptedModel(
+        [
+            gai.ModelResponse(
+                tool_calls=(call,),
+                reasoning=(Reasoning(text="I will draw it.", provider="anthropic"),),
+                hosted_tools=(HostedTool(name="web_search", provider="anthropic"),),
+                usage=gai.Usage(input_tokens=900, output_tokens=10, total_tokens=910,
+                                cache_read_tokens=800),
+            ),
+            gai.ModelResponse(finish_reason="refusal", refusal="I can't <b>do</b> that."),
+        ]
+    )  # fmt: skip
+    chart = gai.Tool(name="chart", description="Draw.", fn=lambda: png)
+    result = await gai.generate_text(model, prompt="x", tools=[chart], stop_when=gai.MaxSteps(3))
+    page = render_timeline(result.to_trace())
+    assert "reasoned 15 chars" in page
+    assert "ran at the provider: web_search" in page
+    assert "(800 cached)" in page
+    assert "+image/png" in page
+    assert "refused: I can&#x27;t &lt;b&gt;do&lt;/b&gt; that." in page
+    assert "chart bytes" not in page

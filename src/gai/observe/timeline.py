@@ -59,6 +59,17 @@ def render_timeline(trace: RunTrace) -> str:
     rows: list[str] = []
     for step in trace.steps:
         tokens = f"{step.usage.input_tokens} in / {step.usage.output_tokens} out"
+        if step.usage.cache_read_tokens:
+            tokens += f" ({step.usage.cache_read_tokens} cached)"
+        notes = "".join(
+            f" · {html.escape(note)}"
+            for note in (
+                f"reasoned {step.reasoning_chars} chars" if step.reasoning_chars else "",
+                f"ran at the provider: {', '.join(step.hosted_tools)}" if step.hosted_tools else "",
+                f"refused: {_cut(step.refusal, 120)}" if step.refusal is not None else "",
+            )
+            if note
+        )
         retries = f", {step.attempts} attempts" if step.attempts > 1 else ""
         took, model_time = step.end - step.start, step.model_end - step.start
         label = f"step {step.step_number} · {html.escape(step.model or '')}"
@@ -69,13 +80,14 @@ def render_timeline(trace: RunTrace) -> str:
         rows.append(
             f'<div class="row step-row" data-step="{step.step_number}">'
             f'<div class="label step">{label}</div><div class="lane">{bars}</div>'
-            f'<span class="detail">{took:.2f}s · {tokens}{retries}</span></div>'
+            f'<span class="detail">{took:.2f}s · {tokens}{retries}{notes}</span></div>'
         )
         for tool in step.tools:
             css = "tool-bar error" if not tool.ok else "tool-bar"
             took = tool.end - tool.start
             title = f"{tool.name}: {took:.3f}s" + (f" — {tool.error}" if tool.error else "")
             flag = ' · <b style="color:#d9534f">error</b>' if tool.error else ""
+            flag += "".join(f" · +{html.escape(media)}" for media in tool.files)
             error = (
                 f'<div class="error-text">{html.escape(_cut(tool.error))}</div>'
                 if tool.error

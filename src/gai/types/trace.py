@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from gai.types.usage import Usage
 
@@ -28,6 +28,8 @@ class TraceTool(_Model):
     end: float
     ok: bool
     error: str | None = None
+    files: list[str] = Field(default_factory=list)
+    """Media types of the files the tool returned (their bytes stay out of traces)."""
 
 
 class TraceStep(_Model):
@@ -43,6 +45,11 @@ class TraceStep(_Model):
     attempts: int
     text: str
     tools: list[TraceTool]
+    reasoning_chars: int = 0
+    """Length of the readable reasoning (0 when none, or hidden by the provider)."""
+    hosted_tools: list[str] = Field(default_factory=list)
+    """Names of the tools the provider ran itself."""
+    refusal: str | None = None
 
 
 class RunTrace(_Model):
@@ -75,6 +82,7 @@ class RunTrace(_Model):
                         end=t0 + r.duration,
                         ok=r.ok,
                         error=r.error,
+                        files=[f.media_type for f in r.files],
                     )
                 )
             end = start + step.duration
@@ -90,6 +98,9 @@ class RunTrace(_Model):
                     attempts=step.attempts,
                     text=step.text[:500],
                     tools=tools,
+                    reasoning_chars=sum(len(r.text) for r in step.reasoning),
+                    hosted_tools=[h.name for h in step.hosted_tools],
+                    refusal=step.refusal,
                 )
             )
             cursor = end

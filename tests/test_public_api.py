@@ -112,7 +112,7 @@ def test_a_plain_run_loads_retry_but_no_other_wrapper():
 
     code = (
         "import sys, gai\n"
-        "class Remote(gai.BaseChatModel):\n"
+        "class Remote(gai.providers.BaseChatModel):\n"
         "    name = 'remote'\n"
         "    retry_by_default = True\n"
         "    async def generate(self, request):\n"

@@ -15,6 +15,7 @@ TWINS: list[tuple[Callable[..., Any], Callable[..., Any]]] = [
     (gai.generate_text, gai.generate_text_sync),
     (gai.generate_object, gai.generate_object_sync),
     (gai.resume, gai.resume_sync),
+    (gai.fork, gai.fork_sync),
     (run_sequential, run_sequential_sync),
     (gai.workflows.run_with_handoffs, run_with_handoffs_sync),
     (Agent.run, Agent.run_sync),

@@ -32,12 +32,11 @@ from gai.errors import (
     GaiWarning,
     OutputValidationError,
     ProviderError,
-    RunError,
     UserError,
 )
 from gai.models import ScriptedModel, TestModel
-from gai.providers import BaseChatModel, Model, ModelRequest, ModelResponse
-from gai.stop import MaxSteps, NoMoreTools, StopCondition, StopWhen, UntilToolSeen, all_of, any_of
+from gai.providers import Model, ModelRequest, ModelResponse
+from gai.stop import MaxSteps, NoMoreTools, StopWhen, UntilToolSeen, all_of, any_of
 from gai.tools import Tool, ToolContext, tool
 from gai.types import (
     Message,
@@ -57,6 +56,8 @@ from gai.types import (
 if _typing.TYPE_CHECKING:
     from gai import control, durable, observe, resilience, store, workflows
     from gai.control import Budget, ContinueWhen, StopToken, approve, reject
+    from gai.engine.forking import fork, fork_sync
+    from gai.engine.session import Session
     from gai.engine.structured import (
         ObjectResult,
         ObjectStream,
@@ -70,7 +71,6 @@ if _typing.TYPE_CHECKING:
     from gai.types.events import RunEvent
 
 __all__ = [
-    "BaseChatModel",
     "Budget",
     "BudgetExceededError",
     "CircuitBreaker",
@@ -94,13 +94,12 @@ __all__ = [
     "ReplayModel",
     "Request",
     "RetryPolicy",
-    "RunError",
     "RunEvent",
     "RunState",
     "ScriptedModel",
+    "Session",
     "Step",
     "StepOverrides",
-    "StopCondition",
     "StopReason",
     "StopToken",
     "StopWhen",
@@ -125,6 +124,8 @@ __all__ = [
     "durable",
     "engine",
     "errors",
+    "fork",
+    "fork_sync",
     "generate_object",
     "generate_object_sync",
     "generate_text",
@@ -172,6 +173,9 @@ _LAZY: dict[str, str] = {
     "RateLimiter": "gai.resilience",
     "Recovery": "gai.resilience.recovery",
     "ReplayModel": "gai.models.replay",
+    "Session": "gai.engine.session",
+    "fork": "gai.engine.forking",
+    "fork_sync": "gai.engine.forking",
     "RetryPolicy": "gai.resilience",
     "StopToken": "gai.control",
     "Timeouts": "gai.resilience",

@@ -35,6 +35,7 @@ GaiError                       root; errors leaving a run carry .partial_result
 ├── StoreError                 a run or state store failed
 │   ├── RunNotFoundError       no run with that id in the store
 │   ├── RunExistsError         a new run reuses the id of a stored one
+│   ├── SessionConflictError   another process wrote to the session during this run
 │   └── SchemaVersionError     the store was written by a newer gai
 └── WorkflowError              a workflow template or composition is invalid or failed
     ├── MissingVariablesError  required template variables are missing (all listed)
@@ -94,6 +95,7 @@ __all__ = [
     "RunNotFoundError",
     "SchemaVersionError",
     "ScriptExhaustedError",
+    "SessionConflictError",
     "StoreError",
     "TaskTreeError",
     "TemplateError",
@@ -353,6 +355,15 @@ class RunNotFoundError(StoreError):
 
 class RunExistsError(StoreError):
     """A new run was given the id of a run already in the store."""
+
+
+class SessionConflictError(StoreError):
+    """Another run (in another process) wrote to the session while this one ran.
+
+    Runs on one session in one process wait for each other; across processes the
+    second writer is refused rather than interleaved. Run the turn again: it starts
+    from the conversation as it now is.
+    """
 
 
 class SchemaVersionError(StoreError):

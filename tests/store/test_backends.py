@@ -157,7 +157,7 @@ async def test_newer_schema_is_a_clear_error(tmp_path: Path):
     conn.close()
     with pytest.raises(gai.errors.SchemaVersionError, match="schema version 99") as info:
         SQLiteStore(path)
-    assert (info.value.found, info.value.supported) == (99, 2)
+    assert (info.value.found, info.value.supported) == (99, 3)
 
 
 @pytest.mark.parametrize("kind", ["postgres", "redis"])

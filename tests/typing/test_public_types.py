@@ -24,5 +24,5 @@ def test_public_types() -> None:
     result = gai.generate_text_sync(gai.ScriptedModel(["x"]), prompt="p")
     assert_type(result, TextResult)
     assert_type(result.stop_reason, gai.StopReason)
-    assert_type(gai.MaxSteps(1) | gai.UntilToolSeen("a"), gai.StopCondition)
+    assert_type(gai.MaxSteps(1) | gai.UntilToolSeen("a"), gai.stop.StopCondition)
     assert_type(gai.Usage() + gai.Usage(), gai.Usage)

@@ -1,6 +1,6 @@
 """Run control: budgets, loop guards, human approval and stopping at a step boundary."""
 
-from gai.control.approval import Decision, approve, reject
+from gai.control.approval import Decision, answer, approve, reject
 from gai.control.budget import Budget, BudgetUse, resident_memory_mb
 from gai.control.cancel import StopToken
 from gai.control.continuation import ContinueWhen
@@ -17,6 +17,7 @@ __all__ = [
     "RepeatedCall",
     "StagnantResults",
     "StopToken",
+    "answer",
     "approve",
     "reject",
     "resident_memory_mb",

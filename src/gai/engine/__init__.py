@@ -8,6 +8,8 @@ from gai.engine.run import generate_text, generate_text_sync, stream_text
 from gai.engine.stream import TextStream
 
 if TYPE_CHECKING:
+    from gai.engine.forking import fork, fork_sync
+    from gai.engine.session import Session, SessionTurn
     from gai.engine.structured import (
         ObjectResult,
         ObjectStream,
@@ -17,6 +19,12 @@ if TYPE_CHECKING:
     )
 
 _STRUCTURED = {"ObjectResult", "ObjectStream", "OutputAttempt", "generate_object", "stream_object"}
+_LAZY = {
+    "fork": "gai.engine.forking",
+    "fork_sync": "gai.engine.forking",
+    "Session": "gai.engine.session",
+    "SessionTurn": "gai.engine.session",
+}
 
 __all__ = [
     "ObjectResult",
@@ -25,8 +33,12 @@ __all__ = [
     "OutputAttempt",
     "PrepareStep",
     "Request",
+    "Session",
+    "SessionTurn",
     "StepOverrides",
     "TextStream",
+    "fork",
+    "fork_sync",
     "generate_object",
     "generate_text",
     "generate_text_sync",
@@ -38,11 +50,17 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # Structured output loads on first use: most programs never ask for an object.
+    # Structured output, sessions and forks load on first use: most programs use none.
     if name in _STRUCTURED:
         from gai.engine import structured
 
         value = getattr(structured, name)
+        globals()[name] = value
+        return value
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'gai.engine' has no attribute {name!r}")

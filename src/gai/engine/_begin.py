@@ -20,6 +20,7 @@ from gai.observe.hub import combine, instrumented
 from gai.providers.base import Model
 from gai.stop import StopCondition, as_condition
 from gai.tools import Tool
+from gai.types import Message
 from gai.types.transcript import step_messages
 
 if TYPE_CHECKING:
@@ -58,6 +59,14 @@ def start(
         stream=stream,
     )
     run.control = _control(request, approvals)
+    policy = request.context
+    if policy is None and request.session is not None:
+        policy = request.session.context
+    if policy is not None:
+        from gai.context import TokenCounter, as_policy
+
+        run.context = as_policy(policy)
+        run.tokens = TokenCounter()
     if request.budget is not None:
         run.control.check_prices(run.model)
     if request.run_store is not None:
@@ -75,13 +84,23 @@ async def begin(
     if run.emit is not None:
         metadata = request.metadata  # a dict since Request.__post_init__
         run.emit(events.RunStarted(run.run_id, run.model.name, metadata=metadata))  # type: ignore[arg-type]
+    session = request.session
+    if session is not None:
+        turn = session.turn(run.run_id)
+        await turn.__aenter__()
+        run.session = turn  # released when the run ends, however it ends
+        if resume is None:
+            run.messages = [*turn.history, *run.messages]
     if resume is not None:
         if run.checkpoint is not None:
             await run.checkpoint.resumed()
-        return _restore(run, resume, condition)
+        outcome = _restore(run, resume, condition)
+        if run.session is not None:
+            run.session.follow(run.messages)
+        return outcome
     if run.checkpoint is not None:
         await run.checkpoint.start(
-            run.model.name, _snapshot(request), wait=request.run_id is not None
+            run.model.name, _snapshot(request, run.messages), wait=request.run_id is not None
         )
     return RUN_AGAIN
 
@@ -118,12 +137,12 @@ def _control(request: Request, approvals: Mapping[str, Decision] | None) -> Cont
     return control
 
 
-def _snapshot(request: Request) -> RunSnapshot:
+def _snapshot(request: Request, messages: list[Message]) -> RunSnapshot:
+    """The run's input as stored: its messages include a session's conversation."""
     from gai.store.records import RunSnapshot
 
-    messages = list(request.messages)
     fields: dict[str, Any] = {
-        "messages": messages,
+        "messages": list(messages),
         "system": request.system,
         "tools": [t.definition for t in request.tools if isinstance(t, Tool)],
         "stop_condition": (
@@ -140,10 +159,22 @@ def _snapshot(request: Request) -> RunSnapshot:
 
 def _restore(run: Run, record: RunRecord, condition: StopCondition | None) -> Outcome:
     """Load a stored run's steps; `Finished` if its last step already ended it."""
+    snapshot = record.snapshot
+    added = snapshot.fork_messages if snapshot.forked_at is not None else None
+    if added:
+        run.transcript_edited = True
+        if snapshot.forked_at == 0:
+            run.messages.extend(added)
     for step in record.steps:
+        if step.context is not None:
+            # The conversation the step's model call saw, as its policy left it.
+            run.messages = step.context.apply(run.messages)
+            run.transcript_edited = True
         run.steps.append(step)
         run.usage = run.usage + with_tools(step)
         run.messages.extend(step_messages(step))
+        if added and step.step_number == snapshot.forked_at:
+            run.messages.extend(added)
     run.pending = record.pending
     if run.steps and record.pending is None:
         reason = should_stop(run, run.steps[-1], condition)

@@ -12,8 +12,8 @@ import orjson
 from gai.providers.base import ModelRequest, ModelResponse
 from gai.store.entries import Entry, LogEntry, NewRun, StatusChange
 from gai.store.recorded import recorded_response
-from gai.store.records import CheckpointKind, RunSnapshot, RunStatus
-from gai.types import Step, TextResult, ToolResult
+from gai.store.records import CheckpointKind, RecordedResponse, RunSnapshot, RunStatus
+from gai.types import ContextEdit, Step, TextResult, ToolResult
 from gai.types.base import Value
 
 if TYPE_CHECKING:
@@ -36,6 +36,7 @@ STEP_EXCLUDE = frozenset(
         "response_model",
         "attempts",
         "model_duration",
+        "context",
     }
 )
 """What a step entry leaves out: the step's earlier entries hold it.
@@ -45,6 +46,7 @@ model version, attempts, duration of the call), whose entry comes first, and fro
 tool results; `fold_checkpoints` puts them back.
 """
 
+_STEP_EXCLUDE_BUT_CALLS = STEP_EXCLUDE - {"tool_calls"}
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
@@ -147,9 +149,14 @@ class Checkpointer:
         await self._wait()
 
     def model_response(
-        self, step_number: int, response: ModelResponse, request: ModelRequest, duration: float
+        self,
+        step_number: int,
+        response: ModelResponse,
+        request: ModelRequest,
+        duration: float,
+        context: ContextEdit | None = None,
     ) -> None:
-        record = recorded_response(response, request, duration)
+        record = recorded_response(response, request, duration, context)
         self._log("model_response", step_number, _entry_json(record))
 
     async def tools_started(self, step_number: int, call_ids: list[str]) -> None:
@@ -160,8 +167,26 @@ class Checkpointer:
         self._log("tool_result", step_number, _entry_json(result))
         self._hand_over()
 
-    def step_finished(self, step: Step) -> None:
-        self._log("step_finished", step.step_number, _entry_json(step, STEP_EXCLUDE))
+    def step_finished(self, step: Step, *, with_calls: bool = False) -> None:
+        """Log the step's end.
+
+        `with_calls`: the calls ran with arguments a person edited, so the entry keeps
+        them (the model answer's entry has the model's).
+        """
+        exclude = _STEP_EXCLUDE_BUT_CALLS if with_calls else STEP_EXCLUDE
+        self._log("step_finished", step.step_number, _entry_json(step, exclude))
+
+    def copied_step(self, step: Step, answer: RecordedResponse) -> None:
+        """Log a step another run took (a fork starts from its parent's steps)."""
+        number = step.step_number
+        self._log("model_response", number, _entry_json(answer))
+        for result in step.tool_results:
+            self._log("tool_result", number, _entry_json(result))
+        self._log("step_finished", number, _entry_json(step, _STEP_EXCLUDE_BUT_CALLS))
+
+    async def flush(self) -> None:
+        """Wait until everything logged so far is durable."""
+        await self._wait()
 
     async def finished(self, result: TextResult, *, derivable: bool = False) -> None:
         """Record the run's end.

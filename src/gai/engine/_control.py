@@ -193,6 +193,16 @@ def _refused(call: ToolCall, message: str) -> ToolResult:
     return ToolResult(call_id=call.call_id, name=call.name, error=message)
 
 
+def answered_result(call: ToolCall, decision: Decision) -> ToolResult:
+    """The result a person gave in the tool's place (the tool did not run)."""
+    output = decision.output
+    if not isinstance(output, str):
+        import pydantic_core
+
+        output = pydantic_core.to_jsonable_python(output)
+    return ToolResult(call_id=call.call_id, name=call.name, output=output)
+
+
 def approval_error(call: ToolCall, decision: Decision) -> ToolResult:
     """The result the model sees for a rejected call."""
     why = f": {decision.reason}" if decision.reason else ""

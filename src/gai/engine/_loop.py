@@ -70,11 +70,15 @@ async def run_loop(
             if outcome is RUN_AGAIN:
                 outcome = await _steps(run, condition)
             result = await end(run, outcome)  # type: ignore[arg-type]  # not RUN_AGAIN
+            if run.session is not None:
+                await run.session.write(run.messages, reset=False)
         except (Exception, asyncio.CancelledError) as exc:
             await fail(run, exc)
             raise
     finally:
         current_scope.reset(scope)
+        if run.session is not None:
+            run.session.release()
     if isinstance(result, Exception):
         raise result  # a budget that raises: recorded and reported by `end`
     return result

@@ -19,8 +19,10 @@ from gai.tools import Tool
 from gai.types import Message, RunState, Step, StopReason, TextResult, ToolCall, Usage, system
 
 if TYPE_CHECKING:
+    from gai.context import ContextPolicy, TokenCounter
     from gai.control.budget import BudgetUse
     from gai.engine._checkpoint import Checkpointer
+    from gai.engine.session import SessionTurn
     from gai.resilience.retry import RetryPolicy
     from gai.resilience.timeout import Timeouts
     from gai.store.records import PendingStep
@@ -81,6 +83,14 @@ class Run:
     """The transcript in wire form, so each step encodes only the new messages."""
     system_message: Message | None = None
     """`system` as a message, built once so the transcript's head keeps its identity."""
+    context: ContextPolicy | None = None
+    """The context policy applied before each model call (the run's or its session's)."""
+    tokens: TokenCounter | None = None
+    """Counts tokens for the context policy, scaled to what the provider reports."""
+    sent_estimate: int = 0
+    """The unscaled estimate of the last request, to compare with its billed tokens."""
+    session: SessionTurn | None = None
+    """The run's turn on its session, which it writes each step to."""
 
     def state(self) -> RunState:
         return RunState(

@@ -8,12 +8,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from gai._lazy import lazy_module
+from gai.engine._context import calibrate, shape_context
 from gai.engine._model_call import build_request, call_model
 from gai.engine._outcome import Paused, Stopped
 from gai.engine._run import Run
 from gai.engine._tool_phase import run_tools
 from gai.providers.base import ModelResponse
-from gai.types import Step, ToolResult, Usage
+from gai.types import ContextEdit, Step, ToolResult, Usage
 from gai.types.transcript import assistant_message, tool_message
 
 if TYPE_CHECKING:
@@ -51,15 +52,28 @@ async def take_step(run: Run) -> Step | Paused | Stopped:
 
             response = response_from_record(pending.response)
             model_duration = pending.response.model_duration
+            edit = pending.response.context
+            if edit is not None:
+                run.messages = edit.apply(run.messages)
+                run.transcript_edited = True
         else:
-            response, model_duration = await _answer(run, step_number, started)
+            edit = await shape_context(run) if run.context is not None else None
+            response, model_duration = await _answer(run, step_number, started, edit)
             token = run.control.stop_token
             if token is not None and token.requested and response.tool_calls:
                 return Stopped(f"{token.reason} (the tools of step {step_number} were not run)")
         results: tuple[ToolResult, ...] = ()
+        edited_calls = False
         if response.tool_calls:
             tools_by_name = {t.name: t for t in run.tools}
-            results, awaiting = await run_tools(run, response, tools_by_name, step_number, pending)
+            results, awaiting, calls = await run_tools(
+                run, response, tools_by_name, step_number, pending
+            )
+            if calls is not response.tool_calls:
+                # A person edited arguments: the step and the conversation show the calls
+                # as they ran.
+                response = response.model_copy(update={"tool_calls": calls})
+                edited_calls = True
             if awaiting:
                 # The result shows what the step did before it paused.
                 partial = _made_step(run, step_number, response, results, started, model_duration)
@@ -67,7 +81,7 @@ async def take_step(run: Run) -> Step | Paused | Stopped:
     finally:
         scope.end_model_phase()
     step = _made_step(
-        run, step_number, response, results, started, model_duration, run.control.memory()
+        run, step_number, response, results, started, model_duration, run.control.memory(), edit
     )
     run.raw = response.raw
     run.steps.append(step)
@@ -80,7 +94,9 @@ async def take_step(run: Run) -> Step | Paused | Stopped:
     if results:
         run.messages.append(tool_message(results))
     if run.checkpoint is not None:
-        run.checkpoint.step_finished(step)
+        run.checkpoint.step_finished(step, with_calls=edited_calls)
+    if run.session is not None:
+        await run.session.write(run.messages, reset=edit is not None)
     if emit is not None:
         emit(events.StepFinished(run.run_id, step_number, step))
     if logger.isEnabledFor(logging.DEBUG):
@@ -88,13 +104,17 @@ async def take_step(run: Run) -> Step | Paused | Stopped:
     return step
 
 
-async def _answer(run: Run, step_number: int, started: float) -> tuple[ModelResponse, float]:
+async def _answer(
+    run: Run, step_number: int, started: float, edit: ContextEdit | None
+) -> tuple[ModelResponse, float]:
     """The model's answer for this step and how long it took, recorded and reported."""
     request = build_request(run)
     emit = run.emit
     if emit is not None:
         emit(events.ModelCallStarted(run.run_id, step_number, run.model.name, request.messages))
     response = await call_model(run, request, step_number)
+    if run.tokens is not None:
+        calibrate(run, response)
     duration = time.perf_counter() - started
     if emit is not None:
         emit(
@@ -113,7 +133,7 @@ async def _answer(run: Run, step_number: int, started: float) -> tuple[ModelResp
             )
         )
     if run.checkpoint is not None:
-        run.checkpoint.model_response(step_number, response, request, duration)
+        run.checkpoint.model_response(step_number, response, request, duration, edit)
     return response, duration
 
 
@@ -125,6 +145,7 @@ def _made_step(
     started: float,
     model_duration: float,
     memory_mb: float | None = None,
+    context: ContextEdit | None = None,
 ) -> Step:
     return Step(
         step_number=step_number,
@@ -145,6 +166,7 @@ def _made_step(
         start_offset=started - run.started,
         memory_mb=memory_mb,
         error=_error_summary(results),
+        context=context,
     )
 
 
@@ -159,8 +181,13 @@ def _error_summary(results: Sequence[ToolResult]) -> str | None:
 
 
 def with_tools(step: Step) -> Usage:
-    """The step's usage plus what runs started by its tools spent (sub-agents)."""
+    """The step's usage plus what its tools' runs and its context policy spent.
+
+    Tools may start runs of their own (sub-agents); a policy may call a model (summaries).
+    """
     usage = step.usage
+    if step.context is not None and step.context.usage is not None:
+        usage = usage + step.context.usage
     for result in step.tool_results:
         if result.usage is not None:
             usage = usage + result.usage

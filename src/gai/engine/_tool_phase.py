@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from gai.engine._control import approval_error
+from gai.engine._control import answered_result, approval_error
 from gai.engine._parallel import run_tool_calls
 from gai.engine._run import Run
 from gai.engine.hooks import interrupted_result
@@ -25,8 +25,10 @@ async def run_tools(
     tools_by_name: dict[str, Tool],
     step_number: int,
     pending: PendingStep | None,
-) -> tuple[tuple[ToolResult, ...], list[ToolCall]]:
-    """The results of the answer's tool calls, and the calls that wait for approval.
+) -> tuple[tuple[ToolResult, ...], list[ToolCall], tuple[ToolCall, ...]]:
+    """The results of the answer's tool calls, those waiting for approval, and the calls.
+
+    The calls are returned as they ran: a person may have edited their arguments.
 
     Results are in call order; with calls waiting, they are the other calls' only. A
     resumed run reuses the results it recorded, and never runs again a call that may have
@@ -40,7 +42,10 @@ async def run_tools(
     # Calls per tool so far, for the run's tool budgets (counted only when it has any).
     used = Counter(c.name for s in run.steps for c in s.tool_calls) if run.control.active else None
     refused: list[ToolResult] = []
-    for call in response.tool_calls:
+    calls = response.tool_calls
+    if run.control.approvals:
+        calls = tuple(_as_approved(run, call) for call in calls)
+    for call in calls:
         if call.call_id in done:
             continue
         verdict = _verdict(run, call, tools_by_name.get(call.name), began, used)
@@ -74,8 +79,21 @@ async def run_tools(
         run_started=run.started,
     )
     done.update((r.call_id, r) for r in fresh)
-    results = tuple(done[c.call_id] for c in response.tool_calls if c.call_id in done)
-    return results, awaiting
+    results = tuple(done[c.call_id] for c in calls if c.call_id in done)
+    return results, awaiting, calls
+
+
+def _as_approved(run: Run, call: ToolCall) -> ToolCall:
+    """The call with the arguments a person approved it with, if they edited them."""
+    decision = run.control.approvals.get(call.call_id)
+    if decision is None or decision.verdict != "approve" or decision.arguments is None:
+        return call
+    return ToolCall(
+        call_id=call.call_id,
+        name=call.name,
+        arguments=dict(decision.arguments),
+        provider_data=call.provider_data,
+    )
 
 
 def _verdict(
@@ -95,6 +113,8 @@ def _verdict(
             return None
         if decision.verdict == "reject":
             return approval_error(call, decision)
+        if decision.verdict == "answer":
+            return answered_result(call, decision)
     if call.call_id in began and not (tool is not None and tool.idempotent):
         # It may have taken effect before the crash: do not run it twice.
         return interrupted_result(call)

@@ -16,10 +16,12 @@ from gai.tools import Tool, tool
 from gai.types import Message, RunState, Step, user
 
 if TYPE_CHECKING:
+    from gai.context import ContextLike
     from gai.control.budget import Budget
     from gai.control.cancel import StopToken
     from gai.control.continuation import ContinueWhen
     from gai.control.guards import Guard
+    from gai.engine.session import Session
     from gai.observe.hub import Observer
     from gai.resilience.recovery import Recovery
     from gai.resilience.retry import RetryPolicy
@@ -119,6 +121,10 @@ class Request:
     """Lets the caller stop the run at the next step boundary."""
     metadata: Mapping[str, Any] | None = None
     """Your JSON-serialisable data about the run: stored, on events and spans, in the result."""
+    session: Session | None = None
+    """The conversation the run continues and adds to (`gai.Session`)."""
+    context: ContextLike | None = None
+    """Keeps each model request within a token budget (see `gai.context`)."""
 
     def __post_init__(self) -> None:
         if self.prompt is not None:
@@ -230,6 +236,18 @@ def _check_options(request: Request) -> None:
     ):
         if fn is not None and not callable(fn):
             raise UserError(f"{name} must be a function, got {type(fn).__name__}.")
+    if request.session is not None:
+        from gai.engine.session import Session
+
+        if not isinstance(request.session, Session):
+            raise UserError(
+                f"session must be a gai.Session (e.g. gai.Session('chat-1', store=...)), "
+                f"got {type(request.session).__name__}."
+            )
+    if request.context is not None:
+        from gai.context import as_policy
+
+        request.context = as_policy(request.context)
     store = request.run_store
     if store is not None and not callable(getattr(store, "write", None)):
         raise UserError(

@@ -17,10 +17,12 @@ from gai.providers.base import Model, ToolChoice
 from gai.types import Message, TextResult
 
 if TYPE_CHECKING:
+    from gai.context import ContextLike
     from gai.control.budget import Budget
     from gai.control.cancel import StopToken
     from gai.control.continuation import ContinueWhen
     from gai.control.guards import Guard
+    from gai.engine.session import Session
     from gai.observe.hub import Observer
     from gai.resilience.recovery import Recovery
     from gai.resilience.retry import RetryPolicy
@@ -72,6 +74,8 @@ async def generate_text(
     guards: Sequence[Guard] = (),
     stop_token: StopToken | None = None,
     metadata: Mapping[str, Any] | None = None,
+    session: Session | None = None,
+    context: ContextLike | None = None,
     output_type: Any = None,
 ) -> TextResult:
     """Let the model work through a job: call it, run its tools in parallel, repeat.
@@ -117,6 +121,11 @@ async def generate_text(
         metadata: Your JSON-serialisable data about the run (user, tenant, request id):
             kept in the run store, on the `run_started` event and the run's span
             (`gai.metadata.<key>`), and as `result.metadata`.
+        session: A `gai.Session`: the run continues its conversation and adds to it,
+            step by step.
+        context: A context policy (`gai.context.DropOldest(max_tokens=...)`,
+            `Summarize(...)`, a function over the messages, or a list of them) that keeps
+            each model request within a token budget; defaults to the session's.
         output_type: End with an answer validated as this type (pydantic model,
             dataclass, TypedDict, list...) through an output tool, after any other
             tools; it is `result.output`. See `gai.generate_object` for the options.
@@ -157,6 +166,8 @@ async def generate_text(
         "guards": guards,
         "stop_token": stop_token,
         "metadata": metadata,
+        "session": session,
+        "context": context,
     }
     if request is not None:
         _only_request(options, output_type)
@@ -229,6 +240,8 @@ def stream_text(
     guards: Sequence[Guard] = (),
     stop_token: StopToken | None = None,
     metadata: Mapping[str, Any] | None = None,
+    session: Session | None = None,
+    context: ContextLike | None = None,
 ) -> TextStream:
     """Run like `generate_text`, yielding the run's events as they happen.
 

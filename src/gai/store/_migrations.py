@@ -6,9 +6,8 @@ __all__ = ["MIGRATIONS", "SQLITE_MIGRATIONS"]
 
 # MIGRATIONS[n] brings a schema at version n to version n + 1. JSON is stored as text
 # in SQLite and as jsonb-compatible text in PostgreSQL (same statements work in both).
-MIGRATIONS: list[list[str]] = [
-    [
-        """CREATE TABLE IF NOT EXISTS gai_runs (
+_V1 = [
+    """CREATE TABLE IF NOT EXISTS gai_runs (
             run_id TEXT PRIMARY KEY,
             status TEXT NOT NULL,
             model TEXT NOT NULL,
@@ -18,8 +17,8 @@ MIGRATIONS: list[list[str]] = [
             result TEXT,
             error TEXT
         )""",
-        "CREATE INDEX IF NOT EXISTS gai_runs_status ON gai_runs (status, created_at)",
-        """CREATE TABLE IF NOT EXISTS gai_checkpoints (
+    "CREATE INDEX IF NOT EXISTS gai_runs_status ON gai_runs (status, created_at)",
+    """CREATE TABLE IF NOT EXISTS gai_checkpoints (
             run_id TEXT NOT NULL,
             seq INTEGER NOT NULL,
             kind TEXT NOT NULL,
@@ -27,16 +26,32 @@ MIGRATIONS: list[list[str]] = [
             payload TEXT NOT NULL,
             PRIMARY KEY (run_id, seq)
         )""",
-        """CREATE TABLE IF NOT EXISTS gai_state (
+    """CREATE TABLE IF NOT EXISTS gai_state (
             key TEXT PRIMARY KEY,
             data TEXT NOT NULL,
             updated_at TEXT NOT NULL
         )""",
-    ],
 ]
 
+_SESSIONS = [
+    # gai.Session's conversations: an append-only log per session (see SessionItem).
+    """CREATE TABLE IF NOT EXISTS gai_session_items (
+        session_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        turn INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        run_id TEXT,
+        data TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (session_id, seq)
+    )""",
+]
+
+MIGRATIONS: list[list[str]] = [_V1, _SESSIONS]
+"""PostgreSQL's schema history."""
+
 SQLITE_MIGRATIONS: list[list[str]] = [
-    *MIGRATIONS,
+    _V1,
     # v2: checkpoints keyed by an integer run key instead of the run id. Concurrent runs
     # insert all over the checkpoint index; integer keys make it a fifth of the size, so
     # each group commit writes fewer pages. SQLite cannot change a primary key in place:
@@ -75,5 +90,6 @@ SQLITE_MIGRATIONS: list[list[str]] = [
         "ALTER TABLE gai_checkpoints_v2 RENAME TO gai_checkpoints",
         "CREATE INDEX IF NOT EXISTS gai_runs_status ON gai_runs (status, created_at)",
     ],
+    _SESSIONS,
 ]
 """The SQLite schema's history: the shared one, then SQLite's own steps."""

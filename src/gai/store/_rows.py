@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
 import orjson
 
-from gai.store.records import Checkpoint, RunRecord, RunSnapshot, RunSummary
+from gai.store.records import (
+    Checkpoint,
+    RunRecord,
+    RunSnapshot,
+    RunSummary,
+    SessionItem,
+    SessionSummary,
+)
 from gai.types import TextResult
 
 __all__ = [
     "RUN_COLUMNS",
+    "SESSION_COLUMNS",
+    "SESSION_LIST",
     "SQLITE_SUMMARY_COLUMNS",
     "SUMMARY_COLUMNS",
     "checkpoints",
     "record",
+    "session_item",
+    "session_row",
+    "session_summary",
     "summary",
 ]
 
@@ -67,3 +80,35 @@ def summary(row: Sequence[Any]) -> RunSummary:
         error=row[5],
         steps=row[6],
     )
+
+
+SESSION_COLUMNS = "seq, turn, kind, data, run_id, created_at"
+SESSION_LIST = (
+    "SELECT session_id, COUNT(*), MAX(turn), MAX(created_at) FROM gai_session_items"
+    " GROUP BY session_id ORDER BY MAX(created_at) DESC LIMIT {}"
+)
+"""Sessions, most recently written first; `{}` is the driver's placeholder."""
+
+
+def session_item(row: Sequence[Any]) -> SessionItem:
+    """A `SESSION_COLUMNS` row as an item."""
+    created = row[5]
+    return SessionItem(
+        seq=row[0],
+        turn=row[1],
+        kind=row[2],
+        data=row[3],
+        run_id=row[4],
+        # Built without validation (a value), so the stored text is parsed here.
+        created_at=dt.datetime.fromisoformat(created) if isinstance(created, str) else created,
+    )
+
+
+def session_row(session_id: str, item: SessionItem, now: str) -> tuple[Any, ...]:
+    """The values of an item's row, in the order of `INSERT ... (session_id, SESSION_COLUMNS)`."""
+    return (session_id, item.seq, item.turn, item.kind, item.data, item.run_id, now)
+
+
+def session_summary(row: Sequence[Any]) -> SessionSummary:
+    """A `SESSION_LIST` row as a summary."""
+    return SessionSummary(session_id=row[0], items=row[1], turns=row[2], updated_at=row[3])

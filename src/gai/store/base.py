@@ -7,6 +7,7 @@ checkpoints back into a `RunRecord`, so every backend resumes runs the same way.
 
 from __future__ import annotations
 
+import builtins
 import functools
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Sequence
@@ -22,6 +23,8 @@ from gai.store.records import (
     RunSnapshot,
     RunStatus,
     RunSummary,
+    SessionItem,
+    SessionSummary,
     WorkflowState,
 )
 from gai.types import Step, TextResult, ToolResult
@@ -45,6 +48,38 @@ class StateStorage(Protocol):
     async def save(self, key: str, state: WorkflowState) -> None:
         """Store `state` under `key`, replacing what was there."""
         ...
+
+    # --- sessions (gai.Session): an append-only log of messages per session ----------
+
+    async def _session_items(self, session_id: str) -> builtins.list[SessionItem]:
+        """The session's items in order (empty for an unknown session)."""
+        raise self._no_sessions()
+
+    async def _session_append(self, session_id: str, items: Sequence[SessionItem]) -> None:
+        """Add `items` (numbered after the last one), all or none.
+
+        Raises:
+            SessionConflictError: An item's number is taken (another writer got there).
+        """
+        raise self._no_sessions()
+
+    async def _session_truncate(self, session_id: str, from_seq: int) -> None:
+        """Remove the session's items numbered `from_seq` and after."""
+        raise self._no_sessions()
+
+    async def list_sessions(self, limit: int = 100) -> builtins.list[SessionSummary]:
+        """Sessions, most recently written first."""
+        raise self._no_sessions()
+
+    async def delete_session(self, session_id: str) -> None:
+        """Forget a session's conversation (no error if there is none)."""
+        await self._session_truncate(session_id, 1)
+
+    def _no_sessions(self) -> StoreError:
+        return StoreError(
+            f"{type(self).__name__} keeps no sessions: use one of gai's stores (memory, "
+            f"SQLite, PostgreSQL, Redis) for gai.Session."
+        )
 
     async def load(self, key: str) -> WorkflowState | None:
         """The state under `key`, or None."""
@@ -197,9 +232,11 @@ def fold_checkpoints(record: RunRecord, checkpoints: list[Checkpoint]) -> RunRec
 def _finished_step(pending: PendingStep | None, payload: dict[str, Any]) -> Step:
     """A step from its `step_finished` entry and the entries of the step before it."""
     answer = pending.response if pending is not None else None
-    if "tool_calls" not in payload and pending is not None and answer is not None:
-        # The step entry leaves out what the entries before it already hold
-        # (see STEP_EXCLUDE); older logs have only the calls and results left out.
+    if pending is not None and answer is not None:
+        # The step entry leaves out what the entries before it already hold (see
+        # STEP_EXCLUDE); it holds `tool_calls` only when a person edited a call's
+        # arguments. Older logs have only the calls and results left out.
+        calls = payload.get("tool_calls", answer.tool_calls)
         payload = {
             "text": answer.text,
             "usage": answer.usage,
@@ -208,14 +245,20 @@ def _finished_step(pending: PendingStep | None, payload: dict[str, Any]) -> Step
             "response_model": answer.model_name,
             "attempts": answer.attempts,
             "model_duration": answer.model_duration,
-            **payload,
-            "tool_calls": answer.tool_calls,
+            "context": answer.context,
             "reasoning": answer.reasoning or (),
             "hosted_tools": answer.hosted_tools or (),
             "citations": answer.citations or (),
-            "tool_results": [pending.results[c.call_id] for c in answer.tool_calls],
+            **payload,
+            "tool_calls": calls,
         }
+        if "tool_results" not in payload:
+            payload["tool_results"] = [pending.results[_call_id(c)] for c in calls]
     return Step.model_validate(payload)
+
+
+def _call_id(call: Any) -> str:
+    return call["call_id"] if isinstance(call, dict) else str(call.call_id)
 
 
 @functools.cache
@@ -305,6 +348,38 @@ class BaseStore(ABC):
         if not key:
             raise StoreError("State keys must be non-empty strings.")
         await self._save_state(key, state.model_dump_json())
+
+    # --- sessions (gai.Session): an append-only log of messages per session ----------
+
+    async def _session_items(self, session_id: str) -> builtins.list[SessionItem]:
+        """The session's items in order (empty for an unknown session)."""
+        raise self._no_sessions()
+
+    async def _session_append(self, session_id: str, items: Sequence[SessionItem]) -> None:
+        """Add `items` (numbered after the last one), all or none.
+
+        Raises:
+            SessionConflictError: An item's number is taken (another writer got there).
+        """
+        raise self._no_sessions()
+
+    async def _session_truncate(self, session_id: str, from_seq: int) -> None:
+        """Remove the session's items numbered `from_seq` and after."""
+        raise self._no_sessions()
+
+    async def list_sessions(self, limit: int = 100) -> builtins.list[SessionSummary]:
+        """Sessions, most recently written first."""
+        raise self._no_sessions()
+
+    async def delete_session(self, session_id: str) -> None:
+        """Forget a session's conversation (no error if there is none)."""
+        await self._session_truncate(session_id, 1)
+
+    def _no_sessions(self) -> StoreError:
+        return StoreError(
+            f"{type(self).__name__} keeps no sessions: use one of gai's stores (memory, "
+            f"SQLite, PostgreSQL, Redis) for gai.Session."
+        )
 
     async def load(self, key: str) -> WorkflowState | None:
         """The workflow state under `key`, or None."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from typing import Any
 
 import orjson
 
-from gai.errors import RunExistsError, RunNotFoundError, StoreError
+from gai.errors import RunExistsError, RunNotFoundError, SessionConflictError, StoreError
 from gai.store.base import BaseStore, prepare_serializers
 from gai.store.entries import Entry, LogEntry, NewRun
 from gai.store.records import (
@@ -15,6 +16,8 @@ from gai.store.records import (
     RunRecord,
     RunStatus,
     RunSummary,
+    SessionItem,
+    SessionSummary,
     utcnow,
 )
 
@@ -31,6 +34,7 @@ class MemoryStore(BaseStore):
         self._runs: dict[str, RunRecord] = {}
         self._checkpoints: dict[str, list[Checkpoint]] = {}
         self._state: dict[str, str] = {}
+        self._sessions: dict[str, list[SessionItem]] = {}
 
     async def write(self, entries: Sequence[Entry]) -> None:
         """Apply `entries` in order, all or none: all are checked before any is applied."""
@@ -128,6 +132,41 @@ class MemoryStore(BaseStore):
     async def list(self, prefix: str = "") -> list[str]:
         """State keys with `prefix`."""
         return sorted(k for k in self._state if k.startswith(prefix))
+
+    async def _session_items(self, session_id: str) -> builtins.list[SessionItem]:
+        return list(self._sessions.get(session_id, ()))
+
+    async def _session_append(self, session_id: str, items: Sequence[SessionItem]) -> None:
+        log = self._sessions.setdefault(session_id, [])
+        for offset, item in enumerate(items):
+            if item.seq != len(log) + 1 + offset:
+                raise SessionConflictError(
+                    f"Item {item.seq} of session {session_id!r} is taken: another run wrote "
+                    f"to the session meanwhile."
+                )
+        now = utcnow()
+        log.extend(item.model_copy(update={"created_at": now}) for item in items)
+
+    async def _session_truncate(self, session_id: str, from_seq: int) -> None:
+        log = self._sessions.get(session_id)
+        if log is not None:
+            del log[from_seq - 1 :]
+            if not log:
+                del self._sessions[session_id]
+
+    async def list_sessions(self, limit: int = 100) -> builtins.list[SessionSummary]:
+        """Sessions, most recently written first."""
+        out = [
+            SessionSummary(
+                session_id=key,
+                items=len(log),
+                turns=log[-1].turn,
+                updated_at=log[-1].created_at or utcnow(),
+            )
+            for key, log in self._sessions.items()
+        ]
+        out.sort(key=lambda s: s.updated_at, reverse=True)
+        return out[:limit]
 
     async def aclose(self) -> None:
         """Nothing to release."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,6 +11,7 @@ from gai.errors import (
     RunExistsError,
     RunNotFoundError,
     SchemaVersionError,
+    SessionConflictError,
     StoreError,
 )
 from gai.store import _rows
@@ -21,6 +23,8 @@ from gai.store.records import (
     RunRecord,
     RunStatus,
     RunSummary,
+    SessionItem,
+    SessionSummary,
     utcnow,
 )
 
@@ -215,6 +219,50 @@ class PostgresStore(BaseStore):
             )
             rows = await cur.fetchall()
         return [str(r[0]) for r in rows]
+
+    async def _session_items(self, session_id: str) -> builtins.list[SessionItem]:
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(
+                f"SELECT {_rows.SESSION_COLUMNS} FROM gai_session_items"
+                " WHERE session_id = %s ORDER BY seq",
+                (session_id,),
+            )
+            rows = await cur.fetchall()
+        return [_rows.session_item(r) for r in rows]
+
+    async def _session_append(self, session_id: str, items: Sequence[SessionItem]) -> None:
+        now = utcnow().isoformat()
+        try:
+            async with (
+                self._pool.connection() as conn,
+                conn.transaction(),
+                conn.cursor() as cur,
+            ):
+                await cur.executemany(
+                    f"INSERT INTO gai_session_items (session_id, {_rows.SESSION_COLUMNS})"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    [_rows.session_row(session_id, item, now) for item in items],
+                )
+        except psycopg.errors.UniqueViolation:
+            raise SessionConflictError(
+                f"Item {items[0].seq} of session {session_id!r} is taken: another run wrote "
+                f"to the session meanwhile. Run the turn again; it starts from the "
+                f"conversation as it now is."
+            ) from None
+
+    async def _session_truncate(self, session_id: str, from_seq: int) -> None:
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "DELETE FROM gai_session_items WHERE session_id = %s AND seq >= %s",
+                (session_id, from_seq),
+            )
+
+    async def list_sessions(self, limit: int = 100) -> builtins.list[SessionSummary]:
+        """Sessions, most recently written first."""
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(_rows.SESSION_LIST.format("%s"), (limit,))
+            rows = await cur.fetchall()
+        return [_rows.session_summary(r) for r in rows]
 
     async def aclose(self) -> None:
         """Close the pool."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gai.providers.base import ModelRequest, ModelResponse
 from gai.store.records import RecordedResponse
+from gai.types import ContextEdit
 
 __all__ = ["recorded_response", "response_from_record"]
 
@@ -16,9 +17,15 @@ def _sent_results(request: ModelRequest) -> list[tuple[str, str]]:
 
 
 def recorded_response(
-    response: ModelResponse, request: ModelRequest, model_duration: float
+    response: ModelResponse,
+    request: ModelRequest,
+    model_duration: float,
+    context: ContextEdit | None = None,
 ) -> RecordedResponse:
-    """A model answer plus a fingerprint of the request, ready to store."""
+    """A model answer plus a fingerprint of the request, ready to store.
+
+    `context`: how the run's context policy rewrote the conversation before the call.
+    """
     return RecordedResponse(
         text=response.text,
         tool_calls=list(response.tool_calls),
@@ -35,6 +42,7 @@ def recorded_response(
         request_tools=[t.name for t in request.tools],
         request_messages=len(request.messages),
         request_tool_results=_sent_results(request),
+        context=context,
     )
 
 

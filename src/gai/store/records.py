@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gai.types import (
     Citation,
+    ContextEdit,
     FinishReason,
     HostedTool,
     Message,
@@ -33,6 +34,9 @@ __all__ = [
     "RunSnapshot",
     "RunStatus",
     "RunSummary",
+    "SessionItem",
+    "SessionItemKind",
+    "SessionSummary",
     "WorkflowState",
     "utcnow",
 ]
@@ -66,6 +70,12 @@ class RunSnapshot(Frozen):
     settings: dict[str, Any] = Field(default_factory=dict)
     metadata: dict[str, Any] | None = None
     """The run's `metadata=`, if given."""
+    parent_run_id: str | None = None
+    """For a fork (`gai.fork`): the run it was forked from."""
+    forked_at: int | None = None
+    """For a fork: the parent's step it starts after (its steps up to it are copied)."""
+    fork_messages: list[Message] | None = None
+    """For a fork: messages added after step `forked_at` (a new prompt)."""
 
 
 @readonly(kw_only=True)
@@ -93,6 +103,8 @@ class RecordedResponse(Value):
     """Number of messages sent."""
     request_tool_results: list[tuple[str, str]] = field(default_factory=list)
     """(call id, content) of the tool results sent back in the request."""
+    context: ContextEdit | None = None
+    """How the context policy rewrote the conversation before this call, if it did."""
     tools_started: list[str] | None = None
     """Call ids whose tools began right after this answer, when the log records that in
     this entry rather than in a `tools_started` entry of its own (SQLite does)."""
@@ -156,6 +168,42 @@ class RunRecord(Frozen):
     derived_messages: bool = Field(default=False, exclude=True)
     """Set by a store that kept the result without its conversation, because the run's
     input and steps make it; `fold_checkpoints` rebuilds it."""
+
+
+SessionItemKind = Literal["message", "reset"]
+
+
+@readonly(kw_only=True)
+class SessionItem(Value):
+    """One entry of a session's append-only log.
+
+    Kinds: `message` (`data` is one `Message` as JSON) and `reset` (`data` is a JSON
+    list of messages that replaces the conversation so far: a context policy dropped or
+    summarised older turns). Items are numbered from 1 per session; a store refuses an
+    item whose number is taken, so two writers never interleave one conversation.
+    """
+
+    seq: int
+    """Position in the session, from 1."""
+    turn: int
+    """The turn (one run, or one `Session.add`) that wrote it, from 1."""
+    kind: SessionItemKind
+    data: str
+    """JSON: a message, or a list of them for a reset."""
+    run_id: str | None = None
+    """The run that wrote it."""
+    created_at: dt.datetime | None = None
+
+
+class SessionSummary(Frozen):
+    """A line of `list_sessions`."""
+
+    session_id: str
+    items: int
+    """Entries in its log."""
+    turns: int
+    """Turns so far (the last turn's number)."""
+    updated_at: dt.datetime
 
 
 class WorkflowState(BaseModel):

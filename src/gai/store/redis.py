@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any
@@ -13,6 +14,7 @@ from gai.errors import (
     RunExistsError,
     RunNotFoundError,
     SchemaVersionError,
+    SessionConflictError,
     StoreError,
 )
 from gai.store.base import BaseStore, prepare_serializers, result_json, snapshot_json
@@ -24,6 +26,8 @@ from gai.store.records import (
     RunSnapshot,
     RunStatus,
     RunSummary,
+    SessionItem,
+    SessionSummary,
     utcnow,
 )
 from gai.types import TextResult
@@ -49,6 +53,14 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if redis.call('LLEN', KEYS[2]) ~= tonumber(ARGV[3]) - 1 then return -1 end
 redis.call('HSET', KEYS[1], 'updated_at', ARGV[2])
 return redis.call('RPUSH', KEYS[2], ARGV[1])
+"""
+
+# A session's items go on its list only if the first one's number is the next one.
+_SESSION_APPEND = """
+if redis.call('LLEN', KEYS[1]) ~= tonumber(ARGV[1]) - 1 then return 0 end
+redis.call('RPUSH', KEYS[1], unpack(ARGV, 4))
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+return 1
 """
 
 
@@ -81,6 +93,7 @@ class RedisStore(BaseStore):
         self._prefix = prefix
         self._create = client.register_script(_CREATE)
         self._append = client.register_script(_APPEND)
+        self._session_push = client.register_script(_SESSION_APPEND)
 
     @classmethod
     async def open(cls, url: str, *, prefix: str = "gai") -> RedisStore:
@@ -242,6 +255,60 @@ class RedisStore(BaseStore):
         """State keys with `prefix`."""
         keys = await self._redis.hkeys(f"{self._prefix}:state")
         return sorted(k for k in map(_text, keys) if k.startswith(prefix))
+
+    def _session_key(self, session_id: str) -> str:
+        return f"{self._prefix}:session:{session_id}"
+
+    async def _session_items(self, session_id: str) -> builtins.list[SessionItem]:
+        raw = await self._redis.lrange(self._session_key(session_id), 0, -1)
+        return [SessionItem.model_validate_json(item) for item in raw]
+
+    async def _session_append(self, session_id: str, items: Sequence[SessionItem]) -> None:
+        now = utcnow()
+        stamped = [item.model_copy(update={"created_at": now}).model_dump_json() for item in items]
+        pushed = await self._session_push(
+            keys=[self._session_key(session_id), f"{self._prefix}:sessions"],
+            args=[items[0].seq, now.timestamp(), session_id, *stamped],
+        )
+        if not pushed:
+            raise SessionConflictError(
+                f"Item {items[0].seq} of session {session_id!r} is taken: another run wrote "
+                f"to the session meanwhile. Run the turn again; it starts from the "
+                f"conversation as it now is."
+            )
+
+    async def _session_truncate(self, session_id: str, from_seq: int) -> None:
+        key = self._session_key(session_id)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            if from_seq <= 1:
+                pipe.delete(key)
+                pipe.zrem(f"{self._prefix}:sessions", session_id)
+            else:
+                pipe.ltrim(key, 0, from_seq - 2)
+            await pipe.execute()
+
+    async def list_sessions(self, limit: int = 100) -> builtins.list[SessionSummary]:
+        """Sessions, most recently written first."""
+        found: Any = await self._redis.zrevrange(
+            f"{self._prefix}:sessions", 0, limit - 1, withscores=True
+        )
+        out: builtins.list[SessionSummary] = []
+        for raw_id, score in found:  # (member, score) pairs
+            session_id = _text(raw_id)
+            key = self._session_key(session_id)
+            count = await self._redis.llen(key)
+            last = await self._redis.lindex(key, -1)
+            if not count or last is None:
+                continue
+            out.append(
+                SessionSummary(
+                    session_id=session_id,
+                    items=count,
+                    turns=SessionItem.model_validate_json(last).turn,
+                    updated_at=dt.datetime.fromtimestamp(float(score), dt.UTC),
+                )
+            )
+        return out
 
     async def aclose(self) -> None:
         """Close the connection pool."""

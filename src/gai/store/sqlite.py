@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import builtins
 import functools
 import os
 import sqlite3
@@ -12,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from gai.errors import ConfigError, SchemaVersionError, StoreError
+from gai.errors import ConfigError, SchemaVersionError, SessionConflictError, StoreError
 from gai.store import _rows
 from gai.store._migrations import SQLITE_MIGRATIONS
 from gai.store._sqlite_batch import Batch, Failures, Writer, Writes, in_transaction
@@ -23,6 +24,8 @@ from gai.store.records import (
     RunRecord,
     RunStatus,
     RunSummary,
+    SessionItem,
+    SessionSummary,
     utcnow,
 )
 
@@ -259,6 +262,52 @@ class SQLiteStore(BaseStore):
         )
         return [str(r[0]) for r in rows]
 
+    async def _session_items(self, session_id: str) -> builtins.list[SessionItem]:
+        rows = await self._run(
+            lambda conn: conn.execute(
+                f"SELECT {_rows.SESSION_COLUMNS} FROM gai_session_items"
+                " WHERE session_id = ? ORDER BY seq",
+                (session_id,),
+            ).fetchall()
+        )
+        return [_rows.session_item(r) for r in rows]
+
+    async def _session_append(self, session_id: str, items: Sequence[SessionItem]) -> None:
+        now = utcnow().isoformat()
+        rows = [_rows.session_row(session_id, item, now) for item in items]
+
+        def insert(conn: sqlite3.Connection) -> None:
+            conn.executemany(
+                f"INSERT INTO gai_session_items (session_id, {_rows.SESSION_COLUMNS})"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+        def append(conn: sqlite3.Connection) -> bool:
+            try:
+                in_transaction(conn, insert)
+            except sqlite3.IntegrityError:
+                return False
+            return True
+
+        if not await self._run(append):
+            raise _session_conflict(session_id, items)
+
+    async def _session_truncate(self, session_id: str, from_seq: int) -> None:
+        await self._run(
+            lambda conn: conn.execute(
+                "DELETE FROM gai_session_items WHERE session_id = ? AND seq >= ?",
+                (session_id, from_seq),
+            )
+        )
+
+    async def list_sessions(self, limit: int = 100) -> builtins.list[SessionSummary]:
+        """Sessions, most recently written first."""
+        rows = await self._run(
+            lambda conn: conn.execute(_rows.SESSION_LIST.format("?"), (limit,)).fetchall()
+        )
+        return [_rows.session_summary(r) for r in rows]
+
     async def aclose(self) -> None:
         """Close the database (after committing checkpoints still queued)."""
         flusher = self._flushers.get(asyncio.get_running_loop())
@@ -266,6 +315,14 @@ class SQLiteStore(BaseStore):
             await asyncio.gather(flusher, return_exceptions=True)
         await self._run(lambda conn: conn.close())
         self._executor.shutdown(wait=False)
+
+
+def _session_conflict(session_id: str, items: Sequence[SessionItem]) -> SessionConflictError:
+    return SessionConflictError(
+        f"Item {items[0].seq} of session {session_id!r} is taken: another run (in another "
+        f"process) wrote to the session meanwhile. Run the turn again; it starts from the "
+        f"conversation as it now is."
+    )
 
 
 class _Commit:

@@ -11,6 +11,7 @@ from gai.types.chunks import (
     TextChunk,
     ToolCallChunk,
 )
+from gai.types.context import ContextEdit
 from gai.types.files import File, FileKind
 from gai.types.messages import (
     CachePoint,
@@ -68,6 +69,7 @@ __all__ = [
     "BudgetWarning",
     "CachePoint",
     "Citation",
+    "ContextEdit",
     "Degradation",
     "File",
     "FileKind",

@@ -9,6 +9,7 @@ from dataclasses import field
 from typing import TYPE_CHECKING, Any, Literal
 
 from gai.types.base import Value, readonly
+from gai.types.context import ContextEdit
 from gai.types.files import File
 from gai.types.messages import Arguments, Citation, HostedTool, Message, Reasoning
 from gai.types.usage import Usage
@@ -158,6 +159,9 @@ class Step(Value):
     """Resident memory of the process after the step (when the budget watches memory)."""
     error: str | None = None
     """Summary of the tool calls that failed in this step; None when all succeeded."""
+    context: ContextEdit | None = None
+    """How the run's context policy rewrote the conversation before this step's model
+    call (messages dropped, summarised or shortened); None when it left it as it was."""
 
     @property
     def tools_duration(self) -> float:

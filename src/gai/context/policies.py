@@ -95,6 +95,13 @@ def _whole(name: str, label: str, value: Any, least: int = 0) -> int:
     return int(value)
 
 
+def _share(name: str, value: Any) -> float:
+    numbers(f"{name}: ", ("target", value))
+    if value is None or not 0 < value <= 1:
+        raise UserError(f"{name}: target must be a share of the budget in (0, 1], got {value}.")
+    return float(value)
+
+
 def _cut(messages: list[Message], head: int, keep_from: int) -> list[Message]:
     """`messages` without `[head, keep_from)`, a note where they were."""
     if keep_from <= head:
@@ -111,13 +118,18 @@ class DropOldest(ContextPolicy):
     Args:
         max_tokens: The budget for the whole request (system prompt and tools included).
         keep_first: Turns at the start that are never dropped (the task, say).
+        target: Over budget, drop down to this share of it, not just under it: the
+            conversation then keeps its start for several turns (a provider's prompt
+            cache keeps hitting) and an estimate a little short still fits.
 
-    The last turn is always kept, even alone over budget.
+    The turn in progress (from the last user message on) is always kept, even alone
+    over budget.
     """
 
-    def __init__(self, max_tokens: int, *, keep_first: int = 0) -> None:
+    def __init__(self, max_tokens: int, *, keep_first: int = 0, target: float = 0.8) -> None:
         self.max_tokens = _budget("DropOldest", max_tokens)
         self.keep_first = _whole("DropOldest", "keep_first", keep_first)
+        self.target = _share("DropOldest", target)
 
     def _describe(self) -> dict[str, Any]:
         return {"max_tokens": self.max_tokens, "keep_first": self.keep_first}
@@ -136,7 +148,9 @@ class DropOldest(ContextPolicy):
         sizes = [window.counter.count(messages[a:b]) for a, b in units]
         left = sum(sizes[self.keep_first :])
         cut = self.keep_first
-        while cut < len(units) - 1 and fixed + left > self.max_tokens:
+        goal = self.max_tokens * self.target
+        last = _current_turn(messages, units)
+        while cut < last and fixed + left > goal:
             left -= sizes[cut]
             cut += 1
         if cut == self.keep_first:
@@ -173,11 +187,23 @@ class KeepEnds(ContextPolicy):
         elif len(units) <= self.first + self.last:
             return None
         head = units[self.first - 1][1] if self.first else 0
-        start = units[-self.last][0]
+        start = min(units[-self.last][0], units[_current_turn(messages, units)][0])
+        if start <= head:
+            return None
         window.dropped += sum(
             1 for m in messages[head:start] if not (m.role == "user" and m.text == TRIMMED_NOTE)
         )
         return _cut(messages, head, start)
+
+
+def _current_turn(messages: Sequence[Message], units: Sequence[tuple[int, int]]) -> int:
+    """Index of the unit holding the last user message (the question being answered),
+    or of the last unit when there is none: nothing from there on may go."""
+    for index in range(len(units) - 1, -1, -1):
+        message = messages[units[index][0]]
+        if message.role == "user" and message.text != TRIMMED_NOTE:
+            return index
+    return len(units) - 1
 
 
 def _is_note(messages: Sequence[Message], unit: tuple[int, int]) -> bool:
@@ -194,11 +220,13 @@ class DropToolResults(ContextPolicy):
     Args:
         max_tokens: The budget for the whole request.
         min_chars: Results shorter than this are left as they are.
+        target: Over budget, cut down to this share of it (see `DropOldest`).
     """
 
-    def __init__(self, max_tokens: int, *, min_chars: int = 500) -> None:
+    def __init__(self, max_tokens: int, *, min_chars: int = 500, target: float = 0.8) -> None:
         self.max_tokens = _budget("DropToolResults", max_tokens)
         self.min_chars = _whole("DropToolResults", "min_chars", min_chars, least=1)
+        self.target = _share("DropToolResults", target)
 
     def _describe(self) -> dict[str, Any]:
         return {"max_tokens": self.max_tokens, "min_chars": self.min_chars}
@@ -232,7 +260,7 @@ class DropToolResults(ContextPolicy):
             out[index] = shorter
             window.shortened += 1
             changed = True
-            if total <= self.max_tokens:
+            if total <= self.max_tokens * self.target:
                 break
         return out if changed else None
 
@@ -295,7 +323,7 @@ class Summarize(ContextPolicy):
         units = turns(messages)
         if len(units) <= self.keep_last:
             return None
-        start = units[-self.keep_last][0]
+        start = min(units[-self.keep_last][0], units[_current_turn(messages, units)][0])
         folded = messages[:start]
         if len(folded) == 1 and folded[0].text.startswith(SUMMARY_HEADING):
             return None  # only the summary is left to fold

@@ -66,7 +66,9 @@ def start(
         from gai.context import TokenCounter, as_policy
 
         run.context = as_policy(policy)
-        run.tokens = TokenCounter()
+        # A session's runs share one counter: what one learned of the provider's
+        # tokenizer holds for the next turn's first request.
+        run.tokens = request.session.tokens if request.session is not None else TokenCounter()
     if request.budget is not None:
         run.control.check_prices(run.model)
     if request.run_store is not None:

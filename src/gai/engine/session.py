@@ -70,6 +70,11 @@ class Session:
             from gai.context import as_policy
 
             self.context = as_policy(context)
+        from gai.context.tokens import TokenCounter
+
+        self.tokens = TokenCounter()
+        """Counts tokens for the session's context policy, scaled by what its runs'
+        providers reported."""
 
     def __repr__(self) -> str:
         return f"Session({self.id!r})"

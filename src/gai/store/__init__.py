@@ -22,6 +22,8 @@ from gai.store.records import (
     RunSnapshot,
     RunStatus,
     RunSummary,
+    SessionItem,
+    SessionSummary,
     WorkflowState,
 )
 from gai.store.sqlite import SQLiteStore
@@ -48,6 +50,8 @@ __all__ = [
     "RunStore",
     "RunSummary",
     "SQLiteStore",
+    "SessionItem",
+    "SessionSummary",
     "StateStorage",
     "StatusChange",
     "WorkflowState",

@@ -72,10 +72,13 @@ class AnthropicChatServer:
     requests: list[dict[str, Any]] = field(default_factory=list)
     refused: list[list[str]] = field(default_factory=list)
     tokens: list[int] = field(default_factory=list)
+    counted: int = 0
+    """Calls to the count-tokens endpoint."""
 
     async def __aenter__(self) -> AnthropicChatServer:
         app = web.Application()
         app.router.add_post("/v1/messages", self._handle)
+        app.router.add_post("/v1/messages/count_tokens", self._count)
         self._server = TestServer(app)
         await self._server.start_server()
         return self
@@ -85,6 +88,12 @@ class AnthropicChatServer:
 
     def url(self) -> str:
         return str(self._server.make_url(""))
+
+    async def _count(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.counted += 1
+        assert "max_tokens" not in body
+        return web.json_response({"input_tokens": server_tokens(body)})
 
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -107,6 +116,9 @@ class AnthropicChatServer:
             answer["content"][0].update(
                 id=f"toolu_{number:05d}", name="lookup", input={"q": f"t{number}"}
             )
+            # Words before the call, of uneven length (models do say what they will do).
+            words = "Let me look that up. " * (number * 13 % 40)
+            answer["content"].insert(0, {"type": "text", "text": words or "Looking."})
         else:
             answer = copy.deepcopy(_TEXT_ANSWER)
             answer["content"][0]["text"] = f"answer {number}"

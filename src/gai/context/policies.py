@@ -60,10 +60,29 @@ class ContextWindow:
     shortened: int = 0
     usage: Usage = field(default_factory=Usage)
     """Tokens spent by models the policies called (summaries)."""
+    exact: Callable[[Sequence[Message]], Awaitable[int]] | None = None
+    """The provider's own count of a request with these messages, where it has one."""
 
     def tokens(self, messages: Sequence[Message]) -> int:
         """Estimated input tokens of a request with `messages` (plus the overhead)."""
         return self.overhead + self.counter.count(messages)
+
+    async def fits(self, messages: Sequence[Message], limit: int) -> bool:
+        """Whether a request with `messages` is within `limit` tokens.
+
+        The estimate decides when it is clearly over or under; close to the limit the
+        provider's count-tokens endpoint does, where it has one (Anthropic, Gemini).
+        """
+        estimate = self.tokens(messages)
+        if self.exact is None or not _NEAR[0] * limit <= estimate <= _NEAR[1] * limit:
+            return estimate <= limit
+        counted = await self.exact(messages)
+        self.counter.calibrate(round(estimate / self.counter.ratio), counted)
+        return counted <= limit
+
+
+_NEAR = (0.93, 1.1)
+"""Estimates within these shares of a budget are checked with the provider's count."""
 
 
 class ContextPolicy(ABC):
@@ -136,7 +155,7 @@ class DropOldest(ContextPolicy):
 
     async def edit(self, messages: list[Message], window: ContextWindow) -> list[Message] | None:
         """See `ContextPolicy.edit`."""
-        if window.tokens(messages) <= self.max_tokens:
+        if await window.fits(messages, self.max_tokens):
             return None
         units = turns(messages)
         if len(units) <= self.keep_first + 1:
@@ -233,9 +252,9 @@ class DropToolResults(ContextPolicy):
 
     async def edit(self, messages: list[Message], window: ContextWindow) -> list[Message] | None:
         """See `ContextPolicy.edit`."""
-        total = window.tokens(messages)
-        if total <= self.max_tokens:
+        if await window.fits(messages, self.max_tokens):
             return None
+        total = window.tokens(messages)
         units = turns(messages)
         last_start = units[-1][0] if units else 0
         out = list(messages)
@@ -318,7 +337,7 @@ class Summarize(ContextPolicy):
 
     async def edit(self, messages: list[Message], window: ContextWindow) -> list[Message] | None:
         """See `ContextPolicy.edit`."""
-        if window.tokens(messages) <= self.max_tokens:
+        if await window.fits(messages, self.max_tokens):
             return None
         units = turns(messages)
         if len(units) <= self.keep_last:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 from gai.engine._run import Run
 from gai.types import ContextEdit, Message
 
 if TYPE_CHECKING:
-    from gai.providers.base import ModelResponse
+    from gai.providers.base import ModelRequest, ModelResponse
 
 __all__ = ["calibrate", "shape_context"]
 
@@ -29,6 +29,9 @@ async def shape_context(run: Run) -> ContextEdit | None:
     tools = [t.definition for t in run.tools]
     counter = run.tokens
     window = ContextWindow(counter, overhead=counter.count(head, tools))
+    count = _count_tokens_of(run.model)
+    if count is not None:
+        window.exact = _exact(run, count, head)
     before = run.messages
     tokens_before = window.tokens(before)
     edited = await policy.edit(list(before), window)
@@ -48,6 +51,33 @@ async def shape_context(run: Run) -> ContextEdit | None:
     run.messages = edited
     run.transcript_edited = True
     return edit
+
+
+def _count_tokens_of(model: object) -> Callable[[ModelRequest], Awaitable[int]] | None:
+    """The provider's count-tokens call, under the run's retry and timeout wrappers."""
+    while model is not None:
+        count = getattr(model, "count_tokens", None)
+        if count is not None:
+            return count  # type: ignore[no-any-return]
+        model = getattr(model, "wrapped", None)
+    return None
+
+
+def _exact(
+    run: Run, count: Callable[[ModelRequest], Awaitable[int]], head: list[Message]
+) -> Callable[[Sequence[Message]], Awaitable[int]]:
+    async def exact(messages: Sequence[Message]) -> int:
+        from gai.providers.base import ModelRequest
+
+        request = ModelRequest(
+            messages=(*head, *messages),
+            tools=tuple(t.definition for t in run.tools),
+            tool_choice=run.tool_choice,
+            settings=dict(run.request.settings),
+        )
+        return await count(request)
+
+    return exact
 
 
 def calibrate(run: Run, response: ModelResponse) -> None:

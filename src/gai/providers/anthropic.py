@@ -205,6 +205,21 @@ class Anthropic(BaseHTTPModel):
         )
         return self.parse_response(data)
 
+    async def count_tokens(self, request: ModelRequest) -> int:
+        """The input tokens `request` would take, by Anthropic's own count.
+
+        One call to `/v1/messages/count_tokens` (free, rate-limited separately); context
+        policies use it near their budget, where the local estimate is not enough.
+        """
+        body = self.payload(request, stream=False)
+        for key in _NOT_COUNTED:
+            body.pop(key, None)
+        data = await self._http.post_json(
+            "/v1/messages/count_tokens", body, headers=_beta(request, self._http.headers)
+        )
+        with response_shape("anthropic", "token count"):
+            return int(data["input_tokens"])
+
     def parse_response(self, data: Any) -> ModelResponse:
         """Turn a `message` body into a `ModelResponse`."""
         with response_shape("anthropic", "message"):
@@ -309,6 +324,10 @@ class Anthropic(BaseHTTPModel):
 
 
 STRUCTURED_OUTPUTS_BETA = "structured-outputs-2025-11-13"
+
+
+_NOT_COUNTED = ("max_tokens", "temperature", "top_p", "stop_sequences", "stream")
+"""Settings of a request that the token-count endpoint does not take."""
 
 
 def _beta(request: ModelRequest, headers: dict[str, str]) -> dict[str, str] | None:

@@ -101,7 +101,9 @@ class AnthropicChatServer:
         found = problems(body)
         if found:
             self.refused.append(found)
-            return web.Response(status=_REFUSED.status, body=_REFUSED.body, content_type="application/json")
+            return web.Response(
+                status=_REFUSED.status, body=_REFUSED.body, content_type="application/json"
+            )
         tokens = server_tokens(body)
         self.tokens.append(tokens)
         last = body["messages"][-1]

@@ -27,7 +27,11 @@ def chat_model(tool_every: int = 3) -> FunctionModel:
         last = messages[-1]
         if tools and number % tool_every == 0 and last.role == "user":
             return gai.ModelResponse(
-                tool_calls=(ToolCall(call_id=f"call-{number}", name="lookup", arguments={"q": f"t{number}"}),)
+                tool_calls=(
+                    ToolCall(
+                        call_id=f"call-{number}", name="lookup", arguments={"q": f"t{number}"}
+                    ),
+                )
             )
         return f"answer {number}"
 

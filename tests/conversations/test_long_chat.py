@@ -20,7 +20,9 @@ BUDGET = 4000
 
 async def test_two_hundred_turns_stay_within_budget_with_every_tool_pair(tmp_path: Path):
     store = SQLiteStore(tmp_path / "chat.db")
-    session = gai.Session("long-chat", store=store, context=DropOldest(max_tokens=BUDGET, keep_first=1))
+    session = gai.Session(
+        "long-chat", store=store, context=DropOldest(max_tokens=BUDGET, keep_first=1)
+    )
     async with AnthropicChatServer() as server:
         model = Anthropic("claude-sonnet-4-5", api_key="sk-ant-test", base_url=server.url())
         for number in range(1, 201):
@@ -41,13 +43,15 @@ async def test_two_hundred_turns_stay_within_budget_with_every_tool_pair(tmp_pat
     assert messages[0].text == "turn 1: tell me more"  # keep_first
     assert messages[-1].text == "answer 200"
     # What the session would send next is accepted too.
-    wire = [{"role": m.role, "content": _blocks(m)} for m in messages]
+    wire: list[dict[str, object]] = [{"role": m.role, "content": _blocks(m)} for m in messages]
     assert problems({"messages": _merged(wire)}) == []
     await store.aclose()
 
 
 def _blocks(message: gai.Message) -> list[dict[str, object]]:
-    blocks: list[dict[str, object]] = [{"type": "text", "text": message.text}] if message.text else []
+    blocks: list[dict[str, object]] = (
+        [{"type": "text", "text": message.text}] if message.text else []
+    )
     blocks += [{"type": "tool_use", "id": c.call_id} for c in message.tool_calls]
     blocks += [{"type": "tool_result", "tool_use_id": r.call_id} for r in message.tool_results]
     return blocks

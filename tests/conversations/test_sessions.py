@@ -57,7 +57,7 @@ async def test_pop_clear_add_and_delete(store: BaseStore):
     await chat(session, 1)
     await store.delete_session("chat-2")
     assert await store.list_sessions() == []
-    with pytest.raises(UserError, match="messages\\[0\\] must be a gai.Message"):
+    with pytest.raises(UserError, match=r"messages\[0\] must be a gai\.Message"):
         await session.add(["hi"])  # type: ignore[list-item]
 
 
@@ -141,7 +141,7 @@ async def test_a_paused_run_on_a_session_resumes_into_the_same_turn(store: BaseS
 
 
 async def test_session_needs_a_session(store: BaseStore):
-    with pytest.raises(UserError, match="session must be a gai.Session"):
+    with pytest.raises(UserError, match=r"session must be a gai\.Session"):
         await gai.generate_text("test", prompt="hi", session="chat-1")  # type: ignore[arg-type]
     with pytest.raises(UserError, match="non-empty string"):
         gai.Session("")

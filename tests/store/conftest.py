@@ -34,7 +34,9 @@ async def open_backend(kind: str, tmp_path: Path, *, fresh: bool = True) -> Base
         store = await PostgresStore.open(dsn)
         if fresh:
             async with store._pool.connection() as conn:
-                await conn.execute("TRUNCATE gai_runs, gai_checkpoints, gai_state, gai_session_items")
+                await conn.execute(
+                    "TRUNCATE gai_runs, gai_checkpoints, gai_state, gai_session_items"
+                )
         return store
     url = os.environ.get("GAI_TEST_REDIS_URL")
     if not url:

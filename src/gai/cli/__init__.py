@@ -1,4 +1,7 @@
-"""The `gai` command: `gai runs`, `gai trace view`, `gai monitor`, `gai workflow`, `gai worker`."""
+"""The `gai` command.
+
+`gai runs`, `gai sessions`, `gai trace view`, `gai monitor`, `gai workflow`, `gai worker`.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import traceback
 from collections.abc import Sequence
 
 from gai._version import __version__
-from gai.cli import monitor, runs, trace, worker, workflow
+from gai.cli import monitor, runs, sessions, trace, worker, workflow
 from gai.engine.sync import run_sync
 from gai.errors import GaiError
 
@@ -22,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"gai {__version__}")
     commands = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
     runs.add_commands(commands)
+    sessions.add_commands(commands)
     trace.add_commands(commands)
     monitor.add_commands(commands)
     workflow.add_commands(commands)

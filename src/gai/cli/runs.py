@@ -52,6 +52,14 @@ def add_commands(commands: Any) -> None:
     cmd.add_argument("--model", help="model to continue with (default: the recorded one)")
     cmd.set_defaults(handler=resume_run)
 
+    cmd = sub.add_parser(
+        "tree", help="show a run's family: the runs forked from it, and its parent"
+    )
+    cmd.add_argument("run_id")
+    cmd.add_argument("--store", help=store_help)
+    cmd.add_argument("--limit", type=int, default=1000, help="runs to search for forks")
+    cmd.set_defaults(handler=tree_run)
+
     cmd = sub.add_parser("export", help="write a run as JSON (a replayable test fixture)")
     cmd.add_argument("run_id")
     cmd.add_argument("--store", help=store_help)
@@ -59,15 +67,18 @@ def add_commands(commands: Any) -> None:
     cmd.set_defaults(handler=export_run)
 
 
-async def _store(args: argparse.Namespace, *, create: bool = False) -> BaseStore:
-    # Reading a store never creates one: a mistyped path is an error, not an empty store.
+async def store_from(args: argparse.Namespace, *, create: bool = False) -> BaseStore:
+    """The store `--store` (or $GAI_STORE, or gai.db) names.
+
+    Reading a store never creates one: a mistyped path is an error, not an empty store.
+    """
     url = args.store or os.environ.get("GAI_STORE") or DEFAULT_STORE
     return await open_store(url, create=create)
 
 
 async def list_runs(args: argparse.Namespace) -> int:
     """`gai runs list`."""
-    store = await _store(args)
+    store = await store_from(args)
     try:
         rows = await store.list_runs(status=args.status, limit=args.limit)
     finally:
@@ -93,6 +104,10 @@ def _describe(record: RunRecord) -> str:
     ]
     if record.snapshot.stop_condition:
         lines.append(f"stop_when {record.snapshot.stop_condition}")
+    if record.snapshot.parent_run_id is not None:
+        lines.append(
+            f"forked from {record.snapshot.parent_run_id} after step {record.snapshot.forked_at}"
+        )
     for step in record.steps:
         calls = ", ".join(
             f"{r.name} {'ok' if r.ok else 'ERROR'} {r.duration:.2f}s"
@@ -106,6 +121,8 @@ def _describe(record: RunRecord) -> str:
             + (f", tools: {calls}" if calls else "")
             + (f", text: {step.text[:60]!r}" if step.text else "")
         )
+        if step.context is not None:
+            lines.append(f"    context: {step.context.describe()}")
     if record.pending is not None:
         pending = record.pending
         lines.append(
@@ -125,12 +142,50 @@ def _describe(record: RunRecord) -> str:
 
 async def show_run(args: argparse.Namespace) -> int:
     """`gai runs show`."""
-    store = await _store(args)
+    store = await store_from(args)
     try:
         record = await store.load_run(args.run_id)
     finally:
         await store.aclose()
     print(record.model_dump_json(indent=2) if args.json else _describe(record))
+    return 0
+
+
+async def tree_run(args: argparse.Namespace) -> int:
+    """`gai runs tree`: the family of forks the run belongs to, from its first ancestor."""
+    store = await store_from(args)
+    try:
+        record = await store.load_run(args.run_id)
+        records = {record.run_id: record}
+        while (parent := record.snapshot.parent_run_id) is not None and parent not in records:
+            record = records[parent] = await store.load_run(parent)
+        root = record.run_id
+        children: dict[str, list[RunRecord]] = {}
+        for summary in await store.list_runs(limit=args.limit):
+            found = records.get(summary.run_id) or await store.load_run(summary.run_id)
+            records[found.run_id] = found
+            if found.snapshot.parent_run_id is not None:
+                children.setdefault(found.snapshot.parent_run_id, []).append(found)
+    finally:
+        await store.aclose()
+    lines: list[str] = []
+
+    def walk(run: RunRecord, depth: int) -> None:
+        mark = " *" if run.run_id == args.run_id else ""
+        forked = (
+            f", forked after step {run.snapshot.forked_at}"
+            if run.snapshot.forked_at is not None
+            else ""
+        )
+        lines.append(
+            f"{'  ' * depth}{run.run_id} {run.status}, {len(run.steps)} step(s), "
+            f"{run.model}{forked}{mark}"
+        )
+        for child in sorted(children.get(run.run_id, []), key=lambda r: r.created_at):
+            walk(child, depth + 1)
+
+    walk(records[root], 0)
+    print("\n".join(lines))
     return 0
 
 
@@ -143,7 +198,7 @@ async def resume_run(args: argparse.Namespace) -> int:
         list(tools) if isinstance(tools, ToolRegistry | list | tuple) else [tools]
     )
     stop_when = load_object(args.stop_when) if args.stop_when else None
-    store = await _store(args)
+    store = await store_from(args)
     try:
         result = await resume(
             args.run_id, store=store, model=args.model, tools=tool_list, stop_when=stop_when
@@ -157,7 +212,7 @@ async def resume_run(args: argparse.Namespace) -> int:
 
 async def export_run(args: argparse.Namespace) -> int:
     """`gai runs export`."""
-    store = await _store(args)
+    store = await store_from(args)
     try:
         record = await store.load_run(args.run_id)
     finally:

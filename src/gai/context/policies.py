@@ -216,8 +216,10 @@ class KeepEnds(ContextPolicy):
 
 
 def _current_turn(messages: Sequence[Message], units: Sequence[tuple[int, int]]) -> int:
-    """Index of the unit holding the last user message (the question being answered),
-    or of the last unit when there is none: nothing from there on may go."""
+    """Index of the unit holding the last user message (the question being answered).
+
+    Or of the last unit when there is none. Nothing from there on may go.
+    """
     for index in range(len(units) - 1, -1, -1):
         message = messages[units[index][0]]
         if message.role == "user" and message.text != TRIMMED_NOTE:

@@ -10,6 +10,7 @@ from gai._ids import new_run_id
 from gai._lazy import lazy_module
 from gai._scope import open_scope
 from gai._warn import warn
+from gai.engine._context import replayed_context
 from gai.engine._control import Control
 from gai.engine._decide import should_stop
 from gai.engine._outcome import RUN_AGAIN, Finished, Outcome
@@ -62,10 +63,11 @@ def start(
     policy = request.context
     if policy is None and request.session is not None:
         policy = request.session.context
-    if policy is not None:
+    replayed = replayed_context(run.model) if resume is None else None
+    if policy is not None or replayed is not None:
         from gai.context import TokenCounter, as_policy
 
-        run.context = as_policy(policy)
+        run.context = replayed or as_policy(policy)
         # A session's runs share one counter: what one learned of the provider's
         # tokenizer holds for the next turn's first request.
         run.tokens = request.session.tokens if request.session is not None else TokenCounter()
@@ -161,12 +163,12 @@ def _snapshot(request: Request, messages: list[Message]) -> RunSnapshot:
 
 def _restore(run: Run, record: RunRecord, condition: StopCondition | None) -> Outcome:
     """Load a stored run's steps; `Finished` if its last step already ended it."""
-    snapshot = record.snapshot
-    added = snapshot.fork_messages if snapshot.forked_at is not None else None
+    added: dict[int, list[Message]] = {}
+    for after, messages in record.snapshot.added_messages or ():
+        added.setdefault(after, []).extend(messages)
     if added:
         run.transcript_edited = True
-        if snapshot.forked_at == 0:
-            run.messages.extend(added)
+        run.messages.extend(added.get(0, ()))
     for step in record.steps:
         if step.context is not None:
             # The conversation the step's model call saw, as its policy left it.
@@ -175,10 +177,11 @@ def _restore(run: Run, record: RunRecord, condition: StopCondition | None) -> Ou
         run.steps.append(step)
         run.usage = run.usage + with_tools(step)
         run.messages.extend(step_messages(step))
-        if added and step.step_number == snapshot.forked_at:
-            run.messages.extend(added)
+        run.messages.extend(added.get(step.step_number, ()))
     run.pending = record.pending
-    if run.steps and record.pending is None:
+    # A fork given a new prompt after its last copied step has a question to answer.
+    asked = len(record.steps) in added
+    if run.steps and record.pending is None and not asked:
         reason = should_stop(run, run.steps[-1], condition)
         if reason is not None:
             return Finished(reason)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gai.engine._run import Run
 from gai.types import ContextEdit, Message
@@ -11,7 +11,7 @@ from gai.types import ContextEdit, Message
 if TYPE_CHECKING:
     from gai.providers.base import ModelRequest, ModelResponse
 
-__all__ = ["calibrate", "shape_context"]
+__all__ = ["Replayed", "calibrate", "replayed_context", "shape_context"]
 
 
 async def shape_context(run: Run) -> ContextEdit | None:
@@ -24,6 +24,13 @@ async def shape_context(run: Run) -> ContextEdit | None:
     assert policy is not None
     assert run.tokens is not None
     from gai.context import ContextWindow, estimate_tokens
+
+    if isinstance(policy, Replayed):
+        recorded = policy.recorded()
+        if recorded is not None:
+            run.messages = recorded.apply(run.messages)
+            run.transcript_edited = True
+        return recorded
 
     head = [] if run.system is None else [run.transcript()[0]]
     tools = [t.definition for t in run.tools]
@@ -55,12 +62,36 @@ async def shape_context(run: Run) -> ContextEdit | None:
 
 def _count_tokens_of(model: object) -> Callable[[ModelRequest], Awaitable[int]] | None:
     """The provider's count-tokens call, under the run's retry and timeout wrappers."""
+    count: Callable[[ModelRequest], Awaitable[int]] | None = _beneath(model, "count_tokens")
+    return count
+
+
+def _beneath(model: object, name: str) -> Any:
+    """Attribute `name` of the model or of a model it wraps (retry, timeout...), or None."""
     while model is not None:
-        count = getattr(model, "count_tokens", None)
-        if count is not None:
-            return count  # type: ignore[no-any-return]
+        found = getattr(model, name, None)
+        if found is not None:
+            return found
         model = getattr(model, "wrapped", None)
     return None
+
+
+class Replayed:
+    """Stands in for a context policy on a model that replays a recording.
+
+    The recorded edits are applied, so the replayed requests are the recorded ones.
+    """
+
+    __slots__ = ("recorded",)
+
+    def __init__(self, recorded: Callable[[], ContextEdit | None]) -> None:
+        self.recorded = recorded
+
+
+def replayed_context(model: object) -> Replayed | None:
+    """For a model that replays a recording (`ReplayModel`), its recorded edits."""
+    recorded = _beneath(model, "recorded_context")
+    return None if recorded is None else Replayed(recorded)
 
 
 def _exact(

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from gai.context import ContextPolicy, TokenCounter
     from gai.control.budget import BudgetUse
     from gai.engine._checkpoint import Checkpointer
+    from gai.engine._context import Replayed
     from gai.engine.session import SessionTurn
     from gai.resilience.retry import RetryPolicy
     from gai.resilience.timeout import Timeouts
@@ -83,8 +84,9 @@ class Run:
     """The transcript in wire form, so each step encodes only the new messages."""
     system_message: Message | None = None
     """`system` as a message, built once so the transcript's head keeps its identity."""
-    context: ContextPolicy | None = None
-    """The context policy applied before each model call (the run's or its session's)."""
+    context: ContextPolicy | Replayed | None = None
+    """The context policy applied before each model call (the run's or its session's),
+    or a replayed recording's edits."""
     tokens: TokenCounter | None = None
     """Counts tokens for the context policy, scaled to what the provider reports."""
     sent_estimate: int = 0

@@ -77,10 +77,13 @@ async def fork(
     steps = _copied_steps(record, at_step, tool_results or {})
     snapshot = record.snapshot
     update: dict[str, Any] = {"parent_run_id": run_id, "forked_at": at_step}
+    # What the parent (itself a fork) added within the copied steps stays where it was.
+    added = [(n, m) for n, m in snapshot.added_messages or () if n <= at_step]
     if prompt is not None:
         if not isinstance(prompt, str):
             raise UserError(f"prompt must be a string, got {type(prompt).__name__}.")
-        update["fork_messages"] = [user(prompt)]
+        added.append((at_step, [user(prompt)]))
+    update["added_messages"] = added or None
     if tools:
         update["tools"] = [t.definition for t in normalize_tools(tools)]
     snapshot = snapshot.model_copy(update=update)

@@ -12,7 +12,7 @@ from gai.store.base import RunStore
 from gai.store.recorded import response_from_record
 from gai.store.records import RecordedResponse, RunRecord
 from gai.tools import Tool, ToolContext
-from gai.types import ToolResult
+from gai.types import ContextEdit, ToolResult
 
 __all__ = ["ReplayModel"]
 
@@ -68,6 +68,15 @@ class ReplayModel(BaseChatModel):
             _check(recorded, request, self.used + 1)
         self.used += 1
         return response_from_record(recorded)
+
+    def recorded_context(self) -> ContextEdit | None:
+        """How the recorded run's context policy edited the conversation before the next call.
+
+        A run on this model applies it instead of deciding again, so its requests match
+        the recording even when the policy called a model (a summary).
+        """
+        responses = self.record.responses
+        return responses[self.used].context if self.used < len(responses) else None
 
     def verify(self) -> None:
         """Fail if recorded model answers were left unused.

@@ -213,6 +213,15 @@ class OpenTelemetryObserver:
             if span is not None:
                 span.set_attribute("gen_ai.usage.input_tokens", event.step.usage.input_tokens)
                 span.set_attribute("gen_ai.usage.output_tokens", event.step.usage.output_tokens)
+                edit = event.step.context
+                if edit is not None:
+                    # What the context policy did before the step's model call.
+                    span.set_attribute("gai.context.policy", edit.policy)
+                    span.set_attribute("gai.context.dropped", edit.dropped)
+                    span.set_attribute("gai.context.summarized", edit.summarized)
+                    span.set_attribute("gai.context.shortened", edit.shortened)
+                    span.set_attribute("gai.context.tokens_before", edit.tokens_before)
+                    span.set_attribute("gai.context.tokens_after", edit.tokens_after)
             self._end((run, str(event.step_number)), event.time)
         elif isinstance(event, RunFinished):
             span = self._span((run,))

@@ -74,8 +74,9 @@ class RunSnapshot(Frozen):
     """For a fork (`gai.fork`): the run it was forked from."""
     forked_at: int | None = None
     """For a fork: the parent's step it starts after (its steps up to it are copied)."""
-    fork_messages: list[Message] | None = None
-    """For a fork: messages added after step `forked_at` (a new prompt)."""
+    added_messages: list[tuple[int, list[Message]]] | None = None
+    """For a fork: messages added to the conversation (a new prompt), each list after
+    the step whose number it is paired with (0: after the input)."""
 
 
 @readonly(kw_only=True)

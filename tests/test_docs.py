@@ -54,6 +54,7 @@ PAGES = [
     "docs/resilience.md",
     "docs/persistence.md",
     "docs/scale-out.md",
+    "docs/conversations.md",
     "docs/control.md",
     "docs/observability.md",
     "docs/workflows.md",

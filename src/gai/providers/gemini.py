@@ -167,6 +167,19 @@ class Gemini(BaseHTTPModel):
         )
         return self.parse_response(data)
 
+    async def count_tokens(self, request: ModelRequest) -> int:
+        """The input tokens `request` would take, by Gemini's own count (`countTokens`).
+
+        The whole request is counted (system instruction and function declarations
+        too), as context policies need near their budget.
+        """
+        body = {
+            "generateContentRequest": {"model": f"models/{self.model}", **self.payload(request)}
+        }
+        data = await self._http.post_json(f"/v1beta/models/{self.model}:countTokens", body)
+        with response_shape("gemini", "CountTokensResponse"):
+            return int(data["totalTokens"])
+
     def parse_response(self, data: Any) -> ModelResponse:
         """Turn a `GenerateContentResponse` into a `ModelResponse`."""
         with response_shape("gemini", "GenerateContentResponse"):

@@ -316,3 +316,29 @@ def test_missing_extra_names_the_install_line() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.startswith("MissingExtraError")
     assert 'pip install "gai[dbos]"' in out.stdout
+
+
+async def test_a_durable_run_continues_a_session(
+    server: AgentServer, client: DurableClient, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path}/chat.db"
+    session = gai.Session("durable-chat", store=url)
+    model = model_name()
+    for prompt in ("job-s1", "job-s2"):
+        handle = await client.submit(
+            QUEUE, model, prompt=prompt, tools=["lookup", "write"], stop_when=NoMoreTools(),
+            session=session,
+        )  # fmt: skip
+        result = await handle.result(timeout=30)
+    messages = await session.messages()
+    users = [m.text for m in messages if m.role == "user"]
+    assert users == ["job-s1", "job-s2"]
+    assert messages[-1].text == result.text
+    # The second run started from the first one's conversation.
+    assert len(result.messages) == len(messages)
+    # A recovered attempt of a run finds the session as the first attempt found it.
+    await session.forget_run(result.run_id)
+    assert [m.text for m in await session.messages() if m.role == "user"] == ["job-s1"]
+    with pytest.raises(NotPortableError, match="give it the store's URL"):
+        await client.submit(QUEUE, model, prompt="x", session=gai.Session("in-memory"))
+    await (await session.store()).aclose()

@@ -63,6 +63,11 @@ async def run_workflow(job: RunJob) -> TextResult:
         # A recovered run records itself again from the start: its replayed steps
         # come back from DBOS, so the mirror ends up complete rather than doubled.
         await store.delete_run(run_id)
+    session = job.options.get("session")
+    if session is not None:
+        # Likewise its session: what a crashed attempt of this run added goes, and the
+        # run starts again from the conversation it started from the first time.
+        await session.forget_run(run_id)
     try:
         return await _durably(
             lambda: generate_text(

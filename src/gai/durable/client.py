@@ -395,6 +395,13 @@ def _portable_options(options: Mapping[str, Any]) -> dict[str, Any]:
     for key, advice in _NOT_PORTABLE.items():
         if key in options:
             raise NotPortableError(f"{key} cannot be sent to a worker process: {advice}.")
+    session = options.get("session")
+    if session is not None and not isinstance(getattr(session, "_store", None), str):
+        raise NotPortableError(
+            "session cannot be sent to a worker process with its store open (or in this "
+            "process's memory): give it the store's URL, gai.Session(id, "
+            "store='postgresql://...'), which the worker opens."
+        )
     for key, value in options.items():
         ensure_portable(key, value)
     return dict(options)

@@ -147,3 +147,24 @@ async def test_session_needs_a_session(store: BaseStore):
         gai.Session("")
     with pytest.raises(UserError, match="Session store must be"):
         gai.Session("x", store=3)  # type: ignore[arg-type]
+
+
+async def test_streams_and_objects_continue_a_session(store: BaseStore):
+    session = gai.Session("variants", store=store)
+    async with gai.stream_text(chat_model(), prompt="turn 1: hi", session=session) as stream:
+        streamed = "".join([text async for text in stream.text_stream])
+    assert streamed == "answer 1"
+    answer = gai.ModelResponse(
+        tool_calls=(gai.ToolCall(call_id="o", name="final_result", arguments={"result": {"n": 2}}),)
+    )
+    result = await gai.generate_object(
+        gai.ScriptedModel([answer]), dict, prompt="turn 2: as JSON", session=session, mode="tool"
+    )
+    assert result.object == {"n": 2}
+    sent = result.result.messages
+    assert [m.text for m in sent[:2]] == ["turn 1: hi", "answer 1"]
+    assert [m.role for m in await session.messages()][:3] == ["user", "assistant", "user"]
+    synced = await asyncio.to_thread(
+        gai.generate_text_sync, chat_model(), prompt="turn 3: sync", session=gai.Session("sync")
+    )
+    assert synced.text == "answer 3"

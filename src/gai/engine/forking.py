@@ -11,7 +11,7 @@ from gai.engine._control import answered_result
 from gai.engine.request import Tools, normalize_tools
 from gai.engine.resume import resume
 from gai.engine.sync import sync_twin
-from gai.errors import UserError
+from gai.errors import StoreError, UserError
 from gai.providers.base import Model
 from gai.store.base import ENDED_STEP
 from gai.store.records import RecordedResponse, RunRecord
@@ -92,7 +92,13 @@ async def fork(
     await checkpoint.start(record.model if model is None else _name(model), snapshot)
     answers = _answers(record)
     for step in steps:
-        checkpoint.copied_step(step, answers.get(step.step_number) or _answer_of(step))
+        answer = answers.get(step.step_number)
+        if answer is None:
+            raise StoreError(
+                f"Run {run_id!r} has no recorded model answer for step {step.step_number}; "
+                f"its log is incomplete, so it cannot be forked after that step."
+            )
+        checkpoint.copied_step(step, answer)
     await checkpoint.flush()
     return await resume(
         child,
@@ -159,20 +165,3 @@ def _answers(record: RunRecord) -> dict[int, RecordedResponse]:
             payload.pop("tools_started", None)
             out[checkpoint.step_number] = RecordedResponse.model_validate(payload)
     return out
-
-
-def _answer_of(step: Step) -> RecordedResponse:
-    return RecordedResponse(
-        text=step.text,
-        tool_calls=list(step.tool_calls),
-        reasoning=list(step.reasoning) or None,
-        hosted_tools=list(step.hosted_tools) or None,
-        citations=list(step.citations) or None,
-        usage=step.usage,
-        finish_reason=step.finish_reason,
-        refusal=step.refusal,
-        model_name=step.response_model,
-        attempts=step.attempts,
-        model_duration=step.model_duration,
-        context=step.context,
-    )

@@ -49,38 +49,6 @@ class StateStorage(Protocol):
         """Store `state` under `key`, replacing what was there."""
         ...
 
-    # --- sessions (gai.Session): an append-only log of messages per session ----------
-
-    async def _session_items(self, session_id: str) -> builtins.list[SessionItem]:
-        """The session's items in order (empty for an unknown session)."""
-        raise self._no_sessions()
-
-    async def _session_append(self, session_id: str, items: Sequence[SessionItem]) -> None:
-        """Add `items` (numbered after the last one), all or none.
-
-        Raises:
-            SessionConflictError: An item's number is taken (another writer got there).
-        """
-        raise self._no_sessions()
-
-    async def _session_truncate(self, session_id: str, from_seq: int) -> None:
-        """Remove the session's items numbered `from_seq` and after."""
-        raise self._no_sessions()
-
-    async def list_sessions(self, limit: int = 100) -> builtins.list[SessionSummary]:
-        """Sessions, most recently written first."""
-        raise self._no_sessions()
-
-    async def delete_session(self, session_id: str) -> None:
-        """Forget a session's conversation (no error if there is none)."""
-        await self._session_truncate(session_id, 1)
-
-    def _no_sessions(self) -> StoreError:
-        return StoreError(
-            f"{type(self).__name__} keeps no sessions: use one of gai's stores (memory, "
-            f"SQLite, PostgreSQL, Redis) for gai.Session."
-        )
-
     async def load(self, key: str) -> WorkflowState | None:
         """The state under `key`, or None."""
         ...

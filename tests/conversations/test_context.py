@@ -270,3 +270,31 @@ async def test_the_step_span_says_what_the_policy_did():
     assert attributes["gai.context.policy"] == "DropOldest(max_tokens=300, keep_first=0)"
     assert attributes["gai.context.dropped"] > 0
     assert attributes["gai.context.tokens_after"] < attributes["gai.context.tokens_before"]
+
+
+async def test_no_policy_changes_an_assistant_message():
+    signed = gai.types.Reasoning(text="thinking", provider="anthropic", signature="sig")
+    messages: list[Message] = []
+    for n in range(1, 16):
+        messages.append(gai.user(f"turn {n}: " + "words " * 30))
+        call = ToolCall(call_id=f"c{n}", name="lookup", arguments={"q": str(n)})
+        messages.append(assistant_message("", [call], [signed]))
+        messages.append(
+            tool_message([ToolResult(call_id=f"c{n}", name="lookup", output="x" * 900)])
+        )
+        messages.append(
+            Message(role="assistant", parts=(signed, gai.types.Text(text=f"answer {n}")))
+        )
+    assistants = {id(m) for m in messages if m.role == "assistant"}
+    cheap = gai.ScriptedModel(["summary"])
+    for policy in (
+        DropOldest(max_tokens=800),
+        KeepEnds(first=1, last=3),
+        DropToolResults(max_tokens=800),
+        Summarize(cheap, max_tokens=800),
+    ):
+        kept = await policy.edit(list(messages), window())
+        assert kept is not None, policy
+        assert pairs_intact(kept), policy
+        # Every assistant message kept is the very one the provider signed.
+        assert all(id(m) in assistants for m in kept if m.role == "assistant"), policy

@@ -66,3 +66,29 @@ def _merged(wire: list[dict[str, object]]) -> list[dict[str, object]]:
         else:
             out.append({"role": role, "content": entry["content"]})
     return out
+
+
+async def test_the_cache_breakpoint_follows_the_edited_conversation(tmp_path: Path):
+    session = gai.Session("cached", context=DropOldest(max_tokens=1_500))
+    async with AnthropicChatServer() as server:
+        model = Anthropic("claude-sonnet-4-5", api_key="sk-ant-test", base_url=server.url())
+        for number in range(1, 31):
+            await gai.generate_text(
+                model, prompt=f"turn {number}: go on", tools=[lookup], session=session,
+                system="Be brief.", settings={"prompt_cache": True}, stop_when=gai.NoMoreTools(),
+            )  # fmt: skip
+        await model.aclose()
+    assert server.refused == []
+    edited = 0
+    for body in server.requests:
+        marked = [
+            (index, block_index)
+            for index, message in enumerate(body["messages"])
+            for block_index, block in enumerate(message["content"])
+            if "cache_control" in block
+        ]
+        # One breakpoint in the conversation: on the last block of its last message.
+        last = len(body["messages"]) - 1
+        assert marked == [(last, len(body["messages"][last]["content"]) - 1)]
+        edited += body["messages"][0]["content"][0].get("text") == gai.context.TRIMMED_NOTE
+    assert edited > 10  # most requests were of a trimmed conversation

@@ -298,3 +298,16 @@ async def test_no_policy_changes_an_assistant_message():
         assert pairs_intact(kept), policy
         # Every assistant message kept is the very one the provider signed.
         assert all(id(m) in assistants for m in kept if m.role == "assistant"), policy
+
+
+async def test_the_timeline_page_says_what_the_policy_did():
+    from gai.observe.timeline import render_timeline
+    from gai.types.trace import RunTrace
+
+    result = await gai.generate_text(
+        chat_model(tool_every=100), messages=conversation(20, tool_every=100)[:-1],
+        context=DropOldest(max_tokens=300),
+    )  # fmt: skip
+    page = render_timeline(RunTrace.from_result(result))
+    assert "context: DropOldest(max_tokens=300, keep_first=0): " in page
+    assert "message(s) dropped (~" in page

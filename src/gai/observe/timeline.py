@@ -67,6 +67,7 @@ def render_timeline(trace: RunTrace) -> str:
                 f"reasoned {step.reasoning_chars} chars" if step.reasoning_chars else "",
                 f"ran at the provider: {', '.join(step.hosted_tools)}" if step.hosted_tools else "",
                 f"refused: {_cut(step.refusal, 120)}" if step.refusal is not None else "",
+                f"context: {step.context}" if step.context is not None else "",
             )
             if note
         )

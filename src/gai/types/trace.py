@@ -50,6 +50,8 @@ class TraceStep(_Model):
     hosted_tools: list[str] = Field(default_factory=list)
     """Names of the tools the provider ran itself."""
     refusal: str | None = None
+    context: str | None = None
+    """What the context policy did before the step's model call, in a line."""
 
 
 class RunTrace(_Model):
@@ -101,6 +103,7 @@ class RunTrace(_Model):
                     reasoning_chars=sum(len(r.text) for r in step.reasoning),
                     hosted_tools=[h.name for h in step.hosted_tools],
                     refusal=step.refusal,
+                    context=None if step.context is None else step.context.describe(),
                 )
             )
             cursor = end

@@ -336,9 +336,6 @@ async def test_a_durable_run_continues_a_session(
     assert messages[-1].text == result.text
     # The second run started from the first one's conversation.
     assert len(result.messages) == len(messages)
-    # A recovered attempt of a run finds the session as the first attempt found it.
-    await session.forget_run(result.run_id)
-    assert [m.text for m in await session.messages() if m.role == "user"] == ["job-s1"]
     with pytest.raises(NotPortableError, match="give it the store's URL"):
         await client.submit(QUEUE, model, prompt="x", session=gai.Session("in-memory"))
     await (await session.store()).aclose()

@@ -9,10 +9,11 @@ from typing import Any, TypeVar
 
 from dbos import DBOS
 
+from gai.durable._journal import journal_store
 from gai.durable._steps import DurableScope
 from gai.durable.spec import CallJob, RunJob, TemplateJob
 from gai.engine.hooks import MODEL_HOOK, TOOL_HOOKS
-from gai.errors import UserError
+from gai.errors import RunExistsError, UserError
 from gai.tools import ToolRegistry
 from gai.types import TextResult
 
@@ -52,38 +53,35 @@ async def _durably(body: Callable[[], Awaitable[T]]) -> T:
 
 @DBOS.workflow(name=RUN_WORKFLOW)
 async def run_workflow(job: RunJob) -> TextResult:
-    """Run one submitted `generate_text` job; its id is the workflow's id."""
+    """Run one submitted `generate_text` job; its id is the workflow's id.
+
+    The run is journaled in a gai run store, not as DBOS steps: each model answer and
+    tool call is written once to the store's log (a few transactions a turn, batched
+    with other runs' writes), where DBOS would make two database trips per call. A
+    workflow DBOS runs again after a crash finds its run in the store and resumes it:
+    no recorded model call is made again, and a tool call that began but has no
+    recorded result is repeated only if the tool is idempotent (`gai.resume`).
+    """
+    from gai.engine.resume import resume
     from gai.engine.run import generate_text
-    from gai.store import open_store
 
     run_id = str(DBOS.workflow_id)
-    store = None
-    if job.store is not None:
-        store = await open_store(job.store)
-        # A recovered run records itself again from the start: its replayed steps
-        # come back from DBOS, so the mirror ends up complete rather than doubled.
-        await store.delete_run(run_id)
-    session = job.options.get("session")
-    if session is not None:
-        # Likewise its session: what a crashed attempt of this run added goes, and the
-        # run starts again from the conversation it started from the first time.
-        await session.forget_run(run_id)
+    store = await journal_store(job.store)
+    tools = _REGISTRY.resolve(job.tools)
     try:
-        return await _durably(
-            lambda: generate_text(
-                job.model,
-                messages=job.messages,
-                prompt=job.prompt,
-                system=job.system,
-                tools=_REGISTRY.resolve(job.tools),
-                run_id=run_id,
-                run_store=store,
-                **job.options,
-            )
+        return await generate_text(
+            job.model,
+            messages=job.messages,
+            prompt=job.prompt,
+            system=job.system,
+            tools=tools,
+            run_id=run_id,
+            run_store=store,
+            **job.options,
         )
-    finally:
-        if store is not None:
-            await store.aclose()
+    except RunExistsError:
+        # A recovered workflow: its first execution recorded the run.
+        return await resume(run_id, store=store, model=job.model, tools=tools, **job.options)
 
 
 @DBOS.workflow(name=TEMPLATE_WORKFLOW)

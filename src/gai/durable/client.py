@@ -251,7 +251,8 @@ class DurableClient:
             system: System prompt.
             tools: Tool names (or tools, sent by name) from the workers' registry.
             run_id: Names the run; submitting the same id again returns the same run.
-            store: URL of a run store the worker mirrors the run into.
+            store: URL of the run store the worker journals the run in (default: its own,
+                in or beside the DBOS database); `gai runs` reads it there.
             registry: When given, tool names are checked against it now.
             **options: More `generate_text` options (stop_when, budget, settings, ...).
 

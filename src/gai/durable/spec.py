@@ -24,7 +24,8 @@ class RunJob:
     system: str | None = None
     tools: tuple[str, ...] = ()
     store: str | None = None
-    """URL of a run store the worker mirrors the run into (`gai runs`, `gai monitor`)."""
+    """URL of the run store the worker journals the run in (`gai runs`, `gai monitor`
+    read it there); None: the worker's own, in or beside the DBOS database."""
     options: dict[str, Any] = field(default_factory=dict)
     """Further `generate_text` options (stop_when, budget, settings...), checked portable."""
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from dbos import DBOS, DBOSConfig
 
+from gai.durable._journal import close_journals, set_journal
 from gai.durable._workflows import set_registry
 from gai.errors import UserError
 from gai.tools import ToolRegistry
@@ -67,6 +68,7 @@ class Worker:
         if self._started:
             raise UserError("This worker is already started.")
         set_registry(self.tools)
+        set_journal(self.database_url)
         config: DBOSConfig = {
             "name": "gai",
             "system_database_url": self.database_url,
@@ -132,4 +134,5 @@ class Worker:
         if self._started:
             self._started = False
             DBOS.destroy(workflow_completion_timeout_sec=grace)
+            close_journals()
         self._stopped.set()

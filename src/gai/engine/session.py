@@ -132,19 +132,6 @@ class Session:
             await store._session_truncate(self.id, first.seq)
             return [m for i in items[first.seq - 1 :] if i.kind == "message" for m in _decode(i)]
 
-    async def forget_run(self, run_id: str) -> None:
-        """Remove what run `run_id` added, and everything after it.
-
-        For a durable run recovered on another worker: it runs again from the start,
-        and must find the conversation as its first attempt found it.
-        """
-        store = await self.store()
-        async with self._lock(store):
-            items = await store._session_items(self.id)
-            first = next((i for i in items if i.run_id == run_id), None)
-            if first is not None:
-                await store._session_truncate(self.id, first.seq)
-
     async def clear(self) -> None:
         """Forget the whole conversation."""
         store = await self.store()

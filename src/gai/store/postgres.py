@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import builtins
-from collections.abc import Sequence
+from collections.abc import Awaitable, Generator, Sequence
 from typing import Any
 
 from gai.errors import (
@@ -54,6 +55,8 @@ class PostgresStore(BaseStore):
     def __init__(self, pool: AsyncConnectionPool) -> None:
         prepare_serializers()
         self._pool = pool
+        self._batches: dict[asyncio.AbstractEventLoop, _Batch] = {}
+        self._flushers: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
 
     @classmethod
     async def open(cls, dsn: str, *, min_size: int = 1, max_size: int = 10) -> PostgresStore:
@@ -97,23 +100,97 @@ class PostgresStore(BaseStore):
                 (str(len(MIGRATIONS)),),
             )
 
-    async def write(self, entries: Sequence[Entry]) -> None:
-        """Write `entries` in order, in one transaction."""
-        now = utcnow().isoformat()
+    def write(self, entries: Sequence[Entry]) -> Awaitable[None]:
+        """Queue `entries` for the next transaction; awaiting the result waits for it.
+
+        The writes of all runs of this process that arrive while a transaction commits
+        go to the database together in the next one (group commit): one connection,
+        one commit for many runs. A batch that fails is written again one write at a
+        time, so each run gets its own error and the others are not held back by it.
+        """
+        loop = asyncio.get_running_loop()
+        batch = self._batches.get(loop)
+        if batch is None:
+            batch = self._batches[loop] = _Batch(loop)
+            if loop not in self._flushers:
+                self._flushers[loop] = loop.create_task(self._flush_all(loop))
+        return batch.add(entries)
+
+    async def _flush_all(self, loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            while batch := self._batches.pop(loop, None):
+                try:
+                    async with self._pool.connection() as conn, conn.transaction():
+                        for entries in batch.writes:
+                            await self._write_entries(conn, entries)
+                except Exception:
+                    batch.done([await self._alone(entries) for entries in batch.writes])
+                else:
+                    batch.done([None] * len(batch.writes))
+        finally:
+            del self._flushers[loop]
+
+    async def _alone(self, entries: Sequence[Entry]) -> BaseException | None:
+        """`entries` written in a transaction of their own: None, or the error."""
         try:
             async with self._pool.connection() as conn, conn.transaction():
-                for entry in entries:
-                    await self._write_one(conn, entry, now)
+                await self._write_entries(conn, entries)
         except psycopg.errors.UniqueViolation as exc:
             entry = entries[0]
             if isinstance(exc.diag.table_name, str) and exc.diag.table_name == "gai_runs":
-                raise RunExistsError(
+                return RunExistsError(
                     f"Run {entry.run_id!r} already exists; resume it or use another run_id."
-                ) from None
-            raise StoreError(
+                )
+            return StoreError(
                 f"A checkpoint of run {entry.run_id!r} is already in the PostgreSQL store: "
                 f"another process is writing this run. Run each run in one place at a time."
-            ) from None
+            )
+        except Exception as exc:
+            return exc
+        return None
+
+    async def _write_entries(self, conn: Any, entries: Sequence[Entry]) -> None:
+        now = utcnow().isoformat()
+        index = 0
+        while index < len(entries):
+            entry = entries[index]
+            if not isinstance(entry, LogEntry):
+                await self._write_one(conn, entry, now)
+                index += 1
+                continue
+            # A run's consecutive log entries: one insert, one update.
+            end = index + 1
+            while (
+                end < len(entries)
+                and isinstance(entries[end], LogEntry)
+                and entries[end].run_id == entry.run_id
+            ):
+                end += 1
+            await self._append(conn, entries[index:end], now)  # type: ignore[arg-type]
+            index = end
+
+    @staticmethod
+    async def _append(conn: Any, entries: Sequence[LogEntry], now: str) -> None:
+        # One statement: the run's row is touched (updated_at) and its entries added;
+        # a run that is not there adds none.
+        run_id = entries[0].run_id
+        cur = await conn.execute(
+            "WITH r AS (UPDATE gai_runs SET updated_at = %s WHERE run_id = %s RETURNING run_id)"
+            " INSERT INTO gai_checkpoints (run_id, seq, kind, step_number, payload)"
+            " SELECT r.run_id, c.seq, c.kind, c.step_number, c.payload FROM r,"
+            " unnest(%s::int[], %s::text[], %s::int[], %s::text[])"
+            " AS c(seq, kind, step_number, payload)",
+            (
+                now,
+                run_id,
+                [e.seq for e in entries],
+                [e.kind for e in entries],
+                [e.step_number for e in entries],
+                [e.data for e in entries],
+            ),
+        )
+        if cur.rowcount == 0:
+            raise RunNotFoundError(f"No run {run_id!r} in the PostgreSQL store.")
 
     @staticmethod
     async def _write_one(conn: Any, entry: Entry, now: str) -> None:
@@ -124,28 +201,18 @@ class PostgresStore(BaseStore):
                 (entry.run_id, entry.model, now, now, snapshot_json(entry.snapshot)),
             )
             return
-        if isinstance(entry, LogEntry):
-            cur = await conn.execute(
-                "INSERT INTO gai_checkpoints (run_id, seq, kind, step_number, payload)"
-                " SELECT run_id, %s, %s, %s, %s FROM gai_runs WHERE run_id = %s",
-                (entry.seq, entry.kind, entry.step_number, entry.data, entry.run_id),
-            )
-            if cur.rowcount:
-                await conn.execute(
-                    "UPDATE gai_runs SET updated_at = %s WHERE run_id = %s", (now, entry.run_id)
-                )
-        else:
-            cur = await conn.execute(
-                "UPDATE gai_runs SET status = %s, result = %s, error = %s, updated_at = %s"
-                " WHERE run_id = %s",
-                (
-                    entry.status,
-                    result_json(entry.status, entry.result),
-                    entry.error,
-                    now,
-                    entry.run_id,
-                ),
-            )
+        assert not isinstance(entry, LogEntry)  # appended by `_append`, in groups
+        cur = await conn.execute(
+            "UPDATE gai_runs SET status = %s, result = %s, error = %s, updated_at = %s"
+            " WHERE run_id = %s",
+            (
+                entry.status,
+                result_json(entry.status, entry.result),
+                entry.error,
+                now,
+                entry.run_id,
+            ),
+        )
         if cur.rowcount == 0:
             raise RunNotFoundError(f"No run {entry.run_id!r} in the PostgreSQL store.")
 
@@ -265,5 +332,45 @@ class PostgresStore(BaseStore):
         return [_rows.session_summary(r) for r in rows]
 
     async def aclose(self) -> None:
-        """Close the pool."""
+        """Close the pool (after committing the writes still queued)."""
+        flusher = self._flushers.get(asyncio.get_running_loop())
+        if flusher is not None:
+            await asyncio.gather(flusher, return_exceptions=True)
         await self._pool.close()
+
+
+class _Batch:
+    """The writes that go in one transaction, and the errors they came back with."""
+
+    __slots__ = ("_done", "writes")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.writes: list[Sequence[Entry]] = []
+        self._done: asyncio.Future[list[BaseException | None]] = loop.create_future()
+
+    def add(self, entries: Sequence[Entry]) -> _Commit:
+        self.writes.append(entries)
+        return _Commit(self._done, len(self.writes) - 1)
+
+    def done(self, errors: list[BaseException | None]) -> None:
+        self._done.set_result(errors)
+
+
+class _Commit:
+    """One write's share of its batch's commit, awaited for that write's error.
+
+    Not a coroutine: a run that stops without waiting for its writes (they commit all
+    the same) must not leave a coroutine that was never awaited.
+    """
+
+    __slots__ = ("_batch", "_index")
+
+    def __init__(self, batch: asyncio.Future[list[BaseException | None]], index: int) -> None:
+        self._batch = batch
+        self._index = index
+
+    def __await__(self) -> Generator[Any, None, None]:
+        errors = yield from self._batch.__await__()
+        error = errors[self._index]
+        if error is not None:
+            raise error

@@ -4,6 +4,7 @@ idempotent submission, cancellation, templates, and transcripts equal to in-proc
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -339,3 +340,22 @@ async def test_a_durable_run_continues_a_session(
     with pytest.raises(NotPortableError, match="give it the store's URL"):
         await client.submit(QUEUE, model, prompt="x", session=gai.Session("in-memory"))
     await (await session.store()).aclose()
+
+
+async def test_cancel_a_running_run_stops_it_at_its_next_step(
+    server: AgentServer, client: DurableClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gai.durable import _workflows
+
+    monkeypatch.setattr(_workflows, "CANCEL_POLL", 0.05)
+    monkeypatch.setenv("GAI_TEST_TOOL_SECONDS", "0.5")
+    handle = await client.submit(
+        QUEUE, model_name(), prompt="job-long", tools=["lookup", "write"], stop_when=NoMoreTools()
+    )
+    while server.requests < 1:  # noqa: ASYNC110 - the worker's progress
+        await asyncio.sleep(0.01)
+    await handle.cancel()
+    with pytest.raises(RunCancelledError):
+        await handle.result(timeout=10)
+    await asyncio.sleep(1.0)  # long enough for step 1's tools to end and step 2 to start
+    assert server.requests == 1  # step 1's tools finished; step 2 never asked the model

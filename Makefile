@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LINT_PATHS := src tests examples $(wildcard benchmarks)
 
-.PHONY: demo test lint install clean bench bench-instructions bench-soak bench-checkpoint bench-durable
+.PHONY: demo test lint install clean bench bench-instructions bench-soak bench-checkpoint bench-durable bench-durable-peers
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,7 +44,7 @@ PEERS := benchmarks/.venv-peers
 $(PEERS)/.installed:
 	$(PYTHON) -m venv $(PEERS)
 	$(PEERS)/bin/python -m pip install --quiet --upgrade pip
-	$(PEERS)/bin/python -m pip install --quiet "pydantic-ai-slim[openai]" openai-agents langgraph langchain-openai aiohttp
+	$(PEERS)/bin/python -m pip install --quiet "pydantic-ai-slim[openai,dbos]" openai-agents langgraph langchain-openai aiohttp "psycopg[binary]"
 	touch $@
 
 # The peers live in their own environment, never in gai's dependencies.
@@ -64,6 +64,10 @@ bench-checkpoint: $(STAMP)
 # Uses PostgreSQL when GAI_TEST_POSTGRES_DSN is set (eval "$$(.ci/services.sh)").
 bench-durable: $(STAMP)
 	$(BIN)/python benchmarks/durable_throughput.py --runs 300 --workers 1 2 3
+
+# gai's durable runs against pydantic-ai's DBOSAgent, each in its own environment.
+bench-durable-peers: $(STAMP) $(PEERS)/.installed
+	$(BIN)/python benchmarks/durable_peers.py --jobs 50 200 --repeat 3
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .coverage

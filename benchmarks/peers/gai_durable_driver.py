@@ -1,0 +1,71 @@
+"""gai's durable runs on the benchmark workload: a worker and a client in this process.
+
+The README's path: `DurableClient.submit` queues each job, the `Worker` takes them
+from the queue (all at once: its concurrency is the job count), and each run is
+journaled in a gai run store beside the DBOS database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+t0 = time.perf_counter()
+import gai  # noqa: E402
+from gai.durable import DurableClient, Worker  # noqa: E402
+from gai.tools import ToolRegistry  # noqa: E402
+
+IMPORT_S = time.perf_counter() - t0
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+from common import pin, report  # noqa: E402
+
+
+@gai.tool
+async def lookup(key: str) -> str:
+    """Look a key up."""
+    return f"value of {key}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--base", default="http://127.0.0.1:8765")
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--db", required=True, help="DBOS system database URL")
+    parser.add_argument("--cpu", type=int, default=None)
+    args = parser.parse_args()
+    pin(args.cpu)
+    os.environ["OPENAI_BASE_URL"] = f"{args.base}/v1"
+    os.environ["OPENAI_API_KEY"] = "k"
+    worker = Worker(args.db, ["bench"], tools=ToolRegistry([lookup]), worker_id="bench")
+    worker.start()
+
+    async def run_all() -> int:
+        import asyncio
+
+        async with DurableClient(args.db, poll_interval=0.05) as client:
+            await client.create_queue("bench", worker_concurrency=args.runs)
+            handles = await asyncio.gather(
+                *(
+                    client.submit(
+                        "bench", "openai:bench", prompt=f"run-{i}", tools=["lookup"],
+                        stop_when=gai.MaxSteps(20), run_id=f"run-{i}",
+                    )
+                    for i in range(args.runs)
+                )
+            )  # fmt: skip
+            # One query per look for the whole queue, rather than one per run.
+            while (await client.queue_counts("bench"))["succeeded"] < args.runs:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+            results = [await h.result(timeout=60) for h in handles]
+        return sum(r.text.startswith("done") for r in results)
+
+    try:
+        report("gai durable", args.runs, IMPORT_S, run_all, args.base)
+    finally:
+        worker.stop()
+
+
+if __name__ == "__main__":
+    main()

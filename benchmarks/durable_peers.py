@@ -3,7 +3,8 @@
 Both libraries run the same jobs (3 rounds of 4 parallel tool calls against the fake
 OpenAI-compatible server) in one process each, on a fresh DBOS database, alternating
 in one run: gai's README path (a `DurableClient` queues the jobs, a `Worker` in the
-same process runs them, each run journaled in a gai run store) and pydantic-ai's
+same process runs them, each run journaled in a gai run store; and `Worker.run`, the
+job started in-process without the queue) and pydantic-ai's
 `DBOSAgent` (a DBOS workflow per job started in-process, model requests as DBOS
 steps, and with "+tool steps" its tool calls too, the guarantee gai gives every tool
 call). Each library's in-process run of the same jobs gives its durable/in-process
@@ -38,6 +39,11 @@ def drivers(db: str) -> list[tuple[str, list[str], bool]]:
     return [
         ("gai in-process", [me, str(HERE / "peers" / "gai_driver.py")], False),
         ("gai durable", [me, str(HERE / "peers" / "gai_durable_driver.py"), "--db", db], True),
+        (
+            "gai durable, Worker.run",
+            [me, str(HERE / "peers" / "gai_durable_driver.py"), "--db", db, "--direct"],
+            True,
+        ),
         ("pydantic-ai in-process", [peers, str(HERE / "peers" / "pydantic_ai_driver.py")], False),
         (
             "pydantic-ai DBOSAgent",

@@ -2,7 +2,9 @@
 
 The README's path: `DurableClient.submit` queues each job, the `Worker` takes them
 from the queue (all at once: its concurrency is the job count), and each run is
-journaled in a gai run store beside the DBOS database.
+journaled in a gai run store beside the DBOS database. With `--direct`, each job is
+started in this process by `Worker.run` (no queue, no polling), as pydantic-ai's
+`DBOSAgent.run` starts its workflows.
 """
 
 from __future__ import annotations
@@ -34,12 +36,27 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--db", required=True, help="DBOS system database URL")
     parser.add_argument("--cpu", type=int, default=None)
+    parser.add_argument("--direct", action="store_true", help="Worker.run, not the queue")
     args = parser.parse_args()
     pin(args.cpu)
     os.environ["OPENAI_BASE_URL"] = f"{args.base}/v1"
     os.environ["OPENAI_API_KEY"] = "k"
     worker = Worker(args.db, ["bench"], tools=ToolRegistry([lookup]), worker_id="bench")
     worker.start()
+
+    async def run_direct() -> int:
+        import asyncio
+
+        results = await asyncio.gather(
+            *(
+                worker.run(
+                    "openai:bench", prompt=f"run-{i}", tools=["lookup"],
+                    stop_when=gai.MaxSteps(20), run_id=f"run-{i}",
+                )
+                for i in range(args.runs)
+            )
+        )  # fmt: skip
+        return sum(r.text.startswith("done") for r in results)
 
     async def run_all() -> int:
         import asyncio
@@ -62,7 +79,10 @@ def main() -> None:
         return sum(r.text.startswith("done") for r in results)
 
     try:
-        report("gai durable", args.runs, IMPORT_S, run_all, args.base)
+        if args.direct:
+            report("gai durable, Worker.run", args.runs, IMPORT_S, run_direct, args.base)
+        else:
+            report("gai durable", args.runs, IMPORT_S, run_all, args.base)
     finally:
         worker.stop()
 

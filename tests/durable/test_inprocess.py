@@ -22,6 +22,8 @@ from tests.durable import _plugin
 from tests.support.agent_server import AgentServer
 
 QUEUE = "inproc"
+WORKERS: list[Worker] = []
+"""The module's started worker (DBOS keeps one per process)."""
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +31,9 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = f"sqlite:///{tmp_path_factory.mktemp('dbos')}/system.db"
     worker = Worker(url, [QUEUE], tools=_plugin.registry, worker_id="inproc-1")
     worker.start()
+    WORKERS.append(worker)
     yield url
+    WORKERS.remove(worker)
     worker.stop()
 
 
@@ -359,3 +363,28 @@ async def test_cancel_a_running_run_stops_it_at_its_next_step(
         await handle.result(timeout=10)
     await asyncio.sleep(1.0)  # long enough for step 1's tools to end and step 2 to start
     assert server.requests == 1  # step 1's tools finished; step 2 never asked the model
+
+
+async def test_a_worker_runs_a_job_in_its_own_process_without_the_queue(
+    server: AgentServer, client: DurableClient
+) -> None:
+    (worker,) = WORKERS
+    model = model_name()
+    direct = await worker.run(
+        model, prompt="job-direct", tools=["lookup", "write"], stop_when=NoMoreTools(),
+        run_id="direct-1",
+    )  # fmt: skip
+    local = await gai.generate_text(
+        model, prompt="job-direct", tools=list(_plugin.registry), stop_when=NoMoreTools()
+    )
+    assert direct.text == local.text == "done job-direct"
+    assert direct.messages == local.messages
+    assert (await client.handle("direct-1").status()).state == "succeeded"
+    requests = server.requests
+    again = await worker.run(
+        model, prompt="job-direct", tools=["lookup", "write"], run_id="direct-1"
+    )
+    assert again.text == direct.text  # the same run: DBOS returns its recorded result
+    assert server.requests == requests
+    with pytest.raises(NotPortableError, match="stop_when"):
+        await worker.run(model, prompt="x", stop_when=lambda steps: True)

@@ -13,9 +13,10 @@ async with DurableClient("postgresql://.../gai") as client:
 ```
 
 and on any number of machines: `gai worker --queue agents --db postgresql://... --tools
-myapp.tools:registry`. Each model call and each tool call of a run is a DBOS step: a
-worker that dies mid-run leaves it to be recovered, and recovery replays the recorded
-steps instead of calling the model or the tools again.
+myapp.tools:registry`. DBOS queues each run and runs it again if its worker dies; the
+run is journaled in a gai run store, so it resumes from its journal instead of calling
+the model or the tools again. In a worker's own process, `await worker.run(...)` runs
+a job durably without the queue.
 """
 
 from __future__ import annotations

@@ -279,7 +279,7 @@ class DurableClient:
             system=system,
             tools=names,
             store=store,
-            options=_portable_options(options),
+            options=portable_options(options),
         )
         return await self._enqueue(queue, RUN_WORKFLOW, run_id, job)
 
@@ -324,7 +324,7 @@ class DurableClient:
             model=model,
             template=template.model_dump(mode="json"),
             variables=dict(variables or {}),
-            options=_portable_options(options),
+            options=portable_options(options),
         )
         ensure_portable("variables", job.variables)
         return await self._enqueue(queue, TEMPLATE_WORKFLOW, run_id, job)
@@ -392,7 +392,12 @@ class _AnyTools(ToolRegistry):
         return True
 
 
-def _portable_options(options: Mapping[str, Any]) -> dict[str, Any]:
+def portable_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """`options` if every one can be sent to a worker (or recorded for recovery).
+
+    Raises:
+        NotPortableError: One cannot, and why.
+    """
     for key, advice in _NOT_PORTABLE.items():
         if key in options:
             raise NotPortableError(f"{key} cannot be sent to a worker process: {advice}.")

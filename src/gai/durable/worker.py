@@ -6,13 +6,16 @@ import os
 import socket
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 from dbos import DBOS, DBOSConfig
 
 from gai.durable._journal import close_journals, set_journal
 from gai.durable._workflows import set_registry
+from gai.durable.spec import RunJob
 from gai.errors import UserError
 from gai.tools import ToolRegistry
+from gai.types import Message, TextResult
 
 __all__ = ["Worker"]
 
@@ -120,6 +123,51 @@ class Worker:
         # DBOS exposes recovery for other executors only through its private method.
         handles = DBOS._recover_pending_workflows(list(worker_ids))
         return len(handles)
+
+    async def run(
+        self,
+        model: str,
+        *,
+        prompt: str | None = None,
+        messages: Sequence[Message] = (),
+        system: str | None = None,
+        tools: Sequence[str] = (),
+        run_id: str | None = None,
+        store: str | None = None,
+        **options: Any,
+    ) -> TextResult:
+        """Run a job durably in this process, now, without going through a queue.
+
+        For a service that takes a request and answers it in the same process: the run
+        is a DBOS workflow started here (no enqueue, no polling for its result) and is
+        journaled like a queued one, so a crash leaves it to be recovered by this worker
+        restarted with the same `worker_id` (or by one that adopts it). The arguments are
+        `DurableClient.submit`'s, checked the same way.
+
+        Raises:
+            UserError: The worker is not started.
+            NotPortableError: An option could not be recorded for recovery.
+        """
+        if not self._started:
+            raise UserError("Start the worker before it runs jobs.")
+        from dbos import SetWorkflowID
+
+        from gai.durable._workflows import run_workflow
+        from gai.durable.client import portable_options
+
+        job = RunJob(
+            model=model,
+            messages=tuple(messages),
+            prompt=prompt,
+            system=system,
+            tools=tuple(tools),
+            store=store,
+            options=portable_options(options),
+        )
+        if run_id is None:
+            return await run_workflow(job)
+        with SetWorkflowID(run_id):
+            return await run_workflow(job)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until `stop` is called (True) or `timeout` passes (False)."""

@@ -349,10 +349,11 @@ async def test_a_durable_run_continues_a_session(
 async def test_cancel_a_running_run_stops_it_at_its_next_step(
     server: AgentServer, client: DurableClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from gai.durable import _workflows
+    from gai.durable import _cancel
 
-    monkeypatch.setattr(_workflows, "CANCEL_POLL", 0.05)
-    monkeypatch.setenv("GAI_TEST_TOOL_SECONDS", "0.5")
+    monkeypatch.setattr(_cancel, "CANCEL_POLL", 0.05)
+    # Longer than a look that began before the patch (1 s), so step 1 is still running.
+    monkeypatch.setenv("GAI_TEST_TOOL_SECONDS", "1.5")
     handle = await client.submit(
         QUEUE, model_name(), prompt="job-long", tools=["lookup", "write"], stop_when=NoMoreTools()
     )
@@ -361,7 +362,7 @@ async def test_cancel_a_running_run_stops_it_at_its_next_step(
     await handle.cancel()
     with pytest.raises(RunCancelledError):
         await handle.result(timeout=10)
-    await asyncio.sleep(1.0)  # long enough for step 1's tools to end and step 2 to start
+    await asyncio.sleep(2.0)  # long enough for step 1's tools to end and step 2 to start
     assert server.requests == 1  # step 1's tools finished; step 2 never asked the model
 
 

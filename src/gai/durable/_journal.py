@@ -18,6 +18,7 @@ __all__ = ["close_journals", "journal_store", "journal_url", "set_journal"]
 
 _URL: str | None = None
 _OPEN: dict[tuple[int, str], tuple[asyncio.AbstractEventLoop, BaseStore]] = {}
+_OPENING: dict[tuple[int, str], asyncio.Future[BaseStore]] = {}
 
 
 def journal_url(database_url: str) -> str:
@@ -46,9 +47,24 @@ async def journal_store(url: str | None) -> BaseStore:
     loop = asyncio.get_running_loop()
     key = (id(loop), name)
     found = _OPEN.get(key)
-    if found is None:
-        found = _OPEN[key] = (loop, await open_store(name))
-    return found[1]
+    if found is not None:
+        return found[1]
+    # Runs that start together wait for one opening, rather than each opening a pool.
+    opening = _OPENING.get(key)
+    if opening is None:
+        opening = _OPENING[key] = loop.create_future()
+        try:
+            store = await open_store(name)
+        except BaseException as exc:
+            del _OPENING[key]
+            opening.set_exception(exc)
+            opening.exception()  # retrieved here: waiters, if any, get it too
+            raise
+        _OPEN[key] = (loop, store)
+        del _OPENING[key]
+        opening.set_result(store)
+        return store
+    return await asyncio.shield(opening)
 
 
 def close_journals(timeout: float = 10.0) -> None:

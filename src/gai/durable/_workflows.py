@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import importlib
 import inspect
 from collections.abc import Awaitable, Callable
@@ -12,6 +10,7 @@ from typing import Any, TypeVar
 from dbos import DBOS
 
 from gai.control.cancel import StopToken
+from gai.durable._cancel import watch_cancel
 from gai.durable._journal import journal_store
 from gai.durable._steps import DurableScope
 from gai.durable.spec import CallJob, RunJob, TemplateJob
@@ -72,8 +71,7 @@ async def run_workflow(job: RunJob) -> TextResult:
     store = await journal_store(job.store)
     tools = _REGISTRY.resolve(job.tools)
     stop = StopToken()
-    # Outside the workflow's context: inside it, DBOS would record each look as a step.
-    watcher = asyncio.create_task(_watch_cancel(run_id, stop), context=contextvars.Context())
+    unwatch = watch_cancel(run_id, stop)
     options = {**job.options, "stop_token": stop}
     try:
         return await generate_text(
@@ -90,25 +88,7 @@ async def run_workflow(job: RunJob) -> TextResult:
         # A recovered workflow: its first execution recorded the run.
         return await resume(run_id, store=store, model=job.model, tools=tools, **options)
     finally:
-        watcher.cancel()
-
-
-CANCEL_POLL = 1.0
-"""Seconds between a running run's looks at whether it was cancelled."""
-
-
-async def _watch_cancel(run_id: str, stop: StopToken) -> None:
-    """Stop the run at its next step boundary once `DurableHandle.cancel` cancelled it.
-
-    DBOS notices a cancelled workflow when it next starts a step; a journaled run has
-    none, so it looks itself, once a second (a run shorter than that never does).
-    """
-    while True:
-        await asyncio.sleep(CANCEL_POLL)
-        status = await DBOS.get_workflow_status_async(run_id)
-        if status is not None and status.status == "CANCELLED":
-            stop.request("the durable run was cancelled")
-            return
+        unwatch()
 
 
 @DBOS.workflow(name=TEMPLATE_WORKFLOW)

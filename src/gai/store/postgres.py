@@ -121,8 +121,7 @@ class PostgresStore(BaseStore):
             while batch := self._batches.pop(loop, None):
                 try:
                     async with self._pool.connection() as conn, conn.transaction():
-                        for entries in batch.writes:
-                            await self._write_entries(conn, entries)
+                        await self._write_batch(conn, batch.writes)
                 except Exception:
                     batch.done([await self._alone(entries) for entries in batch.writes])
                 else:
@@ -134,7 +133,7 @@ class PostgresStore(BaseStore):
         """`entries` written in a transaction of their own: None, or the error."""
         try:
             async with self._pool.connection() as conn, conn.transaction():
-                await self._write_entries(conn, entries)
+                await self._write_batch(conn, [entries])
         except psycopg.errors.UniqueViolation as exc:
             entry = entries[0]
             if isinstance(exc.diag.table_name, str) and exc.diag.table_name == "gai_runs":
@@ -149,48 +148,53 @@ class PostgresStore(BaseStore):
             return exc
         return None
 
-    async def _write_entries(self, conn: Any, entries: Sequence[Entry]) -> None:
+    async def _write_batch(self, conn: Any, writes: Sequence[Sequence[Entry]]) -> None:
+        # New runs first, then every run's log entries in one statement, then status
+        # changes: a run's later writes never come before its creation, and the log
+        # entries of a batch, most of its writes, cost one round trip together.
         now = utcnow().isoformat()
-        index = 0
-        while index < len(entries):
-            entry = entries[index]
-            if not isinstance(entry, LogEntry):
-                await self._write_one(conn, entry, now)
-                index += 1
-                continue
-            # A run's consecutive log entries: one insert, one update.
-            end = index + 1
-            while (
-                end < len(entries)
-                and isinstance(entries[end], LogEntry)
-                and entries[end].run_id == entry.run_id
-            ):
-                end += 1
-            await self._append(conn, entries[index:end], now)  # type: ignore[arg-type]
-            index = end
+        logs: list[LogEntry] = []
+        changes: list[Entry] = []
+        for entries in writes:
+            for entry in entries:
+                if isinstance(entry, LogEntry):
+                    logs.append(entry)
+                elif isinstance(entry, NewRun):
+                    await self._write_one(conn, entry, now)
+                else:
+                    changes.append(entry)
+        if logs:
+            await self._append(conn, logs, now)
+        for entry in changes:
+            await self._write_one(conn, entry, now)
 
     @staticmethod
     async def _append(conn: Any, entries: Sequence[LogEntry], now: str) -> None:
-        # One statement: the run's row is touched (updated_at) and its entries added;
-        # a run that is not there adds none.
-        run_id = entries[0].run_id
+        # One statement: the runs' rows are touched (updated_at) and their entries
+        # added; the entries of a run that is not there are not.
         cur = await conn.execute(
-            "WITH r AS (UPDATE gai_runs SET updated_at = %s WHERE run_id = %s RETURNING run_id)"
+            "WITH c AS (SELECT * FROM unnest(%s::text[], %s::int[], %s::text[], %s::int[],"
+            " %s::text[]) AS c(run_id, seq, kind, step_number, payload)),"
+            " r AS (UPDATE gai_runs SET updated_at = %s"
+            " WHERE run_id IN (SELECT run_id FROM c) RETURNING run_id)"
             " INSERT INTO gai_checkpoints (run_id, seq, kind, step_number, payload)"
-            " SELECT r.run_id, c.seq, c.kind, c.step_number, c.payload FROM r,"
-            " unnest(%s::int[], %s::text[], %s::int[], %s::text[])"
-            " AS c(seq, kind, step_number, payload)",
+            " SELECT c.run_id, c.seq, c.kind, c.step_number, c.payload"
+            " FROM c JOIN r USING (run_id)",
             (
-                now,
-                run_id,
+                [e.run_id for e in entries],
                 [e.seq for e in entries],
                 [e.kind for e in entries],
                 [e.step_number for e in entries],
                 [e.data for e in entries],
+                now,
             ),
         )
-        if cur.rowcount == 0:
-            raise RunNotFoundError(f"No run {run_id!r} in the PostgreSQL store.")
+        if cur.rowcount != len(entries):
+            ids = list(dict.fromkeys(e.run_id for e in entries))
+            cur = await conn.execute("SELECT run_id FROM gai_runs WHERE run_id = ANY(%s)", (ids,))
+            found = {row[0] for row in await cur.fetchall()}
+            missing = next((run_id for run_id in ids if run_id not in found), ids[0])
+            raise RunNotFoundError(f"No run {missing!r} in the PostgreSQL store.")
 
     @staticmethod
     async def _write_one(conn: Any, entry: Entry, now: str) -> None:

@@ -58,17 +58,38 @@ def drivers(db: str) -> list[tuple[str, list[str], bool]]:
     ]
 
 
-def run_driver(cmd: list[str], base: str, jobs: int) -> dict[str, float] | None:
-    done = subprocess.run(
-        [*cmd, "--base", base, "--runs", str(jobs)], capture_output=True, text=True, timeout=900,
-        check=False,
-    )  # fmt: skip
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode != 0 or not lines:
-        print(f"  {Path(cmd[1]).name} failed: {done.stderr.strip()[-400:]}", file=sys.stderr)
-        return None
-    result: dict[str, float] = json.loads(lines[-1])
-    return result
+def run_driver(cmd: list[str], base: str, jobs: int, workers: int) -> dict[str, float] | None:
+    """One driver's jobs split over `workers` processes at once; their summed CPU."""
+    share = jobs // workers
+    procs = [
+        subprocess.Popen(
+            [
+                *cmd,
+                "--base",
+                base,
+                "--runs",
+                str(share),
+                *(["--prefix", f"w{k}-"] if workers > 1 else []),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for k in range(workers)
+    ]
+    results: list[dict[str, float]] = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=900)
+        lines = [line for line in out.splitlines() if line.startswith("{")]
+        if proc.returncode != 0 or not lines:
+            print(f"  {Path(cmd[1]).name} failed: {err.strip()[-400:]}", file=sys.stderr)
+            return None
+        results.append(json.loads(lines[-1]))
+    return {
+        "wall_s": max(r["wall_s"] for r in results),
+        "cpu_s": sum(r["cpu_s"] for r in results),
+        "jobs": share * workers,
+    }
 
 
 def fresh_db(kind: str, folder: str, n: int) -> tuple[str, str | None]:
@@ -82,6 +103,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, nargs="+", default=[50, 200])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1])
     args = parser.parse_args()
     if not PEERS.exists():
         sys.exit("The peers' environment is missing: make bench-durable-peers creates it.")
@@ -92,57 +114,74 @@ def main() -> None:
         [sys.executable, str(HERE / "fake_openai.py"), "--port", str(port), "--rounds", "3",
          "--calls", "4"],
     )  # fmt: skip
-    rows: list[tuple[str, int, str, float, float, float | None]] = []
+    rows: list[tuple[str, int, int, str, float, float, float | None]] = []
     try:
         time.sleep(1.5)
         with tempfile.TemporaryDirectory() as folder:
-            n = 0
             for kind in kinds:
                 for jobs in args.jobs:
-                    samples: dict[str, list[dict[str, float]]] = {}
-                    for i in range(args.repeat):
-                        order = drivers("")
-                        for index in (
-                            range(len(order)) if i % 2 == 0 else reversed(range(len(order)))
-                        ):
-                            n += 1
-                            db, name = fresh_db(kind, folder, n)
-                            label, cmd, _ = drivers(db)[index]
-                            try:
-                                result = run_driver(cmd, base, jobs)
-                            finally:
-                                if name is not None:
-                                    drop_postgres(os.environ["GAI_TEST_POSTGRES_DSN"], name)
-                            if result is not None:
-                                samples.setdefault(label, []).append(result)
-                    local = {
-                        label: statistics.median(s["cpu_s"] for s in samples.get(label, []))
-                        for label in ("gai in-process", "pydantic-ai in-process")
-                        if samples.get(label)
-                    }
-                    for label, _, durable in drivers(""):
-                        got = samples.get(label)
-                        if not got:
-                            continue
-                        wall = statistics.median(s["wall_s"] for s in got)
-                        cpu = statistics.median(s["cpu_s"] for s in got)
-                        base_cpu = local.get(
-                            "gai in-process"
-                            if label.startswith("gai")
-                            else "pydantic-ai in-process"
-                        )
-                        ratio = cpu / base_cpu if durable and base_cpu else None
-                        rows.append((kind, jobs, label, jobs / wall, cpu * 1000 / jobs, ratio))
+                    local: dict[str, float] = {}
+                    for workers in args.workers:
+                        # In-process runs once per job count: their CPU per job is the
+                        # ratios' denominator.
+                        chosen = [d for d in drivers("") if d[2] or not local]
+                        samples = measure(kind, folder, chosen, base, jobs, workers, args.repeat)
+                        for label, _, durable in chosen:
+                            got = samples.get(label)
+                            if not got:
+                                continue
+                            wall = statistics.median(s["wall_s"] for s in got)
+                            cpu = statistics.median(s["cpu_s"] for s in got) / jobs
+                            if not durable:
+                                local[label] = cpu
+                            base_cpu = local.get(
+                                "gai in-process" if label.startswith("gai")
+                                else "pydantic-ai in-process"
+                            )  # fmt: skip
+                            ratio = cpu / base_cpu if durable and base_cpu else None
+                            n = workers if durable else 1
+                            rows.append((kind, jobs, n, label, jobs / wall / n, cpu * 1000, ratio))
     finally:
         server.terminate()
         server.wait()
     print(f"\ndurable agent jobs (3 rounds x 4 parallel tool calls), medians of {args.repeat}\n")
     print(
-        f"{'database':<9}{'jobs':>5}  {'library, mode':<36}{'jobs/s':>8}{'CPU ms/job':>12}{'durable/in-proc':>17}"
+        f"{'database':<9}{'jobs':>5}{'workers':>8}  {'library, mode':<36}"
+        f"{'jobs/s/worker':>14}{'CPU ms/job':>12}{'durable/in-proc':>17}"
     )
-    for kind, jobs, label, rate, cpu, ratio in rows:
+    for kind, jobs, workers, label, rate, cpu, ratio in rows:
         shown = f"{ratio:.1f}x" if ratio is not None else "-"
-        print(f"{kind:<9}{jobs:>5}  {label:<36}{rate:>8.1f}{cpu:>12.1f}{shown:>17}")
+        print(f"{kind:<9}{jobs:>5}{workers:>8}  {label:<36}{rate:>14.1f}{cpu:>12.1f}{shown:>17}")
+
+
+def measure(
+    kind: str,
+    folder: str,
+    chosen: list[tuple[str, list[str], bool]],
+    base: str,
+    jobs: int,
+    workers: int,
+    repeat: int,
+) -> dict[str, list[dict[str, float]]]:
+    """Each chosen driver `repeat` times, alternating, each on a fresh database."""
+    samples: dict[str, list[dict[str, float]]] = {}
+    for i in range(repeat):
+        order = chosen if i % 2 == 0 else chosen[::-1]
+        for label, _, durable in order:
+            _NAMES[0] += 1
+            db, name = fresh_db(kind, folder, _NAMES[0])
+            cmd = next(c for lab, c, _ in drivers(db) if lab == label)
+            try:
+                result = run_driver(cmd, base, jobs, workers if durable else 1)
+            finally:
+                if name is not None:
+                    drop_postgres(os.environ["GAI_TEST_POSTGRES_DSN"], name)
+            if result is not None:
+                samples.setdefault(label, []).append(result)
+    return samples
+
+
+_NAMES = [0]
 
 
 if __name__ == "__main__":

@@ -37,11 +37,14 @@ def main() -> None:
     parser.add_argument("--db", required=True, help="DBOS system database URL")
     parser.add_argument("--cpu", type=int, default=None)
     parser.add_argument("--direct", action="store_true", help="Worker.run, not the queue")
+    parser.add_argument("--prefix", default="", help="of run ids, when several processes run")
     args = parser.parse_args()
     pin(args.cpu)
     os.environ["OPENAI_BASE_URL"] = f"{args.base}/v1"
     os.environ["OPENAI_API_KEY"] = "k"
-    worker = Worker(args.db, ["bench"], tools=ToolRegistry([lookup]), worker_id="bench")
+    worker = Worker(
+        args.db, ["bench"], tools=ToolRegistry([lookup]), worker_id=f"bench{args.prefix}"
+    )
     worker.start()
 
     async def run_direct() -> int:
@@ -51,7 +54,7 @@ def main() -> None:
             *(
                 worker.run(
                     "openai:bench", prompt=f"run-{i}", tools=["lookup"],
-                    stop_when=gai.MaxSteps(20), run_id=f"run-{i}",
+                    stop_when=gai.MaxSteps(20), run_id=f"{args.prefix}run-{i}",
                 )
                 for i in range(args.runs)
             )
@@ -67,12 +70,13 @@ def main() -> None:
                 *(
                     client.submit(
                         "bench", "openai:bench", prompt=f"run-{i}", tools=["lookup"],
-                        stop_when=gai.MaxSteps(20), run_id=f"run-{i}",
+                        stop_when=gai.MaxSteps(20), run_id=f"{args.prefix}run-{i}",
                     )
                     for i in range(args.runs)
                 )
             )  # fmt: skip
-            # One query per look for the whole queue, rather than one per run.
+            # One query per look for the whole queue, rather than one per run (with
+            # several processes, the queue holds their jobs too: each waits for as many).
             while (await client.queue_counts("bench"))["succeeded"] < args.runs:  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
             results = [await h.result(timeout=60) for h in handles]

@@ -30,6 +30,7 @@ def main() -> None:
     parser.add_argument("--db", required=True, help="DBOS system database URL")
     parser.add_argument("--tool-steps", action="store_true", help="each tool call a DBOS step")
     parser.add_argument("--cpu", type=int, default=None)
+    parser.add_argument("--prefix", default="", help="names this process, when several run")
     args = parser.parse_args()
     pin(args.cpu)
 
@@ -56,7 +57,13 @@ def main() -> None:
             return await look(key)
 
     durable = DBOSAgent(agent)
-    config: DBOSConfig = {"name": "bench", "system_database_url": args.db, "log_level": "WARNING"}
+    # Each process its own executor id: one launching must not recover another's runs.
+    config: DBOSConfig = {
+        "name": "bench",
+        "system_database_url": args.db,
+        "log_level": "WARNING",
+        "executor_id": f"bench{args.prefix}",
+    }
     DBOS(config=config)
     DBOS.launch()
 

@@ -37,6 +37,10 @@ def set_journal(database_url: str) -> None:
     """Journal this process's runs for the DBOS database `database_url` (set by `Worker`)."""
     global _URL
     _URL = journal_url(database_url)
+    if _URL.startswith(("postgresql:", "postgres:")):
+        # Now rather than in the first run: a missing extra stops the worker at start,
+        # and the first runs do not wait for the import.
+        import gai.store.postgres  # noqa: F401
 
 
 async def journal_store(url: str | None) -> BaseStore:

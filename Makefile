@@ -25,10 +25,16 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 install: $(STAMP)
 
+# The JS clients the UI protocol tests drive (tests/ui); skipped where Node is absent.
+NODE_STAMP := tests/ui/node/node_modules/.installed
+
+$(NODE_STAMP): tests/ui/node/package.json tests/ui/node/package-lock.json
+	if command -v npm >/dev/null; then npm ci --prefix tests/ui/node --no-audit --no-fund --loglevel=error && touch $@; fi
+
 demo: $(CORE_STAMP)
 	$(BIN)/python examples/morning_briefing.py
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/mypy

@@ -9,7 +9,7 @@ import orjson
 from gai.errors import ScriptExhaustedError
 from gai.models._usage import with_usage
 from gai.providers.base import BaseChatModel, ModelRequest, ModelResponse
-from gai.types import ModelChunk, StreamEnd, TextChunk, ToolCallChunk
+from gai.types import ModelChunk, ReasoningChunk, StreamEnd, TextChunk, ToolCallChunk
 
 __all__ = ["ScriptedModel"]
 
@@ -61,15 +61,24 @@ class ScriptedModel(BaseChatModel):
     async def stream(self, request: ModelRequest) -> AsyncIterator[ModelChunk]:
         """Stream the next response in small pieces, as a real provider would.
 
-        Text arrives word by word and tool-call arguments in 8-character fragments,
-        with every call's first chunk carrying its id and name.
+        Reasoning, then text, arrive word by word and tool-call arguments in 8-character
+        fragments, with every call's first chunk carrying its id and name.
         """
         response = await self.generate(request)
-        words = response.text.split(" ")
-        for i, word in enumerate(words):
-            piece = word if i == len(words) - 1 else word + " "
-            if piece:
-                yield TextChunk(piece)
+        for index, thought in enumerate(response.reasoning):
+            yield ReasoningChunk(
+                index=index,
+                provider=thought.provider,
+                signature=thought.signature,
+                redacted=thought.redacted,
+                encrypted=thought.encrypted,
+                id=thought.id,
+                provider_data=thought.provider_data,
+            )
+            for word in _words(thought.text):
+                yield ReasoningChunk(index=index, text=word)
+        for word in _words(response.text):
+            yield TextChunk(word)
         for index, call in enumerate(response.tool_calls):
             arguments = orjson.dumps(call.arguments).decode()
             yield ToolCallChunk(index=index, call_id=call.call_id, name=call.name)
@@ -81,3 +90,10 @@ class ScriptedModel(BaseChatModel):
             model_name=response.model_name,
             raw=response.raw,
         )
+
+
+def _words(text: str) -> list[str]:
+    """`text` in word-sized pieces that join back to it."""
+    words = text.split(" ")
+    pieces = [word + " " for word in words[:-1]] + [words[-1]]
+    return [piece for piece in pieces if piece]

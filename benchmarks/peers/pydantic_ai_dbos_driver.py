@@ -31,6 +31,7 @@ def main() -> None:
     parser.add_argument("--tool-steps", action="store_true", help="each tool call a DBOS step")
     parser.add_argument("--cpu", type=int, default=None)
     parser.add_argument("--prefix", default="", help="names this process, when several run")
+    parser.add_argument("--total", type=int, default=None, help="unused: no shared queue")
     args = parser.parse_args()
     pin(args.cpu)
 
@@ -76,9 +77,12 @@ def main() -> None:
 
         return sum(await asyncio.gather(*(one(i) for i in range(args.runs))))
 
+    async def warm() -> None:
+        await durable.run("warm")
+
     try:
         report("pydantic-ai DBOSAgent" + (" +tool steps" if args.tool_steps else ""), args.runs,
-               IMPORT_S, run_all, args.base)  # fmt: skip
+               IMPORT_S, run_all, args.base, warm)  # fmt: skip
     finally:
         DBOS.destroy()
 

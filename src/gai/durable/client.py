@@ -14,9 +14,10 @@ from dbos import error as dbos_error
 
 from gai._ids import new_run_id
 from gai.durable._portable import ensure_portable
+from gai.durable._results import ResultWatch
 from gai.durable._workflows import CALL_WORKFLOW, RUN_WORKFLOW, TEMPLATE_WORKFLOW, load_function
 from gai.durable.spec import CallJob, RunJob, TemplateJob
-from gai.errors import NotPortableError, RunCancelledError, RunNotFoundError, UserError
+from gai.errors import NotPortableError, RunNotFoundError, UserError
 from gai.tools import Tool, ToolRegistry
 from gai.types import Message
 
@@ -114,15 +115,13 @@ class DurableHandle:
         """
         dbos = await self._client._ready()
         try:
-            handle: Any = await dbos.retrieve_workflow_async(self.run_id)
-            async with asyncio.timeout(timeout):
-                return await handle.get_result(polling_interval_sec=self._client.poll_interval)
+            await dbos.retrieve_workflow_async(self.run_id)
         except dbos_error.DBOSNonExistentWorkflowError:
             raise RunNotFoundError(f"No durable run {self.run_id!r} in this database.") from None
-        except dbos_error.DBOSAwaitedWorkflowCancelledError:
-            raise RunCancelledError(
-                f"Durable run {self.run_id!r} was cancelled before it finished."
-            ) from None
+        results = self._client._results
+        results.poll_interval = self._client.poll_interval
+        async with asyncio.timeout(timeout):
+            return await results.wait(dbos, self.run_id)
 
     async def cancel(self) -> None:
         """Cancel the run: a queued run never starts, a running one stops at its next step."""
@@ -146,6 +145,7 @@ class DurableClient:
         self.poll_interval = poll_interval
         self._client: DBOSClient | None = None
         self._connecting = asyncio.Lock()
+        self._results = ResultWatch(poll_interval)
 
     def _connect(self) -> DBOSClient:
         # The client itself never migrates, and the first worker may not have started.

@@ -94,6 +94,29 @@ async def test_a_taken_entry_number_is_an_error(store: BaseStore):
     assert [c.payload for c in (await store.load_run("r")).checkpoints] == [{"call_ids": []}]
 
 
+async def test_runs_are_filtered_and_paged_in_the_store(store: BaseStore):
+    for i in range(7):
+        model = "openai:gpt-x" if i % 2 else "anthropic:claude-y"
+        await store.write([NewRun(f"job_{i}", model, snapshot())])
+        await asyncio.sleep(0.002)
+    await store.write([StatusChange("job_5", "failed", error="Card DECLINED by bank")])
+    page = await store.list_runs(limit=3)
+    assert [r.run_id for r in page] == ["job_6", "job_5", "job_4"]
+    page = await store.list_runs(limit=3, before=page[-1])
+    assert [r.run_id for r in page] == ["job_3", "job_2", "job_1"]
+    page = await store.list_runs(limit=3, before=page[-1])
+    assert [r.run_id for r in page] == ["job_0"]
+    gpt = await store.list_runs(model="openai:gpt-x")
+    assert [r.run_id for r in gpt] == ["job_5", "job_3", "job_1"]
+    assert [r.run_id for r in await store.list_runs(search="declined")] == ["job_5"]
+    assert [r.run_id for r in await store.list_runs(search="B_3")] == ["job_3"]
+    # LIKE's wildcards are searched for as text.
+    assert await store.list_runs(search="%") == []
+    assert [r.run_id for r in await store.list_runs(search="_4")] == ["job_4"]
+    failed_gpt = await store.list_runs(status="failed", model="openai:gpt-x")
+    assert [r.run_id for r in failed_gpt] == ["job_5"]
+
+
 async def test_list_and_delete_runs(store: BaseStore):
     for i in range(5):
         await store.write([NewRun(f"run-{i}", "test", snapshot())])
@@ -157,7 +180,7 @@ async def test_newer_schema_is_a_clear_error(tmp_path: Path):
     conn.close()
     with pytest.raises(gai.errors.SchemaVersionError, match="schema version 99") as info:
         SQLiteStore(path)
-    assert (info.value.found, info.value.supported) == (99, 3)
+    assert (info.value.found, info.value.supported) == (99, 4)
 
 
 @pytest.mark.parametrize("kind", ["postgres", "redis"])

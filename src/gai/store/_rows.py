@@ -25,7 +25,9 @@ __all__ = [
     "SQLITE_SUMMARY_COLUMNS",
     "SUMMARY_COLUMNS",
     "checkpoints",
+    "matches",
     "record",
+    "run_filter",
     "session_item",
     "session_row",
     "session_summary",
@@ -112,3 +114,59 @@ def session_row(session_id: str, item: SessionItem, now: str) -> tuple[Any, ...]
 def session_summary(row: Sequence[Any]) -> SessionSummary:
     """A `SESSION_LIST` row as a summary."""
     return SessionSummary(session_id=row[0], items=row[1], turns=row[2], updated_at=row[3])
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
+
+
+def run_filter(
+    status: str | None,
+    model: str | None,
+    search: str | None,
+    before: RunSummary | None,
+    mark: str,
+    like: str = "LIKE",
+) -> tuple[str, list[Any]]:
+    """The WHERE clause of `list_runs`'s filters (`mark` is the driver's placeholder,
+    `like` its case-insensitive LIKE: SQLite's LIKE is, PostgreSQL's ILIKE).
+
+    `before` pages by (created_at, run_id), the order of the created_at index.
+    """
+    clauses: list[str] = []
+    args: list[Any] = []
+    if status is not None:
+        clauses.append(f"r.status = {mark}")
+        args.append(status)
+    if model is not None:
+        clauses.append(f"r.model = {mark}")
+        args.append(model)
+    if search:
+        clauses.append(f"(r.run_id {like} {mark} ESCAPE '!' OR r.error {like} {mark} ESCAPE '!')")
+        args += [_like(search), _like(search)]
+    if before is not None:
+        created = before.created_at.isoformat()
+        clauses.append(f"(r.created_at < {mark} OR (r.created_at = {mark} AND r.run_id < {mark}))")
+        args += [created, created, before.run_id]
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), args
+
+
+def matches(
+    summary: RunSummary,
+    status: str | None,
+    model: str | None,
+    search: str | None,
+    before: RunSummary | None,
+) -> bool:
+    """Whether `summary` passes `list_runs`'s filters (stores that filter in Python)."""
+    if status is not None and summary.status != status:
+        return False
+    if model is not None and summary.model != model:
+        return False
+    if search:
+        needle = search.lower()
+        if needle not in summary.run_id.lower() and needle not in (summary.error or "").lower():
+            return False
+    if before is not None:
+        return (summary.created_at, summary.run_id) < (before.created_at, before.run_id)
+    return True

@@ -88,9 +88,23 @@ class RunStore(Protocol):
         ...
 
     async def list_runs(
-        self, status: RunStatus | None = None, limit: int = 100
+        self,
+        status: RunStatus | None = None,
+        limit: int = 100,
+        *,
+        model: str | None = None,
+        search: str | None = None,
+        before: RunSummary | None = None,
     ) -> list[RunSummary]:
-        """Runs, newest first, optionally only those with `status`."""
+        """Runs, newest first, filtered; a page at a time.
+
+        Args:
+            status: Only runs in this status.
+            limit: At most this many.
+            model: Only runs of this model string.
+            search: Only runs whose id or error contains this text (any case).
+            before: The last run of the previous page: the runs after it.
+        """
         ...
 
     async def delete_run(self, run_id: str) -> None:
@@ -269,9 +283,23 @@ class BaseStore(ABC):
 
     @abstractmethod
     async def list_runs(
-        self, status: RunStatus | None = None, limit: int = 100
+        self,
+        status: RunStatus | None = None,
+        limit: int = 100,
+        *,
+        model: str | None = None,
+        search: str | None = None,
+        before: RunSummary | None = None,
     ) -> list[RunSummary]:
-        """Runs, newest first, optionally only those with `status`."""
+        """Runs, newest first, filtered; a page at a time.
+
+        Args:
+            status: Only runs in this status.
+            limit: At most this many.
+            model: Only runs of this model string.
+            search: Only runs whose id or error contains this text (any case).
+            before: The last run of the previous page: the runs after it.
+        """
 
     @abstractmethod
     async def delete_run(self, run_id: str) -> None:

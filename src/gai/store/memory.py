@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from gai.errors import RunExistsError, RunNotFoundError, SessionConflictError, StoreError
+from gai.store import _rows
 from gai.store.base import BaseStore, prepare_serializers
 from gai.store.entries import Entry, LogEntry, NewRun
 from gai.store.records import (
@@ -96,12 +97,16 @@ class MemoryStore(BaseStore):
         return list(self._checkpoints.get(run_id, ()))
 
     async def list_runs(
-        self, status: RunStatus | None = None, limit: int = 100
+        self,
+        status: RunStatus | None = None,
+        limit: int = 100,
+        *,
+        model: str | None = None,
+        search: str | None = None,
+        before: RunSummary | None = None,
     ) -> list[RunSummary]:
         """Runs, newest first."""
-        rows = [r for r in self._runs.values() if status is None or r.status == status]
-        rows.sort(key=lambda r: r.created_at, reverse=True)
-        return [
+        summaries = [
             RunSummary(
                 run_id=r.run_id,
                 status=r.status,
@@ -111,8 +116,11 @@ class MemoryStore(BaseStore):
                 steps=sum(1 for c in self._checkpoints[r.run_id] if c.kind == "step_finished"),
                 error=r.error,
             )
-            for r in rows[:limit]
+            for r in self._runs.values()
         ]
+        found = [s for s in summaries if _rows.matches(s, status, model, search, before)]
+        found.sort(key=lambda s: (s.created_at, s.run_id), reverse=True)
+        return found[:limit]
 
     async def delete_run(self, run_id: str) -> None:
         """Forget a run."""

@@ -242,14 +242,20 @@ class PostgresStore(BaseStore):
         return _rows.checkpoints(rows)
 
     async def list_runs(
-        self, status: RunStatus | None = None, limit: int = 100
+        self,
+        status: RunStatus | None = None,
+        limit: int = 100,
+        *,
+        model: str | None = None,
+        search: str | None = None,
+        before: RunSummary | None = None,
     ) -> list[RunSummary]:
         """Runs, newest first."""
-        where, args = ("WHERE r.status = %s", (status,)) if status else ("", ())
+        where, args = _rows.run_filter(status, model, search, before, "%s", "ILIKE")
         async with self._pool.connection() as conn:
             cur = await conn.execute(
-                f"SELECT {_rows.SUMMARY_COLUMNS}"
-                f" FROM gai_runs r {where} ORDER BY r.created_at DESC LIMIT %s",
+                f"SELECT {_rows.SUMMARY_COLUMNS} FROM gai_runs r{where}"
+                " ORDER BY r.created_at DESC, r.run_id DESC LIMIT %s",
                 (*args, limit),
             )
             rows = await cur.fetchall()

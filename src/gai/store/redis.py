@@ -17,6 +17,7 @@ from gai.errors import (
     SessionConflictError,
     StoreError,
 )
+from gai.store import _rows
 from gai.store.base import BaseStore, prepare_serializers, result_json, snapshot_json
 from gai.store.entries import Entry, LogEntry, NewRun, StatusChange
 from gai.store.records import (
@@ -200,7 +201,13 @@ class RedisStore(BaseStore):
         return out
 
     async def list_runs(
-        self, status: RunStatus | None = None, limit: int = 100
+        self,
+        status: RunStatus | None = None,
+        limit: int = 100,
+        *,
+        model: str | None = None,
+        search: str | None = None,
+        before: RunSummary | None = None,
     ) -> list[RunSummary]:
         """Runs, newest first."""
         summaries: list[RunSummary] = []
@@ -215,19 +222,21 @@ class RedisStore(BaseStore):
                 record = await self._load_row(run_id)
                 if record is None or (status is not None and record.status != status):
                     continue
+                if model is not None and record.model != model:
+                    continue
                 entries = await self._redis.lrange(f"{self._run_key(run_id)}:cp", 0, -1)
                 steps = sum(1 for e in entries if orjson.loads(e)["kind"] == "step_finished")
-                summaries.append(
-                    RunSummary(
-                        run_id=run_id,
-                        status=record.status,
-                        model=record.model,
-                        created_at=record.created_at,
-                        updated_at=record.updated_at,
-                        steps=steps,
-                        error=record.error,
-                    )
+                summary = RunSummary(
+                    run_id=run_id,
+                    status=record.status,
+                    model=record.model,
+                    created_at=record.created_at,
+                    updated_at=record.updated_at,
+                    steps=steps,
+                    error=record.error,
                 )
+                if _rows.matches(summary, status, model, search, before):
+                    summaries.append(summary)
                 if len(summaries) >= limit:
                     break
         return summaries

@@ -204,14 +204,20 @@ class SQLiteStore(BaseStore):
         return _rows.checkpoints(rows)
 
     async def list_runs(
-        self, status: RunStatus | None = None, limit: int = 100
+        self,
+        status: RunStatus | None = None,
+        limit: int = 100,
+        *,
+        model: str | None = None,
+        search: str | None = None,
+        before: RunSummary | None = None,
     ) -> list[RunSummary]:
         """Runs, newest first."""
-        where, args = ("WHERE r.status = ?", (status,)) if status else ("", ())
+        where, args = _rows.run_filter(status, model, search, before, "?")
         rows = await self._run(
             lambda conn: conn.execute(
-                f"SELECT {_rows.SQLITE_SUMMARY_COLUMNS}"
-                f" FROM gai_runs r {where} ORDER BY r.created_at DESC LIMIT ?",
+                f"SELECT {_rows.SQLITE_SUMMARY_COLUMNS} FROM gai_runs r{where}"
+                " ORDER BY r.created_at DESC, r.run_id DESC LIMIT ?",
                 (*args, limit),
             ).fetchall()
         )

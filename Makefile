@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LINT_PATHS := src tests examples $(wildcard benchmarks)
 
-.PHONY: demo test lint install clean bench bench-instructions bench-soak bench-checkpoint bench-durable bench-durable-peers
+.PHONY: demo test lint install clean ui-screenshots bench bench-instructions bench-soak bench-checkpoint bench-durable bench-durable-peers
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,10 @@ bench-durable: $(STAMP)
 # gai's durable runs against pydantic-ai's DBOSAgent, each in its own environment.
 bench-durable-peers: $(STAMP) $(PEERS)/.installed
 	$(BIN)/python benchmarks/durable_peers.py --jobs 50 200 --repeat 3
+
+# PNGs of `gai ui` (needs Chromium: apt-get install chromium).
+ui-screenshots: $(STAMP)
+	$(BIN)/python -m tests.ui.screenshots --out build/screenshots
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .coverage

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs (from Debian's packages, when absent) and starts PostgreSQL and Redis for the
-# tests, installs Chromium for the timeline test, then prints the environment variables
+# tests, installs Chromium (timeline and dashboard tests) and Node.js (UI protocol
+# tests), then prints the environment variables
 # that point the tests at them.
 # Usage: eval "$(.ci/services.sh)"
 set -euo pipefail
@@ -11,6 +12,8 @@ need_apt=()
 command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+# The UI protocol tests run the JS clients themselves (tests/ui/node).
+command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm)
 if ((${#need_apt[@]})); then
     log "installing ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive

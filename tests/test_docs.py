@@ -226,6 +226,9 @@ def _run_shell(code: str, folder: Path, env: dict[str, str]) -> None:
             continue
         assert command.startswith("gai "), command
         args = command.split()[1:]
+        if args[0] == "ui":
+            _run_ui([*args, "--port", "0"], folder, env)
+            continue
         if args[0] == "worker":
             _run_worker([a.replace(README_DSN, f"sqlite:///{folder}/worker.db") for a in args],
                         folder, env)  # fmt: skip
@@ -235,6 +238,34 @@ def _run_shell(code: str, folder: Path, env: dict[str, str]) -> None:
             check=False,
         )  # fmt: skip
         assert done.returncode == 0, f"{command}: {done.stderr}"
+
+
+def _run_ui(args: list[str], folder: Path, env: dict[str, str]) -> None:
+    """`gai ui` serves the store's runs at the URL it prints, until SIGTERM."""
+    import json
+    import urllib.request
+
+    proc = subprocess.Popen(
+        [GAI, *args], cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    try:
+        line = proc.stdout.readline()
+        match = re.match(r"gai ui: (http://\S+)/#token=(\S+)", line)
+        assert match, line + proc.stderr.read()
+        with urllib.request.urlopen(match.group(1) + "/api/runs", timeout=30) as response:
+            listed = json.loads(response.read())["runs"]
+        assert listed, "the README's run is not listed"
+        with urllib.request.urlopen(match.group(1) + "/", timeout=30) as response:
+            assert b"gai" in response.read()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        proc.kill()
+        proc.stdout.close()
+        proc.stderr.close()
 
 
 def _run_worker(args: list[str], folder: Path, env: dict[str, str]) -> None:

@@ -12,7 +12,7 @@ import traceback
 from collections.abc import Sequence
 
 from gai._version import __version__
-from gai.cli import monitor, runs, sessions, trace, worker, workflow
+from gai.cli import monitor, runs, sessions, trace, ui, worker, workflow
 from gai.engine.sync import run_sync
 from gai.errors import GaiError
 
@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     monitor.add_commands(commands)
     workflow.add_commands(commands)
     worker.add_commands(commands)
+    ui.add_commands(commands)
     return parser
 
 

@@ -128,10 +128,11 @@ def run_filter(
     mark: str,
     like: str = "LIKE",
 ) -> tuple[str, list[Any]]:
-    """The WHERE clause of `list_runs`'s filters (`mark` is the driver's placeholder,
-    `like` its case-insensitive LIKE: SQLite's LIKE is, PostgreSQL's ILIKE).
+    """The WHERE clause of `list_runs`'s filters.
 
-    `before` pages by (created_at, run_id), the order of the created_at index.
+    `mark` is the driver's placeholder, `like` its case-insensitive LIKE (SQLite's LIKE
+    is one; PostgreSQL's is ILIKE). `before` pages by (created_at, run_id), the order of
+    the created_at index.
     """
     clauses: list[str] = []
     args: list[Any] = []

@@ -57,6 +57,7 @@ PAGES = [
     "docs/conversations.md",
     "docs/control.md",
     "docs/observability.md",
+    "docs/web.md",
     "docs/workflows.md",
     "docs/testing.md",
     "benchmarks/README.md",

@@ -42,7 +42,7 @@ def test_all_names_every_public_member_and_no_more():
 @pytest.mark.parametrize(
     "package",
     ["control", "engine", "errors", "models", "observe", "providers", "resilience", "stop",
-     "store", "tools", "types", "workflows", "durable"],
+     "store", "tools", "types", "workflows", "durable", "ui", "ui.dashboard", "ui.agui"],
 )  # fmt: skip
 def test_each_subpackage_exports_what_it_names(package: str):
     module = importlib.import_module(f"gai.{package}")

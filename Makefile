@@ -68,12 +68,13 @@ bench-checkpoint: $(STAMP)
 	$(BIN)/python benchmarks/checkpoint_overhead.py
 
 # Uses PostgreSQL when GAI_TEST_POSTGRES_DSN is set (eval "$$(.ci/services.sh)").
-bench-durable: $(STAMP)
+bench-durable: $(STAMP) $(PEERS)/.installed
 	$(BIN)/python benchmarks/durable_throughput.py --runs 300 --workers 1 2 3
+	$(BIN)/python benchmarks/durable_peers.py --jobs 50 200 --workers 1 2 3 --repeat 3
 
-# gai's durable runs against pydantic-ai's DBOSAgent, each in its own environment.
+# Only the comparison with pydantic-ai's DBOSAgent (each library in its own environment).
 bench-durable-peers: $(STAMP) $(PEERS)/.installed
-	$(BIN)/python benchmarks/durable_peers.py --jobs 50 200 --repeat 3
+	$(BIN)/python benchmarks/durable_peers.py --jobs 50 200 --workers 1 2 3 --repeat 3
 
 # PNGs of `gai ui` (needs Chromium: apt-get install chromium).
 ui-screenshots: $(STAMP)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -14,6 +14,7 @@ import gai
 from gai.models import ScriptedModel
 from gai.ui.agui import AGUIRequestError, agui_messages, agui_stream
 from tests.ui._node import run_script
+from tests.ui.conftest import Serve
 from tests.ui.test_vercel import two_cities, weather
 
 
@@ -38,19 +39,11 @@ def agui_app(model: gai.Model) -> web.Application:
 
 
 @pytest.fixture
-async def serve() -> AsyncIterator[Callable[[gai.Model], Any]]:
-    runners: list[web.AppRunner] = []
-
+def serve(serve_app: Serve) -> Callable[[gai.Model], Awaitable[str]]:
     async def start(model: gai.Model) -> str:
-        runner = web.AppRunner(agui_app(model), access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        runners.append(runner)
-        return f"http://127.0.0.1:{runner.addresses[0][1]}/agent"
+        return await serve_app(agui_app(model)) + "/agent"
 
-    yield start
-    for runner in runners:
-        await runner.cleanup()
+    return start
 
 
 def user(text: str, id: str) -> dict[str, Any]:
@@ -58,7 +51,7 @@ def user(text: str, id: str) -> dict[str, Any]:
 
 
 async def test_http_agent_rebuilds_the_conversation_with_tool_calls_and_results(
-    serve: Callable[[gai.Model], Any],
+    serve: Callable[[gai.Model], Awaitable[str]],
 ) -> None:
     model = two_cities()
     url = await serve(model)
@@ -94,7 +87,7 @@ async def test_http_agent_rebuilds_the_conversation_with_tool_calls_and_results(
 
 
 async def test_a_failed_run_is_a_run_error_the_client_reports(
-    serve: Callable[[gai.Model], Any],
+    serve: Callable[[gai.Model], Awaitable[str]],
 ) -> None:
     url = await serve(ScriptedModel([]))
     got = await run_script("agui_run.mjs", url, json.dumps([user("Hi", "u1")]))

@@ -9,12 +9,12 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from gai.store import SQLiteStore
 from gai.ui.dashboard import create_app
 from tests.ui import _dashboard_runs as runs
 from tests.ui._browser import browser_page, wait_for_body, wait_for_count
+from tests.ui.conftest import Serve
 
 TOKEN = "test-token-123"
 
@@ -30,13 +30,10 @@ async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
 
 
 @pytest.fixture
-async def server(store: SQLiteStore) -> AsyncIterator[str]:
-    app = create_app(store, token=TOKEN, resume=runs.resume_run, poll_interval=0.1)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    await runner.cleanup()
+async def server(store: SQLiteStore, serve_app: Serve) -> str:
+    return await serve_app(
+        create_app(store, token=TOKEN, resume=runs.resume_run, poll_interval=0.1)
+    )
 
 
 async def test_list_filter_and_a_run_page_on_one_time_axis(server: str, store: SQLiteStore) -> None:
@@ -147,26 +144,19 @@ async def test_changes_need_the_token_and_pages_forbid_inline_scripts(server: st
             assert response.status == 404
 
 
-async def test_a_public_dashboard_needs_the_token_to_read_too(store: SQLiteStore) -> None:
-    app = create_app(store, token=TOKEN, public=True)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    base = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    try:
-        async with aiohttp.ClientSession() as http:
-            async with http.get(f"{base}/api/runs") as response:
-                assert response.status == 403
-            async with http.get(f"{base}/api/runs", headers={"X-Gai-Token": TOKEN}) as response:
-                body: dict[str, Any] = await response.json()
-            assert len(body["runs"]) == 3
-            decision = {"call_id": "call_1_send_email", "verdict": "approve"}
-            async with http.post(
-                f"{base}/api/runs/approval-1/decisions",
-                json=decision,
-                headers={"X-Gai-Token": TOKEN},
-            ) as response:
-                assert response.status == 409  # no tools: decided where the tools are
-                assert "--resume" in (await response.json())["error"]
-    finally:
-        await runner.cleanup()
+async def test_a_public_dashboard_needs_the_token_to_read_too(
+    store: SQLiteStore, serve_app: Serve
+) -> None:
+    base = await serve_app(create_app(store, token=TOKEN, public=True))
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{base}/api/runs") as response:
+            assert response.status == 403
+        async with http.get(f"{base}/api/runs", headers={"X-Gai-Token": TOKEN}) as response:
+            body: dict[str, Any] = await response.json()
+        assert len(body["runs"]) == 3
+        decision = {"call_id": "call_1_send_email", "verdict": "approve"}
+        async with http.post(
+            f"{base}/api/runs/approval-1/decisions", json=decision, headers={"X-Gai-Token": TOKEN}
+        ) as response:
+            assert response.status == 409  # no way to resume: decided where the tools are
+            assert "--resume" in (await response.json())["error"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -14,6 +14,7 @@ from gai.models import ScriptedModel
 from gai.types import Reasoning
 from gai.ui import VERCEL_STREAM_HEADERS, VercelRequestError, vercel_messages, vercel_stream
 from tests.ui._node import run_script
+from tests.ui.conftest import Serve
 
 
 @gai.tool
@@ -43,20 +44,11 @@ def chat_app(model: gai.Model) -> web.Application:
 
 
 @pytest.fixture
-async def serve() -> AsyncIterator[Callable[[gai.Model], Any]]:
-    runners: list[web.AppRunner] = []
-
+def serve(serve_app: Serve) -> Callable[[gai.Model], Awaitable[str]]:
     async def start(model: gai.Model) -> str:
-        runner = web.AppRunner(chat_app(model), access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        runners.append(runner)
-        return f"http://127.0.0.1:{runner.addresses[0][1]}/api/chat"
+        return await serve_app(chat_app(model)) + "/api/chat"
 
-    yield start
-    for runner in runners:
-        await runner.cleanup()
+    return start
 
 
 def user_message(text: str, id: str = "u1") -> dict[str, Any]:
@@ -81,7 +73,7 @@ def two_cities() -> ScriptedModel:
 
 
 async def test_use_chat_rebuilds_reasoning_tool_calls_and_text_over_two_steps(
-    serve: Callable[[gai.Model], Any],
+    serve: Callable[[gai.Model], Awaitable[str]],
 ) -> None:
     model = two_cities()
     url = await serve(model)
@@ -124,7 +116,7 @@ async def test_use_chat_rebuilds_reasoning_tool_calls_and_text_over_two_steps(
 
 
 async def test_a_failing_tool_is_an_output_error_and_a_failing_run_an_error(
-    serve: Callable[[gai.Model], Any],
+    serve: Callable[[gai.Model], Awaitable[str]],
 ) -> None:
     model = ScriptedModel(
         [

@@ -167,14 +167,23 @@ async def main() -> int:
 
 
 async def run(model: gai.Model | str) -> int:
-    result = await gai.generate_text(
-        model,
-        system="You can call several tools at once when the tasks are independent.",
-        prompt="Create my morning briefing for Lisbon: weather, top news, prices of AAPL, "
-        "MSFT and NVDA, and today's calendar; then email the summary to me@example.com.",
-        tools=[get_weather, get_news, get_stock_prices, get_calendar, send_email],
-        stop_when=UntilToolSeen("send_email") | MaxSteps(5),
+    # GAI_STORE=runs.db keeps the run, step by step, for `gai ui --store runs.db`.
+    store = (
+        await gai.store.open_store(os.environ["GAI_STORE"]) if "GAI_STORE" in os.environ else None
     )
+    try:
+        result = await gai.generate_text(
+            model,
+            system="You can call several tools at once when the tasks are independent.",
+            prompt="Create my morning briefing for Lisbon: weather, top news, prices of AAPL, "
+            "MSFT and NVDA, and today's calendar; then email the summary to me@example.com.",
+            tools=[get_weather, get_news, get_stock_prices, get_calendar, send_email],
+            stop_when=UntilToolSeen("send_email") | MaxSteps(5),
+            run_store=store,
+        )
+    finally:
+        if store is not None:
+            await store.aclose()
     print(f"model: {result.steps[0].model}\n")
     print_timeline(result)
     for mail in SENT:

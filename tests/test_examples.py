@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import runpy
 import subprocess
@@ -47,6 +48,40 @@ def test_demo_runs_parallel_lookups_then_email():
     assert "4 tools in parallel" in out
     assert "stopped: tool_seen (tool 'send_email' was called in step 2)" in out
     assert "email to me@example.com" in out
+
+
+async def test_gai_ui_shows_the_demos_run_from_its_store(tmp_path: Path):
+    import aiohttp
+    from aiohttp import web
+
+    from gai.store import SQLiteStore
+    from gai.ui.dashboard import create_app
+
+    db = tmp_path / "runs.db"
+    proc = _run_demo({**os.environ, "GAI_STORE": str(db)})
+    assert proc.returncode == 0, proc.stderr
+    store = SQLiteStore(db)
+    runner = web.AppRunner(create_app(store, token="t"), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{base}/api/runs") as response:
+                (listed,) = (await response.json())["runs"]
+            assert (listed["status"], listed["steps"]) == ("completed", 2)
+            async with http.get(f"{base}/api/runs/{listed['run_id']}") as response:
+                run = await response.json()
+    finally:
+        await runner.cleanup()
+        await store.aclose()
+    tools = [row for row in run["timeline"] if row["kind"] == "tool"]
+    assert [row["label"] for row in tools] == [
+        "get_weather", "get_news", "get_stock_prices", "get_calendar", "send_email"
+    ]  # fmt: skip
+    lookups = tools[:4]
+    # The four lookups ran at once: each began before any of the others ended.
+    assert max(t["start"] for t in lookups) < min(t["end"] for t in lookups)
 
 
 def test_demo_runs_on_a_model_named_by_gai_model():

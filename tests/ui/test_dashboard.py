@@ -100,6 +100,9 @@ async def test_a_live_run_shows_its_new_step_without_a_reload(
             await asyncio.sleep(0.05)
         await page.goto(f"{server}/run/live-1")
         await wait_for_body(page, steps="1", status="running")
+        # The step under way shows its call, running, before the step ends.
+        await wait_for_count(page, "[data-call='g2']", 1)
+        assert "running…" in await page.text_content("[data-call='g2']")
         runs.GATE.set()
         await running
         await wait_for_body(page, status="completed", steps="3")

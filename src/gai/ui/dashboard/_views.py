@@ -52,6 +52,7 @@ def run_detail(record: RunRecord) -> dict[str, Any]:
         "input": [_message(m) for m in record.snapshot.messages],
         "system": record.snapshot.system,
         "answer": None if result is None else result.text,
+        "in_progress": _in_progress(record),
         "pending": []
         if result is None
         else [
@@ -136,6 +137,35 @@ def _step(step: Step, cost: Decimal | None) -> dict[str, Any]:
         "attempts": step.attempts,
         "error": step.error,
         "context": None if step.context is None else step.context.describe(),
+    }
+
+
+def _in_progress(record: RunRecord) -> dict[str, Any] | None:
+    """The step under way (or waiting for approval): the model's answer, tools so far."""
+    pending = record.pending
+    if pending is None or pending.response is None or record.status == "completed":
+        return None
+    response = pending.response
+    return {
+        "step": pending.step_number,
+        "model": response.model_name,
+        "reasoning": [r.text for r in response.reasoning or () if r.text],
+        "text": response.text,
+        "calls": [
+            {
+                "call_id": call.call_id,
+                "name": call.name,
+                "arguments": json_safe(dict(call.arguments)),
+                "output": json_safe(pending.results[call.call_id].output)
+                if call.call_id in pending.results
+                else None,
+                "error": pending.results[call.call_id].error
+                if call.call_id in pending.results
+                else None,
+                "running": call.call_id in pending.started and call.call_id not in pending.results,
+            }
+            for call in response.tool_calls
+        ],
     }
 
 

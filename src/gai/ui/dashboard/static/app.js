@@ -212,6 +212,20 @@ function runPage() {
       if (step.error) children.push(el("div", { class: "tl-error", text: step.error }));
       box.append(message("assistant", ...children));
     }
+    const now = run.in_progress;
+    if (now) {
+      const children = [el("div", { class: "meta", text: `step ${now.step} · in progress` })];
+      for (const thought of now.reasoning) children.push(el("div", { class: "reasoning", text: thought }));
+      if (now.text) children.push(el("div", { class: "text", text: now.text }));
+      for (const call of now.calls) {
+        const state = call.error !== null ? el("div", { class: "result" }, el("div", { text: "error" }), block(call.error))
+          : call.output !== null ? el("div", { class: "result" }, el("div", { class: "meta", text: "result" }), block(call.output))
+          : el("div", { class: "meta", text: call.running ? "running…" : "waiting" });
+        children.push(el("div", { class: "call", "data-call": call.call_id },
+          el("span", { class: "name", text: call.name }), block(call.arguments), state));
+      }
+      box.append(message("assistant", ...children));
+    }
   }
 
   function pending(run) {

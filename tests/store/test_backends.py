@@ -115,6 +115,14 @@ async def test_runs_are_filtered_and_paged_in_the_store(store: BaseStore):
     assert [r.run_id for r in await store.list_runs(search="_4")] == ["job_4"]
     failed_gpt = await store.list_runs(status="failed", model="openai:gpt-x")
     assert [r.run_id for r in failed_gpt] == ["job_5"]
+    every = await store.list_runs()
+    middle = [
+        r.run_id
+        for r in await store.list_runs(since=every[4].created_at, until=every[1].created_at)
+    ]
+    assert middle == ["job_4", "job_3", "job_2"]
+    with pytest.raises(ValueError, match="timezone-aware"):
+        await store.list_runs(since=every[0].created_at.replace(tzinfo=None))
 
 
 async def test_list_and_delete_runs(store: BaseStore):

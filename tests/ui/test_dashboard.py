@@ -48,6 +48,14 @@ async def test_list_filter_and_a_run_page_on_one_time_axis(server: str, store: S
         await page.click("button[type=submit]")
         await wait_for_count(page, "tbody tr", 1)
         assert await page.get_attribute("tbody tr", "data-run") == "failed-1"
+        await page.select_option("select[name=status]", "")
+        await page.fill("input[name=since]", "2999-01-01T00:00")
+        await page.click("button[type=submit]")
+        await wait_for_count(page, "tbody tr", 0)
+        assert await page.is_visible("#empty")
+        await page.fill("input[name=since]", "2000-01-01T00:00")
+        await page.click("button[type=submit]")
+        await wait_for_count(page, "tbody tr", 3)
 
         await page.goto(f"{server}/run/research-1")
         await page.wait_for_selector(".bar.tool")
@@ -145,6 +153,13 @@ async def test_changes_need_the_token_and_pages_forbid_inline_scripts(server: st
         assert "unsafe-inline" not in policy
         async with http.get(f"{server}/api/runs/nope") as response:
             assert response.status == 404
+        async with http.get(f"{server}/api/runs", params={"since": "2999-01-01T00:00Z"}) as r:
+            assert (await r.json())["runs"] == []
+        async with http.get(f"{server}/api/runs", params={"until": "2999-01-01T00:00Z"}) as r:
+            assert len((await r.json())["runs"]) == 3
+        async with http.get(f"{server}/api/runs", params={"since": "2026-01-01T00:00"}) as r:
+            assert r.status == 400
+            assert "needs a time zone" in await r.text()
 
 
 async def test_a_public_dashboard_needs_the_token_to_read_too(

@@ -125,6 +125,8 @@ def run_filter(
     model: str | None,
     search: str | None,
     before: RunSummary | None,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
     mark: str,
     like: str = "LIKE",
 ) -> tuple[str, list[Any]]:
@@ -145,6 +147,12 @@ def run_filter(
     if search:
         clauses.append(f"(r.run_id {like} {mark} ESCAPE '!' OR r.error {like} {mark} ESCAPE '!')")
         args += [_like(search), _like(search)]
+    if since is not None:
+        clauses.append(f"r.created_at >= {mark}")
+        args.append(_utc(since))
+    if until is not None:
+        clauses.append(f"r.created_at < {mark}")
+        args.append(_utc(until))
     if before is not None:
         created = before.created_at.isoformat()
         clauses.append(f"(r.created_at < {mark} OR (r.created_at = {mark} AND r.run_id < {mark}))")
@@ -158,6 +166,8 @@ def matches(
     model: str | None,
     search: str | None,
     before: RunSummary | None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
 ) -> bool:
     """Whether `summary` passes `list_runs`'s filters (stores that filter in Python)."""
     if status is not None and summary.status != status:
@@ -168,6 +178,21 @@ def matches(
         needle = search.lower()
         if needle not in summary.run_id.lower() and needle not in (summary.error or "").lower():
             return False
+    if since is not None and summary.created_at < _aware(since):
+        return False
+    if until is not None and summary.created_at >= _aware(until):
+        return False
     if before is not None:
         return (summary.created_at, summary.run_id) < (before.created_at, before.run_id)
     return True
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    if moment.tzinfo is None:
+        raise ValueError("list_runs(since=, until=) takes timezone-aware datetimes")
+    return moment
+
+
+def _utc(moment: dt.datetime) -> str:
+    """`moment` as the stores write creation times (ISO, UTC), for text comparison."""
+    return _aware(moment).astimezone(dt.UTC).isoformat()

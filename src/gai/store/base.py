@@ -8,6 +8,7 @@ checkpoints back into a `RunRecord`, so every backend resumes runs the same way.
 from __future__ import annotations
 
 import builtins
+import datetime as dt
 import functools
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Sequence
@@ -95,6 +96,8 @@ class RunStore(Protocol):
         model: str | None = None,
         search: str | None = None,
         before: RunSummary | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
     ) -> list[RunSummary]:
         """Runs, newest first, filtered; a page at a time.
 
@@ -104,6 +107,8 @@ class RunStore(Protocol):
             model: Only runs of this model string.
             search: Only runs whose id or error contains this text (any case).
             before: The last run of the previous page: the runs after it.
+            since: Only runs created at or after this time (timezone-aware).
+            until: Only runs created before this time.
         """
         ...
 
@@ -290,6 +295,8 @@ class BaseStore(ABC):
         model: str | None = None,
         search: str | None = None,
         before: RunSummary | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
     ) -> list[RunSummary]:
         """Runs, newest first, filtered; a page at a time.
 
@@ -299,6 +306,8 @@ class BaseStore(ABC):
             model: Only runs of this model string.
             search: Only runs whose id or error contains this text (any case).
             before: The last run of the previous page: the runs after it.
+            since: Only runs created at or after this time (timezone-aware).
+            until: Only runs created before this time.
         """
 
     @abstractmethod

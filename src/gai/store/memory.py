@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -104,6 +105,8 @@ class MemoryStore(BaseStore):
         model: str | None = None,
         search: str | None = None,
         before: RunSummary | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
     ) -> list[RunSummary]:
         """Runs, newest first."""
         summaries = [
@@ -118,7 +121,9 @@ class MemoryStore(BaseStore):
             )
             for r in self._runs.values()
         ]
-        found = [s for s in summaries if _rows.matches(s, status, model, search, before)]
+        found = [
+            s for s in summaries if _rows.matches(s, status, model, search, before, since, until)
+        ]
         found.sort(key=lambda s: (s.created_at, s.run_id), reverse=True)
         return found[:limit]
 

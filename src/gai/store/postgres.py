@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import datetime as dt
 from collections.abc import Awaitable, Generator, Sequence
 from typing import Any
 
@@ -249,9 +250,11 @@ class PostgresStore(BaseStore):
         model: str | None = None,
         search: str | None = None,
         before: RunSummary | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
     ) -> list[RunSummary]:
         """Runs, newest first."""
-        where, args = _rows.run_filter(status, model, search, before, "%s", "ILIKE")
+        where, args = _rows.run_filter(status, model, search, before, since, until, "%s", "ILIKE")
         async with self._pool.connection() as conn:
             cur = await conn.execute(
                 f"SELECT {_rows.SUMMARY_COLUMNS} FROM gai_runs r{where}"

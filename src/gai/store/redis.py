@@ -208,6 +208,8 @@ class RedisStore(BaseStore):
         model: str | None = None,
         search: str | None = None,
         before: RunSummary | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
     ) -> list[RunSummary]:
         """Runs, newest first."""
         summaries: list[RunSummary] = []
@@ -235,7 +237,7 @@ class RedisStore(BaseStore):
                     steps=steps,
                     error=record.error,
                 )
-                if _rows.matches(summary, status, model, search, before):
+                if _rows.matches(summary, status, model, search, before, since, until):
                     summaries.append(summary)
                 if len(summaries) >= limit:
                     break

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import datetime as dt
 import functools
 import os
 import sqlite3
@@ -211,9 +212,11 @@ class SQLiteStore(BaseStore):
         model: str | None = None,
         search: str | None = None,
         before: RunSummary | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
     ) -> list[RunSummary]:
         """Runs, newest first."""
-        where, args = _rows.run_filter(status, model, search, before, "?")
+        where, args = _rows.run_filter(status, model, search, before, since, until, "?")
         rows = await self._run(
             lambda conn: conn.execute(
                 f"SELECT {_rows.SQLITE_SUMMARY_COLUMNS} FROM gai_runs r{where}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import hmac
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -18,7 +19,7 @@ from gai.store import BaseStore, RunSummary
 from gai.tools import ToolRegistry
 from gai.ui.dashboard._views import run_detail, run_row
 
-__all__ = ["create_app"]
+__all__ = ["Resumer", "create_app"]
 
 _log = logging.getLogger(__name__)
 _STATUSES = ("running", "completed", "failed", "cancelled", "paused")
@@ -113,6 +114,8 @@ def create_app(
             model=query.get("model") or None,
             search=query.get("q") or None,
             before=before,
+            since=_moment(query.get("since")),
+            until=_moment(query.get("until")),
         )
         rows = [run_row(r) for r in found[:limit]]
         return web.json_response(
@@ -213,6 +216,18 @@ def _guard(token: str, public: bool) -> Any:
         return response
 
     return guard
+
+
+def _moment(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise web.HTTPBadRequest(text=f"{text!r} is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise web.HTTPBadRequest(text=f"{text!r} needs a time zone, e.g. 2026-12-07T09:00Z")
+    return moment
 
 
 def _decision(body: Any) -> Decision:

@@ -75,6 +75,13 @@ function runsPage() {
   const more = document.getElementById("more");
   const params = new URLSearchParams(location.search);
   for (const name of ["status", "model", "q"]) form.elements[name].value = params.get(name) || "";
+  const local = (iso) => {  // an ISO time as the datetime-local input shows it
+    const moment = new Date(iso);
+    return new Date(moment.getTime() - moment.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+  };
+  for (const name of ["since", "until"]) {
+    if (params.get(name)) form.elements[name].value = local(params.get(name));
+  }
   let next = null;
   let paged = false;
 
@@ -82,6 +89,10 @@ function runsPage() {
     const q = new URLSearchParams();
     for (const name of ["status", "model", "q"]) {
       if (form.elements[name].value) q.set(name, form.elements[name].value);
+    }
+    for (const name of ["since", "until"]) {
+      // The browser's local time, sent in UTC.
+      if (form.elements[name].value) q.set(name, new Date(form.elements[name].value).toISOString());
     }
     if (afterId) q.set("after_id", afterId);
     return q;

@@ -178,3 +178,36 @@ async def test_a_public_dashboard_needs_the_token_to_read_too(
         ) as response:
             assert response.status == 409  # no way to resume: decided where the tools are
             assert "--resume" in (await response.json())["error"]
+
+
+async def test_gai_ui_counts_the_runs_of_durable_queues(tmp_path: Path) -> None:
+    import re
+    import sys
+
+    from gai.durable import DurableClient
+
+    dbos = f"sqlite:///{tmp_path}/dbos.db"
+    async with DurableClient(dbos) as client:
+        for i in range(2):
+            await client.submit("inbox", "test", prompt=f"job {i}")
+    await runs.failed_run(store := SQLiteStore(tmp_path / "runs.db"))
+    await store.aclose()
+    proc = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "gai"), "ui", "--store", str(tmp_path / "runs.db"),
+        "--dbos", dbos, "--queue", "inbox", "--port", "0",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    try:
+        line = (await proc.stdout.readline()).decode()
+        match = re.match(r"gai ui: (http://\S+)/#token=", line)
+        assert match, line
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(match.group(1) + "/api/queues") as response,
+        ):
+            counts = (await response.json())["queues"]["inbox"]
+        assert counts == {"queued": 2, "running": 0, "succeeded": 0, "failed": 0, "cancelled": 0}
+    finally:
+        proc.terminate()
+        await proc.communicate()

@@ -38,6 +38,13 @@ def add_commands(commands: Any) -> None:
         help="the ToolRegistry of runs with no stop condition: decisions resume them here",
     )
     cmd.add_argument(
+        "--dbos", metavar="URL", help="a DBOS system database: show its queues' counts"
+    )
+    cmd.add_argument(
+        "--queue", action="append", default=[], metavar="NAME",
+        help="a durable queue to count (with --dbos; repeat for more)",
+    )  # fmt: skip
+    cmd.add_argument(
         "--import", dest="imports", action="append", default=[], metavar="MODULE",
         help="import a module first (e.g. one that registers providers)",
     )  # fmt: skip
@@ -61,7 +68,21 @@ async def serve(args: argparse.Namespace) -> int:
     store = await store_from(args)
     tools = load_registry(args.tools) if args.tools else None
     resume = load_object(args.resume) if args.resume else None
-    app = create_app(store, token=token, tools=tools, resume=resume, public=public)
+    client = None
+    queues = None
+    if args.dbos:
+        if not args.queue:
+            raise UserError("Name the queues to count with --queue (with --dbos).")
+        from gai.durable import DurableClient
+
+        client = DurableClient(args.dbos)
+
+        async def queues() -> dict[str, dict[str, int]]:
+            assert client is not None
+            counts = {name: await client.queue_counts(name) for name in args.queue}
+            return {name: {str(k): n for k, n in c.items()} for name, c in counts.items()}
+
+    app = create_app(store, token=token, tools=tools, resume=resume, queues=queues, public=public)
     runner = web.AppRunner(app)
     await runner.setup()
     try:
@@ -84,4 +105,6 @@ async def serve(args: argparse.Namespace) -> int:
     finally:
         await runner.cleanup()
         await store.aclose()
+        if client is not None:
+            await client.aclose()
     return 0

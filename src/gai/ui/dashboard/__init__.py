@@ -1,5 +1,5 @@
 """`gai ui`: a live dashboard over any run store (runs, timelines, conversations, approvals)."""
 
-from gai.ui.dashboard.app import Resumer, create_app
+from gai.ui.dashboard.app import QueueCounts, Resumer, create_app
 
-__all__ = ["Resumer", "create_app"]
+__all__ = ["QueueCounts", "Resumer", "create_app"]

@@ -19,7 +19,7 @@ from gai.store import BaseStore, RunSummary
 from gai.tools import ToolRegistry
 from gai.ui.dashboard._views import run_detail, run_row
 
-__all__ = ["Resumer", "create_app"]
+__all__ = ["QueueCounts", "Resumer", "create_app"]
 
 _log = logging.getLogger(__name__)
 _STATUSES = ("running", "completed", "failed", "cancelled", "paused")
@@ -40,6 +40,9 @@ STORE_KEY = web.AppKey("store", BaseStore)
 Resumer = Callable[[BaseStore, str, Mapping[str, Decision]], Awaitable[object]]
 """`resume(store, run_id, approvals)`: continues a paused run with the decisions given."""
 
+QueueCounts = Callable[[], Awaitable[Mapping[str, Mapping[str, int]]]]
+"""Runs per state of each durable queue (see `DurableClient.queue_counts`)."""
+
 
 def create_app(
     store: BaseStore,
@@ -47,6 +50,7 @@ def create_app(
     token: str,
     tools: ToolRegistry | None = None,
     resume: Resumer | None = None,
+    queues: QueueCounts | None = None,
     public: bool = False,
     poll_interval: float = 1.0,
 ) -> web.Application:
@@ -63,6 +67,7 @@ def create_app(
             `public`, for every API request.
         tools: The tools the runs use.
         resume: How to continue a paused run once a call is decided.
+        queues: The durable queues' counts, shown above the runs (`gai ui --dbos`).
         public: The server listens beyond localhost: every API request needs the token.
         poll_interval: Seconds between looks at the store for live updates.
     """
@@ -159,6 +164,12 @@ def create_app(
         task.add_done_callback(tasks.discard)
         return web.json_response({"resumed": run_id}, status=202)
 
+    async def queue_counts(request: web.Request) -> web.Response:
+        if queues is None:
+            return web.json_response({"queues": None})
+        counts = await queues()
+        return web.json_response({"queues": {name: dict(c) for name, c in counts.items()}})
+
     async def live(request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
@@ -194,6 +205,7 @@ def create_app(
     app.router.add_get("/api/runs", runs)
     app.router.add_get("/api/runs/{run_id}", run)
     app.router.add_post("/api/runs/{run_id}/decisions", decide)
+    app.router.add_get("/api/queues", queue_counts)
     app.router.add_get("/api/live", live)
     return app
 

@@ -110,7 +110,22 @@ function runsPage() {
     );
   }
 
+  async function loadQueues() {
+    const found = (await api("/api/queues")).queues;
+    const box = document.getElementById("queues");
+    box.hidden = !found;
+    if (!found) return;
+    box.replaceChildren(el("h2", { text: "Durable queues" }));
+    for (const [name, counts] of Object.entries(found)) {
+      box.append(el("div", { class: "queue", "data-queue": name },
+        el("span", { class: "name", text: name }),
+        ...Object.entries(counts).map(([state, n]) =>
+          el("span", { class: "count " + state, "data-state": state, text: `${state} ${n}` }))));
+    }
+  }
+
   async function load(append) {
+    if (!append) loadQueues();
     const page = await api("/api/runs?" + query(append ? next : null).toString());
     if (!append) rows.replaceChildren();
     for (const run of page.runs) rows.append(row(run));

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LINT_PATHS := src tests examples $(wildcard benchmarks)
 
-.PHONY: demo test lint install clean ui-screenshots bench bench-instructions bench-soak bench-checkpoint bench-durable bench-durable-peers
+.PHONY: demo test lint install clean docs docs-serve docs-screenshots ui-screenshots bench bench-instructions bench-soak bench-checkpoint bench-durable bench-durable-peers
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,17 @@ bench-durable: $(STAMP) $(PEERS)/.installed
 # Only the comparison with pydantic-ai's DBOSAgent (each library in its own environment).
 bench-durable-peers: $(STAMP) $(PEERS)/.installed
 	$(BIN)/python benchmarks/durable_peers.py --jobs 50 200 --workers 1 2 3 --repeat 3
+
+# The documentation site (MkDocs Material; the reference from the docstrings).
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+docs-serve: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
+
+# PNGs of the site's home page and one reference page, in headless Chromium.
+docs-screenshots: docs
+	$(BIN)/python -m tests.docs_screenshots --site build/site --out build/screenshots
 
 # PNGs of `gai ui` (needs Chromium: apt-get install chromium).
 ui-screenshots: $(STAMP)

@@ -45,6 +45,7 @@ README_MCP_URL = "http://127.0.0.1:8000/mcp"
 
 PAGES = [
     "README.md",
+    "docs/index.md",
     "docs/run-loop.md",
     "docs/tools.md",
     "docs/providers.md",

@@ -191,7 +191,7 @@ async def tree_run(args: argparse.Namespace) -> int:
 
 async def resume_run(args: argparse.Namespace) -> int:
     """`gai runs resume`."""
-    from gai.engine.resume import resume
+    from gai.engine.resuming import resume
 
     tools = load_object(args.tools)
     tool_list: list[Tool] = (

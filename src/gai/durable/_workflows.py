@@ -64,7 +64,7 @@ async def run_workflow(job: RunJob) -> TextResult:
     no recorded model call is made again, and a tool call that began but has no
     recorded result is repeated only if the tool is idempotent (`gai.resume`).
     """
-    from gai.engine.resume import resume
+    from gai.engine.resuming import resume
     from gai.engine.run import generate_text
 
     run_id = str(DBOS.workflow_id)

@@ -3,7 +3,7 @@
 from typing import TYPE_CHECKING, Any
 
 from gai.engine.request import OnStepFinish, PrepareStep, Request, StepOverrides
-from gai.engine.resume import resume, resume_sync
+from gai.engine.resuming import resume, resume_sync
 from gai.engine.run import generate_text, generate_text_sync, stream_text
 from gai.engine.stream import TextStream
 

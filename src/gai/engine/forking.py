@@ -9,7 +9,7 @@ from gai._ids import new_run_id
 from gai.engine._checkpoint import Checkpointer
 from gai.engine._control import answered_result
 from gai.engine.request import Tools, normalize_tools
-from gai.engine.resume import resume
+from gai.engine.resuming import resume
 from gai.engine.sync import sync_twin
 from gai.errors import StoreError, UserError
 from gai.providers.base import Model

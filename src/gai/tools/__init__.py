@@ -3,9 +3,9 @@
 from typing import TYPE_CHECKING, Any
 
 from gai.tools.context import DepsT, ToolContext
+from gai.tools.core import FunctionTool, Tool, tool
 from gai.tools.limits import clear_limits, set_global_tool_limit, set_group_limit
 from gai.tools.registry import ToolRegistry
-from gai.tools.tool import FunctionTool, Tool, tool
 
 if TYPE_CHECKING:
     from gai.tools.mcp import MCPServer

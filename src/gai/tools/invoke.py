@@ -15,7 +15,7 @@ import pydantic
 import pydantic_core
 
 from gai.tools.context import ToolContext
-from gai.tools.tool import Tool
+from gai.tools.core import Tool
 from gai.types import File, ToolCall, ToolResult, Usage
 
 __all__ = ["format_validation_error", "invoke_tool", "nested_usage"]

@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from gai.errors import MCPError, MissingExtraError
-from gai.tools.tool import Tool
+from gai.tools.core import Tool
 
 __all__ = ["MCPServer"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from gai.errors import UserError
-from gai.tools.tool import Tool
+from gai.tools.core import Tool
 
 __all__ = ["ToolRegistry"]
 

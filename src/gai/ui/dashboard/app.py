@@ -256,7 +256,7 @@ def _decision(body: Any) -> Decision:
 
 def _with_tools(tools: ToolRegistry) -> Resumer:
     async def resume(store: BaseStore, run_id: str, approvals: Mapping[str, Decision]) -> object:
-        from gai.engine.resume import resume as resume_run
+        from gai.engine.resuming import resume as resume_run
 
         return await resume_run(run_id, store=store, tools=list(tools), approvals=approvals)
 

@@ -126,3 +126,14 @@ async def test_the_site_renders_with_its_styles_in_a_browser(site: Path, tmp_pat
     assert all(url.startswith("http://127.0.0.1") for url in seen["requests"])  # type: ignore[attr-defined]
     assert "gai.store" in str(seen["api_heading"])
     assert (tmp_path / "docs-home.png").stat().st_size > 10_000
+
+
+def test_reference_pages_hold_no_code_to_test() -> None:
+    for page in (ROOT / "docs" / "reference").glob("*.md"):
+        assert "```" not in page.read_text(), f"{page.name}: its code blocks would go untested"
+
+
+def test_each_recipe_shows_its_example_whole(site: Path) -> None:
+    page = (site / "recipes" / "sequential" / "index.html").read_text()
+    assert "PIPELINE" in page
+    assert "--8&lt;--" not in page

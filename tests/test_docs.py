@@ -257,50 +257,47 @@ def _run_shell(code: str, folder: Path, env: dict[str, str]) -> None:
         assert done.returncode == 0, f"{command}: {done.stderr}"
 
 
+def _serving(args: list[str], folder: Path, env: dict[str, str], check: Any) -> None:
+    """Start a `gai` command that serves until SIGTERM; `check` its first line of output."""
+    proc = subprocess.Popen(
+        [GAI, *args], cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    try:
+        line = proc.stdout.readline()
+        assert line, proc.stderr.read()
+        check(line)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        proc.kill()
+        proc.stdout.close()
+        proc.stderr.close()
+
+
 def _run_ui(args: list[str], folder: Path, env: dict[str, str]) -> None:
     """`gai ui` serves the store's runs at the URL it prints, until SIGTERM."""
     import json
     import urllib.request
 
-    proc = subprocess.Popen(
-        [GAI, *args], cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    assert proc.stdout is not None
-    assert proc.stderr is not None
-    try:
-        line = proc.stdout.readline()
+    def check(line: str) -> None:
         match = re.match(r"gai ui: (http://\S+)/#token=(\S+)", line)
-        assert match, line + proc.stderr.read()
+        assert match, line
         with urllib.request.urlopen(match.group(1) + "/api/runs", timeout=30) as response:
-            listed = json.loads(response.read())["runs"]
-        assert listed, "the README's run is not listed"
+            assert json.loads(response.read())["runs"], "the README's run is not listed"
         with urllib.request.urlopen(match.group(1) + "/", timeout=30) as response:
             assert b"gai" in response.read()
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=60) == 0
-    finally:
-        proc.kill()
-        proc.stdout.close()
-        proc.stderr.close()
+
+    _serving(args, folder, env, check)
 
 
 def _run_worker(args: list[str], folder: Path, env: dict[str, str]) -> None:
-    proc = subprocess.Popen(
-        [GAI, *args], cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    assert proc.stdout is not None
-    assert proc.stderr is not None
-    try:
-        line = proc.stdout.readline()
-        assert line.startswith("gai worker worker-1 serving agents"), line + proc.stderr.read()
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=60) == 0
-    finally:
-        proc.kill()
-        proc.stdout.close()
-        proc.stderr.close()
+    def check(line: str) -> None:
+        assert line.startswith("gai worker worker-1 serving agents"), line
+
+    _serving(args, folder, env, check)
 
 
 def test_every_block_runs(folder: Path, monkeypatch: pytest.MonkeyPatch):

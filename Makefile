@@ -5,6 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LINT_PATHS := src tests examples $(wildcard benchmarks)
+# The peer libraries (pydantic-ai, the OpenAI Agents SDK, LangGraph...) live in their
+# own environment, never in gai's dependencies: the benchmarks and the docs' side-by-side
+# pages run them.
+PEERS := benchmarks/.venv-peers
 
 .PHONY: demo test lint install clean docs docs-serve docs-screenshots ui-screenshots bench bench-instructions bench-soak bench-checkpoint bench-durable bench-durable-peers
 
@@ -34,7 +38,7 @@ $(NODE_STAMP): tests/ui/node/package.json tests/ui/node/package-lock.json
 demo: $(CORE_STAMP)
 	$(BIN)/python examples/morning_briefing.py
 
-test: $(STAMP) $(NODE_STAMP)
+test: $(STAMP) $(NODE_STAMP) $(PEERS)/.installed
 	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/mypy
@@ -45,12 +49,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format $(LINT_PATHS)
 	$(BIN)/ruff check --fix $(LINT_PATHS)
 
-PEERS := benchmarks/.venv-peers
 
 $(PEERS)/.installed:
 	$(PYTHON) -m venv $(PEERS)
 	$(PEERS)/bin/python -m pip install --quiet --upgrade pip
-	$(PEERS)/bin/python -m pip install --quiet "pydantic-ai-slim[openai,dbos]" openai-agents langgraph langchain-openai aiohttp "psycopg[binary]"
+	$(PEERS)/bin/python -m pip install --quiet "pydantic-ai-slim[openai,dbos]==2.78.0" openai-agents==0.24.0 langgraph==1.2.24 langchain-openai==1.8.1 aiohttp "psycopg[binary]"
 	touch $@
 
 # The peers live in their own environment, never in gai's dependencies.

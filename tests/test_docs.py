@@ -61,6 +61,9 @@ PAGES = [
     "docs/web.md",
     "docs/workflows.md",
     "docs/testing.md",
+    "docs/coming-from/pydantic-ai.md",
+    "docs/coming-from/openai-agents.md",
+    "docs/coming-from/langgraph.md",
     "docs/recipes/index.md",
     "docs/recipes/morning-briefing.md",
     "docs/recipes/sequential.md",
@@ -80,8 +83,11 @@ def blocks() -> list[tuple[str, str, str]]:
     found = []
     for page in PAGES:
         text = (ROOT / page).read_text()
-        for m in re.finditer(r"```(\w*)\n(.*?)```", text, re.S):
-            found.append((page, m.group(1), m.group(2)))
+        for m in re.finditer(r"```(\w*)([^\n]*)\n(.*?)```", text, re.S):
+            title = re.search(r'title="([^"]+)"', m.group(2))
+            # A block titled with a peer library's name is that library's code.
+            lang = f"{m.group(1)}:{title.group(1)}" if title else m.group(1)
+            found.append((page, lang, m.group(3)))
     return found
 
 
@@ -257,6 +263,38 @@ def _run_shell(code: str, folder: Path, env: dict[str, str]) -> None:
         assert done.returncode == 0, f"{command}: {done.stderr}"
 
 
+PEERS_PYTHON = ROOT / "benchmarks" / ".venv-peers" / "bin" / "python"
+PEER_TITLES = {"pydantic-ai", "OpenAI Agents SDK", "LangGraph"}
+
+
+def _run_peer(code: str, folder: Path) -> None:
+    """A peer library's block, in the peers' environment, against a fake OpenAI server
+    that calls the block's `lookup` tool once and then answers."""
+    assert PEERS_PYTHON.exists(), "make test creates benchmarks/.venv-peers for these blocks"
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "benchmarks" / "fake_openai.py"), "--port", str(port),
+         "--rounds", "1", "--calls", "1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        _wait_for_port(port)
+        script = folder / "peer_block.py"
+        script.write_text(code)
+        done = subprocess.run(
+            [str(PEERS_PYTHON), str(script)], cwd=folder, capture_output=True, text=True,
+            timeout=120, check=False,
+            env={"PATH": os.environ.get("PATH", ""), "HOME": str(folder),
+                 "OPENAI_BASE_URL": f"http://127.0.0.1:{port}/v1", "OPENAI_API_KEY": "sk-test"},
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+        # The fake model called the block's tool, then answered "done <question>".
+        assert done.stdout.strip().startswith("done What is the capital"), done.stdout
+    finally:
+        server.terminate()
+        server.wait()
+
+
 def _serving(args: list[str], folder: Path, env: dict[str, str], check: Any) -> None:
     """Start a `gai` command that serves until SIGTERM; `check` its first line of output."""
     proc = subprocess.Popen(
@@ -343,6 +381,10 @@ def test_every_block_runs(folder: Path, monkeypatch: pytest.MonkeyPatch):
                     assert included.parent == ROOT / "examples", (page, code)
                     assert included.is_file(), (page, code)
                     ran.append("example")
+                    continue
+                if lang.startswith("python:") and lang.split(":", 1)[1] in PEER_TITLES:
+                    _run_peer(code, folder)
+                    ran.append("peer")
                     continue
                 if lang == "python" and "DurableClient" in code:
                     out = _run_durable(code, folder, env)

@@ -64,6 +64,7 @@ PAGES = [
     "docs/coming-from/pydantic-ai.md",
     "docs/coming-from/openai-agents.md",
     "docs/coming-from/langgraph.md",
+    "docs/coming-from/vercel-ai-sdk.md",
     "docs/recipes/index.md",
     "docs/recipes/morning-briefing.md",
     "docs/recipes/sequential.md",
@@ -268,9 +269,30 @@ PEER_TITLES = {"pydantic-ai", "OpenAI Agents SDK", "LangGraph"}
 
 
 def _run_peer(code: str, folder: Path) -> None:
-    """A peer library's block, in the peers' environment, against a fake OpenAI server
-    that calls the block's `lookup` tool once and then answers."""
+    """A peer library's block, in the peers' environment (`make test` creates it)."""
     assert PEERS_PYTHON.exists(), "make test creates benchmarks/.venv-peers for these blocks"
+    script = folder / "peer_block.py"
+    script.write_text(code)
+    _run_against_fake_openai([str(PEERS_PYTHON), str(script)], folder)
+
+
+def _run_node(code: str, folder: Path) -> None:
+    """A Vercel AI SDK block, run by Node with tests/ui/node's packages (`make test`)."""
+    node = shutil.which("node")
+    assert node is not None, "Node.js runs the Vercel AI SDK page's block: install nodejs"
+    modules = ROOT / "tests" / "ui" / "node"
+    assert (modules / "node_modules" / "@ai-sdk" / "openai").is_dir(), "make test installs it"
+    script = modules / "docs_block.mjs"  # beside node_modules, where Node finds packages
+    script.write_text(code)
+    try:
+        _run_against_fake_openai([node, str(script)], folder)
+    finally:
+        script.unlink()
+
+
+def _run_against_fake_openai(command: list[str], folder: Path) -> None:
+    """Run `command` with OPENAI_BASE_URL on a fake server that calls the `lookup` tool
+    once and then answers "done <question>"."""
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, str(ROOT / "benchmarks" / "fake_openai.py"), "--port", str(port),
@@ -279,16 +301,12 @@ def _run_peer(code: str, folder: Path) -> None:
     )  # fmt: skip
     try:
         _wait_for_port(port)
-        script = folder / "peer_block.py"
-        script.write_text(code)
         done = subprocess.run(
-            [str(PEERS_PYTHON), str(script)], cwd=folder, capture_output=True, text=True,
-            timeout=120, check=False,
+            command, cwd=folder, capture_output=True, text=True, timeout=120, check=False,
             env={"PATH": os.environ.get("PATH", ""), "HOME": str(folder),
                  "OPENAI_BASE_URL": f"http://127.0.0.1:{port}/v1", "OPENAI_API_KEY": "sk-test"},
         )  # fmt: skip
         assert done.returncode == 0, done.stderr[-2000:]
-        # The fake model called the block's tool, then answered "done <question>".
         assert done.stdout.strip().startswith("done What is the capital"), done.stdout
     finally:
         server.terminate()
@@ -382,6 +400,10 @@ def test_every_block_runs(folder: Path, monkeypatch: pytest.MonkeyPatch):
                     assert included.is_file(), (page, code)
                     ran.append("example")
                     continue
+                if lang == "js:Vercel AI SDK":
+                    _run_node(code, folder)
+                    ran.append("peer")
+                    continue
                 if lang.startswith("python:") and lang.split(":", 1)[1] in PEER_TITLES:
                     _run_peer(code, folder)
                     ran.append("peer")
@@ -430,6 +452,8 @@ def test_every_block_runs(folder: Path, monkeypatch: pytest.MonkeyPatch):
     shown = page.split("print(counting.kinds)\n# ")[1]
     assert shown.splitlines()[0] in out  # a store wrapper sees the writes the page shows
     assert ran.count("python") >= 15
+    assert ran.count("peer") == 4  # pydantic-ai, Agents SDK, LangGraph, Vercel AI SDK
+    assert ran.count("example") == 9  # the recipes
     assert any(p.endswith("/messages") for p in providers.requests)  # Anthropic was used
     assert any(p.endswith("/chat/completions") for p in providers.requests)
 

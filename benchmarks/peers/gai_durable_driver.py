@@ -46,7 +46,7 @@ def main() -> None:
     os.environ["OPENAI_BASE_URL"] = f"{args.base}/v1"
     os.environ["OPENAI_API_KEY"] = "k"
     worker = Worker(
-        args.db, ["bench", "warm"], tools=ToolRegistry([lookup]), worker_id=f"bench{args.prefix}"
+        args.db, ["bench"], tools=ToolRegistry([lookup]), worker_id=f"bench{args.prefix}"
     )
     worker.start()
     client = DurableClient(args.db, poll_interval=0.05)
@@ -69,10 +69,9 @@ def main() -> None:
         return sum(r.text.startswith("done") for r in results)
 
     async def warm_queue() -> None:
-        # Its own queue, so that the bench queue's counts are the measured jobs only.
         await client.create_queue("bench", worker_concurrency=args.runs)
         warm = await client.submit(
-            "warm", "openai:bench", prompt="warm", run_id=f"{args.prefix}warm", **options
+            "bench", "openai:bench", prompt="warm", run_id=f"{args.prefix}warm", **options
         )
         await warm.result(timeout=60)
 
@@ -92,8 +91,10 @@ def main() -> None:
         # per look).
         results = await asyncio.gather(*(h.result(timeout=120) for h in handles))
         # With several processes, any worker may run any job: each process waits for
-        # all of them, so none stops while it still runs another's.
-        while (await client.queue_counts("bench"))["succeeded"] < (args.total or 0):  # noqa: ASYNC110
+        # all of them (and every process's warm-up job), so none stops while it still
+        # runs another's.
+        everyone = (args.total or 0) + (args.total or 0) // args.runs
+        while (await client.queue_counts("bench"))["succeeded"] < everyone:  # noqa: ASYNC110
             await asyncio.sleep(0.2)
         await client.aclose()
         return sum(r.text.startswith("done") for r in results)

@@ -16,7 +16,7 @@ pytest.importorskip("dbos")
 
 import gai
 from gai.durable import DurableClient, Worker
-from gai.errors import NotPortableError, RunCancelledError, RunNotFoundError
+from gai.errors import NotPortableError, RunCancelledError, RunExistsError, RunNotFoundError
 from gai.stop import MaxSteps, NoMoreTools
 from tests.durable import _plugin
 from tests.support.agent_server import AgentServer
@@ -108,6 +108,47 @@ async def test_cancel_queued_run(client: DurableClient, server: AgentServer) -> 
 async def test_unknown_run(client: DurableClient) -> None:
     with pytest.raises(RunNotFoundError):
         await client.handle("no-such-run").status()
+    with pytest.raises(RunNotFoundError):
+        await client.handle("no-such-run").result(timeout=5)
+
+
+async def test_submissions_at_once_share_a_transaction(database: str) -> None:
+    import sqlalchemy as sa
+
+    async with DurableClient(database) as own:
+        assert own._batcher is not None
+        commits: list[int] = []
+        sa.event.listen(own._batcher._engine, "commit", lambda conn: commits.append(1))
+        await own.create_queue("parked")  # no worker listens to it
+        handles = await asyncio.gather(
+            *(own.submit("parked", model_name(), prompt=f"p{i}") for i in range(30))
+        )
+        states = await asyncio.gather(*(h.status() for h in handles))
+        assert [s.state for s in states] == ["queued"] * 30
+        # The first submission goes alone; the others arrive while it is written.
+        assert 1 <= len(commits) <= 3
+
+
+async def test_a_bad_submission_fails_alone_in_its_batch(
+    client: DurableClient, server: AgentServer
+) -> None:
+    await client.create_queue("parked")
+    taken = f"taken-{uuid.uuid4().hex[:6]}"
+    await client.submit_call("parked", _plugin.two_agents, "x", model="m", run_id=taken)
+    outcomes = await asyncio.gather(
+        *(client.submit("parked", model_name(), prompt=f"q{i}") for i in range(5)),
+        client.submit("parked", model_name(), prompt="clash", run_id=taken),
+        *(client.submit("parked", model_name(), prompt=f"r{i}") for i in range(5)),
+        return_exceptions=True,
+    )
+    errors = [o for o in outcomes if isinstance(o, BaseException)]
+    assert len(errors) == 1
+    assert isinstance(errors[0], RunExistsError)
+    assert taken in str(errors[0])
+    queued = await asyncio.gather(
+        *(o.status() for o in outcomes if not isinstance(o, BaseException))
+    )
+    assert [s.state for s in queued] == ["queued"] * 10
 
 
 def closure_condition(limit: int):

@@ -13,11 +13,12 @@ from dbos import DBOS, DBOSClient
 from dbos import error as dbos_error
 
 from gai._ids import new_run_id
+from gai.durable._enqueue import EnqueueBatcher
 from gai.durable._portable import ensure_portable
 from gai.durable._results import ResultWatch
 from gai.durable._workflows import CALL_WORKFLOW, RUN_WORKFLOW, TEMPLATE_WORKFLOW, load_function
 from gai.durable.spec import CallJob, RunJob, TemplateJob
-from gai.errors import NotPortableError, RunNotFoundError, UserError
+from gai.errors import NotPortableError, RunExistsError, RunNotFoundError, UserError
 from gai.tools import Tool, ToolRegistry
 from gai.types import Message
 
@@ -68,9 +69,11 @@ class DurableStatus:
 class DurableHandle:
     """A submitted run: poll its status, await its result, cancel it."""
 
-    def __init__(self, client: DurableClient, run_id: str) -> None:
+    def __init__(self, client: DurableClient, run_id: str, *, submitted: bool = False) -> None:
         self._client = client
         self.run_id = run_id
+        # A handle `submit` returned names a run that exists: waiting on it need not ask.
+        self._exists = submitted
 
     def __repr__(self) -> str:
         return f"DurableHandle(run_id={self.run_id!r})"
@@ -114,10 +117,14 @@ class DurableHandle:
             RunNotFoundError: No durable run has this id.
         """
         dbos = await self._client._ready()
-        try:
-            await dbos.retrieve_workflow_async(self.run_id)
-        except dbos_error.DBOSNonExistentWorkflowError:
-            raise RunNotFoundError(f"No durable run {self.run_id!r} in this database.") from None
+        if not self._exists:
+            try:
+                await dbos.retrieve_workflow_async(self.run_id)
+            except dbos_error.DBOSNonExistentWorkflowError:
+                raise RunNotFoundError(
+                    f"No durable run {self.run_id!r} in this database."
+                ) from None
+            self._exists = True
         results = self._client._results
         results.poll_interval = self._client.poll_interval
         async with asyncio.timeout(timeout):
@@ -144,13 +151,16 @@ class DurableClient:
         self.database_url = database_url
         self.poll_interval = poll_interval
         self._client: DBOSClient | None = None
+        self._batcher: EnqueueBatcher | None = None
         self._connecting = asyncio.Lock()
         self._results = ResultWatch(poll_interval)
 
     def _connect(self) -> DBOSClient:
         # The client itself never migrates, and the first worker may not have started.
         DBOS.migrate(self.database_url)
-        return DBOSClient(system_database_url=self.database_url)
+        client = DBOSClient(system_database_url=self.database_url)
+        self._batcher = EnqueueBatcher(client, self.database_url)
+        return client
 
     async def _ready(self) -> DBOSClient:
         if self._client is None:
@@ -170,6 +180,9 @@ class DurableClient:
         """Release the database connections."""
         if self._client is not None:
             client, self._client = self._client, None
+            batcher, self._batcher = self._batcher, None
+            if batcher is not None:
+                await asyncio.to_thread(batcher.close)
             await asyncio.to_thread(client.destroy)
 
     async def create_queue(
@@ -179,6 +192,7 @@ class DurableClient:
         concurrency: int | None = None,
         worker_concurrency: int | None = None,
         rate_limit: tuple[int, float] | None = None,
+        poll_interval: float = 0.1,
     ) -> None:
         """Create or reconfigure a queue; the limits live in the database for every worker.
 
@@ -187,6 +201,10 @@ class DurableClient:
             concurrency: Most runs of this queue running at once, across all workers.
             worker_concurrency: Most runs of this queue running at once in one worker.
             rate_limit: At most `limit` runs start in any `period` seconds: (limit, period).
+            poll_interval: Seconds between each worker's looks at the queue for runs to
+                start. Each look is a few queries (a worker on PostgreSQL spends about
+                5 ms of CPU on one), so a longer interval costs less while the queue is
+                idle and starts runs later.
         """
         client = await self._ready()
         limiter = None if rate_limit is None else {"limit": rate_limit[0], "period": rate_limit[1]}
@@ -195,7 +213,7 @@ class DurableClient:
             global_concurrency=concurrency,
             worker_concurrency=worker_concurrency,
             limiter=limiter,  # type: ignore[arg-type]
-            polling_interval_sec=self.poll_interval,
+            polling_interval_sec=poll_interval,
         )
 
     async def queue_counts(self, queue: str) -> dict[DurableState, int]:
@@ -219,13 +237,20 @@ class DurableClient:
     async def _enqueue(
         self, queue: str, workflow: str, run_id: str | None, job: Any
     ) -> DurableHandle:
-        client = await self._ready()
+        await self._ready()
+        assert self._batcher is not None
         run_id = run_id or new_run_id()
         # A run id already in use attaches to that run: submitting twice runs once.
-        await client.enqueue_async(
-            {"queue_name": queue, "workflow_name": workflow, "workflow_id": run_id}, job
-        )
-        return DurableHandle(self, run_id)
+        try:
+            await self._batcher.enqueue(
+                {"queue_name": queue, "workflow_name": workflow, "workflow_id": run_id}, job
+            )
+        except dbos_error.DBOSConflictingWorkflowError:
+            raise RunExistsError(
+                f"Run id {run_id!r} is taken by another kind of durable run (a run, a "
+                f"template or a function call); submit this one under another run_id."
+            ) from None
+        return DurableHandle(self, run_id, submitted=True)
 
     async def submit(
         self,

@@ -78,7 +78,6 @@ class Worker:
             "executor_id": self.worker_id,
             "application_version": self.app_version,
             "log_level": os.environ.get("GAI_DBOS_LOG_LEVEL", "WARNING"),
-            "notification_listener_polling_interval_sec": self.poll_interval,
         }
         DBOS(config=config)
         DBOS.listen_queues(self.queues)

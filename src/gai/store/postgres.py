@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import datetime as dt
+import json
 from collections.abc import Awaitable, Generator, Sequence
 from typing import Any
 
@@ -172,23 +173,23 @@ class PostgresStore(BaseStore):
     @staticmethod
     async def _append(conn: Any, entries: Sequence[LogEntry], now: str) -> None:
         # One statement: the runs' rows are touched (updated_at) and their entries
-        # added; the entries of a run that is not there are not.
+        # added; the entries of a run that is not there are not. The entries travel as
+        # one JSON text: psycopg adapts text arrays element by element in Python, which
+        # cost more CPU than the rest of the write.
+        rows = json.dumps(
+            [[e.run_id, e.seq, e.kind, e.step_number, e.data] for e in entries],
+            ensure_ascii=False,
+        )
         cur = await conn.execute(
-            "WITH c AS (SELECT * FROM unnest(%s::text[], %s::int[], %s::text[], %s::int[],"
-            " %s::text[]) AS c(run_id, seq, kind, step_number, payload)),"
+            "WITH c AS (SELECT x->>0 AS run_id, (x->>1)::int AS seq, x->>2 AS kind,"
+            " (x->>3)::int AS step_number, x->>4 AS payload"
+            " FROM json_array_elements(%s::json) AS x),"
             " r AS (UPDATE gai_runs SET updated_at = %s"
             " WHERE run_id IN (SELECT run_id FROM c) RETURNING run_id)"
             " INSERT INTO gai_checkpoints (run_id, seq, kind, step_number, payload)"
             " SELECT c.run_id, c.seq, c.kind, c.step_number, c.payload"
             " FROM c JOIN r USING (run_id)",
-            (
-                [e.run_id for e in entries],
-                [e.seq for e in entries],
-                [e.kind for e in entries],
-                [e.step_number for e in entries],
-                [e.data for e in entries],
-                now,
-            ),
+            (rows, now),
         )
         if cur.rowcount != len(entries):
             ids = list(dict.fromkeys(e.run_id for e in entries))

@@ -112,6 +112,16 @@ async def test_unknown_run(client: DurableClient) -> None:
         await client.handle("no-such-run").result(timeout=5)
 
 
+def test_the_sqlite_system_database_is_in_wal_mode(database: str) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(database.removeprefix("sqlite:///"))
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        conn.close()
+
+
 async def test_submissions_at_once_share_a_transaction(database: str) -> None:
     import sqlalchemy as sa
 

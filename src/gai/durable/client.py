@@ -13,6 +13,7 @@ from dbos import DBOS, DBOSClient
 from dbos import error as dbos_error
 
 from gai._ids import new_run_id
+from gai.durable._database import prepare_database
 from gai.durable._enqueue import EnqueueBatcher
 from gai.durable._portable import ensure_portable
 from gai.durable._results import ResultWatch
@@ -157,6 +158,7 @@ class DurableClient:
 
     def _connect(self) -> DBOSClient:
         # The client itself never migrates, and the first worker may not have started.
+        prepare_database(self.database_url)
         DBOS.migrate(self.database_url)
         client = DBOSClient(system_database_url=self.database_url)
         self._batcher = EnqueueBatcher(client, self.database_url)

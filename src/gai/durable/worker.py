@@ -10,6 +10,7 @@ from typing import Any
 
 from dbos import DBOS, DBOSConfig
 
+from gai.durable._database import prepare_database
 from gai.durable._journal import close_journals, set_journal
 from gai.durable._workflows import set_registry
 from gai.durable.spec import RunJob
@@ -72,6 +73,7 @@ class Worker:
             raise UserError("This worker is already started.")
         set_registry(self.tools)
         set_journal(self.database_url)
+        prepare_database(self.database_url)
         config: DBOSConfig = {
             "name": "gai",
             "system_database_url": self.database_url,

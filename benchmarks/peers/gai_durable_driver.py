@@ -49,7 +49,7 @@ def main() -> None:
         args.db, ["bench"], tools=ToolRegistry([lookup]), worker_id=f"bench{args.prefix}"
     )
     worker.start()
-    client = DurableClient(args.db, poll_interval=0.05)
+    client = DurableClient(args.db)  # polls for results as the README does (every 0.1 s)
     options = {"tools": ["lookup"], "stop_when": gai.MaxSteps(20)}
 
     async def warm_direct() -> None:

@@ -61,25 +61,29 @@ def drivers(db: str) -> list[tuple[str, list[str], bool]]:
 def run_driver(cmd: list[str], base: str, jobs: int, workers: int) -> dict[str, float] | None:
     """One driver's jobs split over `workers` processes at once; their summed CPU."""
     share = jobs // workers
-    procs = [
-        subprocess.Popen(
-            [
-                *cmd,
-                "--base",
-                base,
-                "--runs",
-                str(share),
-                *(["--prefix", f"w{k}-", "--total", str(share * workers)] if workers > 1 else []),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for k in range(workers)
-    ]
+    with tempfile.TemporaryDirectory(prefix="bench-sync-") as sync:
+        # The processes meet in `sync` (common.meet): they start their clocks together.
+        env = {**os.environ, "BENCH_SYNC": f"{sync}:{workers}"} if workers > 1 else None
+        procs = [
+            subprocess.Popen(
+                [
+                    *cmd,
+                    "--base",
+                    base,
+                    "--runs",
+                    str(share),
+                    *(["--prefix", f"w{k}-"] if workers > 1 else []),
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+            for k in range(workers)
+        ]
+        outputs = [(proc, *proc.communicate(timeout=900)) for proc in procs]
     results: list[dict[str, float]] = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=900)
+    for proc, out, err in outputs:
         lines = [line for line in out.splitlines() if line.startswith("{")]
         if proc.returncode != 0 or not lines:
             print(f"  {Path(cmd[1]).name} failed: {err.strip()[-400:]}", file=sys.stderr)

@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 
 def pin(cpu: int | None) -> None:
@@ -24,6 +25,29 @@ def server_requests(base: str) -> int:
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+# Set by durable_peers.py when several processes share one job: "folder:processes".
+_SYNC = os.environ.get("BENCH_SYNC")
+
+
+async def meet(stage: str) -> None:
+    """Wait until every process sharing this job has reached `stage` (no-op alone).
+
+    Each process marks its arrival with a file in a shared folder: the processes start
+    their clocks together (not one after another as they finish importing and warming
+    up), and a process that waits for the others' jobs looks at a folder, not at the
+    database.
+    """
+    import asyncio
+
+    if not _SYNC:
+        return
+    folder, _, count = _SYNC.rpartition(":")
+    Path(folder, f"{stage}-{os.getpid()}").touch()  # noqa: ASYNC240 (an empty file, once)
+    # A file-system poll: other processes cannot set an asyncio.Event of this one.
+    while sum(n.startswith(f"{stage}-") for n in os.listdir(folder)) < int(count):  # noqa: ASYNC110
+        await asyncio.sleep(0.02)
 
 
 def report(
@@ -44,6 +68,7 @@ def report(
     async def timed() -> tuple[int, float, float, int]:
         if warmup is not None:
             await warmup()
+        await meet("ready")
         before_requests = server_requests(base)
         cpu0, wall0 = cpu_seconds(), time.perf_counter()
         ok = await run_all()

@@ -21,7 +21,7 @@ from gai.tools import ToolRegistry  # noqa: E402
 
 IMPORT_S = time.perf_counter() - t0
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from common import pin, report  # noqa: E402
+from common import meet, pin, report  # noqa: E402
 
 
 @gai.tool
@@ -38,9 +38,6 @@ def main() -> None:
     parser.add_argument("--cpu", type=int, default=None)
     parser.add_argument("--direct", action="store_true", help="Worker.run, not the queue")
     parser.add_argument("--prefix", default="", help="of run ids, when several processes run")
-    parser.add_argument(
-        "--total", type=int, default=None, help="jobs of all processes on the queue"
-    )
     args = parser.parse_args()
     pin(args.cpu)
     os.environ["OPENAI_BASE_URL"] = f"{args.base}/v1"
@@ -69,9 +66,12 @@ def main() -> None:
         return sum(r.text.startswith("done") for r in results)
 
     async def warm_queue() -> None:
+        # The queued warm-up job may run on another process's worker: this worker warms
+        # up on a job of its own first (its run store, model client, first imports).
+        await warm_direct()
         await client.create_queue("bench", worker_concurrency=args.runs)
         warm = await client.submit(
-            "bench", "openai:bench", prompt="warm", run_id=f"{args.prefix}warm", **options
+            "bench", "openai:bench", prompt="warm", run_id=f"{args.prefix}warm-queued", **options
         )
         await warm.result(timeout=60)
 
@@ -90,12 +90,10 @@ def main() -> None:
         # As the README waits: each handle's result (a client's handles share one query
         # per look).
         results = await asyncio.gather(*(h.result(timeout=120) for h in handles))
-        # With several processes, any worker may run any job: each process waits for
-        # all of them (and every process's warm-up job), so none stops while it still
-        # runs another's.
-        everyone = (args.total or 0) + (args.total or 0) // args.runs
-        while (await client.queue_counts("bench"))["succeeded"] < everyone:  # noqa: ASYNC110
-            await asyncio.sleep(0.2)
+        # With several processes, any worker may run any job: each process waits until
+        # every process has all its results, so none stops while it still runs
+        # another's.
+        await meet("done")
         await client.aclose()
         return sum(r.text.startswith("done") for r in results)
 

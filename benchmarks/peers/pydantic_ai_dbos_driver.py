@@ -31,7 +31,6 @@ def main() -> None:
     parser.add_argument("--tool-steps", action="store_true", help="each tool call a DBOS step")
     parser.add_argument("--cpu", type=int, default=None)
     parser.add_argument("--prefix", default="", help="names this process, when several run")
-    parser.add_argument("--total", type=int, default=None, help="unused: no shared queue")
     args = parser.parse_args()
     pin(args.cpu)
 

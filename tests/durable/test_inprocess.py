@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -415,6 +416,27 @@ async def test_cancel_a_running_run_stops_it_at_its_next_step(
         await handle.result(timeout=10)
     await asyncio.sleep(2.0)  # long enough for step 1's tools to end and step 2 to start
     assert server.requests == 1  # step 1's tools finished; step 2 never asked the model
+
+
+async def test_the_worker_runs_with_as_many_database_threads_as_it_was_given(
+    server: AgentServer, database: str
+) -> None:
+    # DBOS's own default is a thread per concurrent database call: 40 runs at once
+    # would start about 40.
+    worker = WORKERS[0]
+    assert worker.db_threads == 4
+    model = model_name()
+    results = await asyncio.gather(
+        *(worker.run(model, prompt=f"t{i}", tools=["lookup", "write"]) for i in range(40))
+    )
+    assert len(results) == 40
+    names = [t.name for t in threading.enumerate() if t.name.startswith("dbos-executor")]
+    assert 1 <= len(names) <= 4
+
+
+def test_a_worker_needs_a_database_thread() -> None:
+    with pytest.raises(gai.UserError, match="db_threads must be at least 1"):
+        Worker("sqlite:///unused.db", [QUEUE], db_threads=0)
 
 
 async def test_a_worker_runs_a_job_in_its_own_process_without_the_queue(

@@ -52,6 +52,13 @@ def add_commands(commands: Any) -> None:
         metavar="SECONDS",
         help="on SIGTERM/SIGINT, let running runs finish this long (default 10)",
     )
+    cmd.add_argument(
+        "--db-threads",
+        type=int,
+        default=4,
+        metavar="N",
+        help="threads for DBOS's database calls (default 4)",
+    )
     cmd.add_argument("--concurrency", type=int, help="set the queues' limit across all workers")
     cmd.add_argument("--worker-concurrency", type=int, help="set the queues' limit per worker")
     cmd.add_argument("--rate-limit", metavar="N/SECONDS", help="at most N runs start per period")
@@ -81,7 +88,13 @@ async def run(args: argparse.Namespace) -> int:
         import_module(module)
     from gai.durable import Worker
 
-    worker = Worker(args.db, args.queue, tools=load_registry(args.tools), worker_id=args.worker_id)
+    worker = Worker(
+        args.db,
+        args.queue,
+        tools=load_registry(args.tools),
+        worker_id=args.worker_id,
+        db_threads=args.db_threads,
+    )
     await asyncio.to_thread(worker.start)
     try:
         if args.concurrency or args.worker_concurrency or rate:
